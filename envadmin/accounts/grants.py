@@ -1,0 +1,65 @@
+"""POST /api/v1/token: the grant types of token.openapi.json that envadmin serves."""
+
+from django.contrib.auth import authenticate
+
+from envadmin.contract.errors import InvalidRequest
+
+from . import tokens
+from .models import ServiceAccount, SubjectType
+
+SUPPORTED = ("client_credentials", "app_token", "password", "refresh_token")
+UNSUPPORTED = ("exchange_token", "external_token_exchange")
+BAD_CLIENT = "Invalid client credentials."
+
+
+def _field(body: dict, *names: str) -> str | None:
+    """A request field by any of its spellings: the contract says clientID and appID, while
+    runapy sends AppId and AppSecret."""
+    lowered = {str(key).lower(): value for key, value in body.items()}
+    for name in names:
+        value = lowered.get(name.lower())
+        if value is not None:
+            if not isinstance(value, str):
+                raise InvalidRequest(f"{name} must be a string.")
+            return value
+    return None
+
+
+def _service_account(client_id, secret) -> ServiceAccount:
+    if not client_id or not secret:
+        raise InvalidRequest("Both the client id and the client secret are required.")
+    account = ServiceAccount.objects.filter(client_id=client_id).first()
+    if account is None or not account.check_secret(secret):
+        raise InvalidRequest(BAD_CLIENT)
+    return account
+
+
+def grant(body) -> dict:
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    grant_type = _field(body, "grantType")
+    if grant_type in ("client_credentials", "app_token"):
+        account = _service_account(
+            _field(body, "clientID", "appID"), _field(body, "clientSecret", "appSecret")
+        )
+        return tokens.issue(account.client_id, SubjectType.APPLICATION)
+    if grant_type == "password":
+        username, password = _field(body, "username"), _field(body, "password")
+        if not username or not password:
+            raise InvalidRequest("Both username and password are required.")
+        user = authenticate(username=username, password=password)
+        if user is None:
+            raise InvalidRequest("Invalid username or password.")
+        return tokens.issue(user.get_username(), SubjectType.USER)
+    if grant_type == "refresh_token":
+        refresh = _field(body, "refreshToken")
+        if not refresh:
+            raise InvalidRequest("refreshToken is required.")
+        claims = tokens.read_refresh_token(refresh)
+        return tokens.issue(claims["sub"], claims["st"])
+    if grant_type in UNSUPPORTED:
+        raise InvalidRequest(f"grantType '{grant_type}' is not supported by envadmin.")
+    raise InvalidRequest(
+        f"grantType must be one of: {', '.join(SUPPORTED)}.",
+        details=f"received {grant_type!r}",
+    )

@@ -1,0 +1,75 @@
+"""Subjects that call envadmin and the access rules that say what they may do."""
+
+import secrets
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+
+class Role(models.TextChoices):
+    SYSTEM_ADMINISTRATOR = "System administrator"
+    ENVIRONMENT_ADMINISTRATOR = "Environment administrator"
+    RESEARCH_MANAGER = "Research manager"
+    L1_RESEARCHER = "L1 researcher"
+    L2_RESEARCHER = "L2 researcher"
+    VIEWER = "Viewer"
+
+
+# Reference §6: these roles may create, edit and delete environments in their scope.
+ENVIRONMENT_WRITER_ROLES = frozenset(
+    {
+        Role.SYSTEM_ADMINISTRATOR,
+        Role.ENVIRONMENT_ADMINISTRATOR,
+        Role.RESEARCH_MANAGER,
+        Role.L1_RESEARCHER,
+    }
+)
+
+
+class SubjectType(models.TextChoices):
+    USER = "user"
+    GROUP = "group"
+    APPLICATION = "app"
+
+
+class AccessRule(models.Model):
+    subject_type = models.CharField(max_length=8, choices=SubjectType.choices)
+    subject = models.CharField(max_length=255, db_index=True)
+    role = models.CharField(max_length=64, choices=Role.choices)
+    # The scope node the rule covers, as inventory.models.scope_key() spells it.
+    scope_key = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject", "role", "scope_key"], name="access_rule_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subject_type}:{self.subject} {self.role} @ {self.scope_key}"
+
+
+class ServiceAccount(models.Model):
+    """An application's credentials for the client_credentials (and app_token) grant."""
+
+    name = models.CharField(max_length=255, unique=True)
+    client_id = models.CharField(max_length=64, unique=True)
+    secret_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def create(cls, name: str) -> tuple["ServiceAccount", str]:
+        """Create an account; the plain secret is returned once and never stored."""
+        secret = secrets.token_urlsafe(32)
+        account = cls.objects.create(
+            name=name, client_id=str(uuid.uuid4()), secret_hash=make_password(secret)
+        )
+        return account, secret
+
+    def check_secret(self, secret: str) -> bool:
+        return check_password(secret, self.secret_hash)

@@ -1,0 +1,60 @@
+"""Every API failure as the contract's error body {code, message, details}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from envadmin.contract.errors import BackendError, flatten_errors
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(status: int, message: str, details: str | None = None) -> dict:
+    body = {"code": status, "message": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, BackendError):
+        return Response(exc.body(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Resource id not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return Response(
+            error_body(401, "Authentication is required: send 'Authorization: Bearer <token>'."),
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="envadmin"'},
+        )
+    if isinstance(exc, exceptions.APIException):
+        if isinstance(exc.detail, dict | list):
+            flat = flatten_errors(exc.detail)
+            path, messages = next(iter(flat.items()))
+            message = f"{path}: {messages[0]}"
+            details = "; ".join(f"{p}: {' '.join(m)}" for p, m in flat.items())
+        else:
+            message, details = str(exc.detail), None
+        headers = {}
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        return Response(error_body(exc.status_code, message, details), exc.status_code, headers=headers)
+    return None  # a genuine bug: Django's 500 handler below still answers in the contract's shape
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse(error_body(404, f"No API path {request.path}."), status=404)
+
+
+def server_error(request, *args, **kwargs):
+    logger.error("Unhandled error on %s %s", request.method, request.path)
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(500, "Something went wrong."), status=500)
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request)

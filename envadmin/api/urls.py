@@ -1,0 +1,30 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .errors import api_not_found
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/token", views.TokenView.as_view(), name="token"),
+    path("v1/asset/environment", views.EnvironmentListView.as_view(), name="environments"),
+    path(
+        "v1/asset/environment/<str:asset_id>",
+        views.EnvironmentDetailView.as_view(),
+        name="environment",
+    ),
+    path("v1/org-unit/projects", views.ProjectListView.as_view(), name="projects"),
+    path("v1/org-unit/projects/<str:project_id>", views.ProjectDetailView.as_view(), name="project"),
+    path("v1/org-unit/departments", views.DepartmentListView.as_view(), name="departments"),
+    path(
+        "v1/org-unit/departments/<str:department_id>",
+        views.DepartmentDetailView.as_view(),
+        name="department",
+    ),
+    path("v1/clusters", views.ClusterListView.as_view(), name="clusters"),
+    path("v1/clusters/<str:cluster_uuid>", views.ClusterDetailView.as_view(), name="cluster"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*$", api_not_found),
+]

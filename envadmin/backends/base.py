@@ -1,0 +1,72 @@
+"""The one interface both faces (API and UI) call, whatever holds the environments.
+
+Documents in and out are Run:ai's own (environment.openapi.json, org-unit.openapi.json), so a
+backend that forwards to a real Run:ai control plane fits beside the local one unchanged.
+Failures are raised as envadmin.contract.errors.BackendError subclasses.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from envadmin.accounts.access import Caller
+
+Params = Mapping[str, str]
+
+
+class EnvironmentBackend(ABC):
+    # --- environments: the five operations of Run:ai's environment API -----------------------
+    @abstractmethod
+    def list_environments(self, caller: Caller, params: Params) -> dict:
+        """{"entries": [EnvironmentAsset, ...]} for Run:ai's list query parameters."""
+
+    @abstractmethod
+    def create_environment(self, caller: Caller, document: dict) -> dict:
+        """Create from an EnvironmentCreationRequest; returns the EnvironmentAsset."""
+
+    @abstractmethod
+    def get_environment(self, caller: Caller, asset_id: str, params: Params) -> dict:
+        """One EnvironmentAsset; params: usageInfo, statusInfo, complyTo*."""
+
+    @abstractmethod
+    def update_environment(self, caller: Caller, asset_id: str, document: dict) -> dict:
+        """Apply an EnvironmentUpdateRequest (name, description, whole spec)."""
+
+    @abstractmethod
+    def delete_environment(self, caller: Caller, asset_id: str) -> dict:
+        """Delete; returns Run:ai's {"code": 202, "message": ...}."""
+
+    # --- org reads: names and ids for pickers and clients -------------------------------------
+    @abstractmethod
+    def list_projects(self, caller: Caller, params: Params) -> dict:
+        """{"projects": [Project, ...], "next"?: int}"""
+
+    @abstractmethod
+    def get_project(self, caller: Caller, project_id: str) -> dict: ...
+
+    @abstractmethod
+    def list_departments(self, caller: Caller, params: Params) -> dict:
+        """{"departments": [Department, ...], "next"?: int}"""
+
+    @abstractmethod
+    def get_department(self, caller: Caller, department_id: str) -> dict: ...
+
+    @abstractmethod
+    def list_clusters(self, caller: Caller, params: Params) -> list:
+        """[DisplayedCluster, ...]"""
+
+    @abstractmethod
+    def get_cluster(self, caller: Caller, cluster_uuid: str) -> dict: ...
+
+
+def get_backend() -> EnvironmentBackend:
+    """The backend chosen by settings.ENVADMIN_BACKEND."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    if settings.ENVADMIN_BACKEND == "local":
+        from .local import LocalBackend
+
+        return LocalBackend()
+    raise ImproperlyConfigured(
+        f"ENVADMIN_BACKEND={settings.ENVADMIN_BACKEND!r} is not available; use 'local'."
+    )

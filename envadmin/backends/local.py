@@ -1,0 +1,262 @@
+"""The embedded backend: Run:ai's environment API over envadmin's own database."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from envadmin.accounts.access import Access, Caller
+from envadmin.contract.environment import validate_creation, validate_update
+from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from envadmin.inventory import documents
+from envadmin.inventory.filters import EnvironmentFilterSet
+from envadmin.inventory.models import (
+    Cluster,
+    Department,
+    Environment,
+    Project,
+    scope_key,
+)
+from envadmin.inventory.orgtree import OrgTree
+
+from .base import EnvironmentBackend, Params
+
+ACCEPTED = {"code": 202, "message": "Request has been accepted."}
+READ_ONLY_MESSAGE = "Environment '{name}' is read-only (built in): make a copy to change it."
+
+
+def _truthy(params: Params, key: str) -> bool:
+    return str(params.get(key, "")).strip().lower() in ("true", "1")
+
+
+class LocalBackend(EnvironmentBackend):
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _context(self, caller: Caller) -> tuple[OrgTree, Access]:
+        tree = OrgTree.load()
+        return tree, Access(caller, tree)
+
+    def _visible_environment(self, asset_id: str, access: Access) -> Environment:
+        try:
+            env = Environment.objects.get(pk=asset_id)
+        except (Environment.DoesNotExist, ValueError):
+            raise NotFound(f"Environment {asset_id} not found.") from None
+        if not access.can_view(env.scope_key):
+            # Outside the caller's reach it does not exist for them: no data, no hint.
+            raise NotFound(f"Environment {asset_id} not found.")
+        return env
+
+    def _writable_environment(self, asset_id: str, access: Access, lock=False) -> Environment:
+        env = self._visible_environment(asset_id, access)
+        if lock:
+            env = Environment.objects.select_for_update().get(pk=env.pk)
+        if env.read_only:
+            raise Forbidden(READ_ONLY_MESSAGE.format(name=env.name))
+        if not access.can_write(env.scope_key):
+            raise Forbidden(f"You may not change environments of scope '{env.scope}' here.")
+        return env
+
+    def _document(self, env, tree, access, params: Params) -> dict:
+        usage = None
+        if _truthy(params, "usageInfo"):
+            usage = documents.usage_by_environment([env.id], access.visible)
+        return documents.environment_document(env, tree, usage, _truthy(params, "statusInfo"))
+
+    @staticmethod
+    def _name_taken(name: str, key: str, exclude_id=None) -> bool:
+        clash = Environment.objects.filter(name__iexact=name, scope_key=key)
+        if exclude_id is not None:
+            clash = clash.exclude(pk=exclude_id)
+        return clash.exists()
+
+    # --- environments -----------------------------------------------------------------------
+
+    def list_environments(self, caller: Caller, params: Params) -> dict:
+        tree, access = self._context(caller)
+        filterset = EnvironmentFilterSet(
+            params, Environment.objects.filter(scope_key__in=access.visible), tree=tree
+        )
+        if not filterset.is_valid():
+            raise InvalidRequest.from_field_errors(filterset.errors)
+        envs = list(filterset.qs)
+        usage = None
+        if filterset.form.cleaned_data.get("usageInfo"):
+            usage = documents.usage_by_environment([e.id for e in envs], access.visible)
+        with_status = bool(filterset.form.cleaned_data.get("statusInfo"))
+        return {
+            "entries": [documents.environment_document(e, tree, usage, with_status) for e in envs]
+        }
+
+    def get_environment(self, caller: Caller, asset_id: str, params: Params) -> dict:
+        tree, access = self._context(caller)
+        filterset = EnvironmentFilterSet(params, Environment.objects.none(), tree=tree)
+        if not filterset.is_valid():
+            raise InvalidRequest.from_field_errors(filterset.errors)
+        env = self._visible_environment(asset_id, access)
+        return self._document(env, tree, access, params)
+
+    def create_environment(self, caller: Caller, document: dict) -> dict:
+        clean = validate_creation(document)
+        meta, spec = clean["meta"], clean["spec"]
+        tree, access = self._context(caller)
+        key = self._placement_key(meta, tree, access)
+        if not access.can_write(key):
+            raise Forbidden(f"You may not create environments in {tree.path(key)}.")
+        if self._name_taken(meta["name"], key):
+            raise Conflict(details=f"An environment named '{meta['name']}' exists in this scope.")
+        types = meta.get("workloadSupportedTypes") or {}
+        now = timezone.now()
+        node = tree.nodes[key]
+        env = Environment(
+            name=meta["name"],
+            description=meta.get("description"),
+            scope=meta["scope"],
+            scope_key=key,
+            cluster_id=node.id if node.scope == "cluster" else None,
+            department_id=node.id if node.scope == "department" else None,
+            project_id=node.id if node.scope == "project" else None,
+            supports_workspace=types.get("workspace"),
+            supports_training=types.get("training"),
+            supports_inference=types.get("inference"),
+            supports_distributed=types.get("distributed"),
+            dist_framework=types.get("distFramework"),
+            auto_delete=meta.get("autoDelete"),
+            private=meta.get("private"),
+            spec=spec,
+            created_by=caller.subject,
+            created_at=now,
+            updated_by=caller.subject,
+            updated_at=now,
+        )
+        try:
+            with transaction.atomic():
+                env.save(force_insert=True)
+        except IntegrityError:  # a concurrent create won the race for the name
+            raise Conflict(details=f"An environment named '{meta['name']}' exists in this scope.")
+        return documents.environment_document(env, tree)
+
+    def _placement_key(self, meta: dict, tree: OrgTree, access: Access) -> str:
+        scope = meta["scope"]
+        if scope == "system":
+            raise Forbidden("The system scope is reserved for Run:ai's own assets.")
+        if scope == "tenant":
+            return "tenant"
+        field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        key = scope_key(scope, meta[field[scope]])
+        if key not in tree or not access.can_view(key):
+            # An unknown node and one the caller cannot see read the same: no existence leak.
+            raise InvalidRequest(
+                f"meta.{field[scope]}: {scope} {meta[field[scope]]} does not exist.",
+                field_errors={f"meta.{field[scope]}": [f"No such {scope}."]},
+            )
+        # Ids of the ancestors, when sent, must agree with the tree.
+        for ancestor_scope in ("cluster", "department"):
+            sent = meta.get(field[ancestor_scope])
+            if sent is None or ancestor_scope == scope:
+                continue
+            ancestors = {
+                str(tree.nodes[k].id) for k in tree.chain(key) if k.startswith(ancestor_scope)
+            }
+            if str(sent) not in ancestors:
+                name = f"meta.{field[ancestor_scope]}"
+                raise InvalidRequest(
+                    f"{name}: {sent} is not the {ancestor_scope} of {scope} "
+                    f"{meta[field[scope]]}.",
+                    field_errors={name: ["Does not match the placement."]},
+                )
+        return key
+
+    def update_environment(self, caller: Caller, asset_id: str, document: dict) -> dict:
+        tree, access = self._context(caller)
+        with transaction.atomic():
+            env = self._writable_environment(asset_id, access, lock=True)
+            clean = validate_update(document)
+            meta = clean["meta"]
+            if self._name_taken(meta["name"], env.scope_key, exclude_id=env.pk):
+                raise Conflict(details=f"An environment named '{meta['name']}' exists here.")
+            env.name = meta["name"]
+            env.description = meta.get("description")
+            env.spec = clean["spec"]
+            env.updated_by = caller.subject
+            env.updated_at = timezone.now()
+            env.update_count += 1
+            try:
+                with transaction.atomic():
+                    env.save()
+            except IntegrityError:
+                raise Conflict(details=f"An environment named '{meta['name']}' exists here.")
+        return documents.environment_document(env, tree)
+
+    def delete_environment(self, caller: Caller, asset_id: str) -> dict:
+        tree, access = self._context(caller)
+        with transaction.atomic():
+            env = self._writable_environment(asset_id, access, lock=True)
+            env.delete()
+        return dict(ACCEPTED)
+
+    # --- org reads --------------------------------------------------------------------------
+
+    def _org_page(self, items, params: Params, key: str) -> dict:
+        try:
+            offset = int(params.get("offset") or 0)
+            limit = int(params.get("limit") or 50)
+        except ValueError:
+            raise InvalidRequest("offset and limit must be integers.") from None
+        if offset < 0 or not 1 <= limit <= 500:
+            raise InvalidRequest("offset must be >= 0 and limit between 1 and 500.")
+        page = {key: items[offset : offset + limit]}
+        if offset + limit < len(items):
+            page["next"] = offset + limit
+        return page
+
+    def list_projects(self, caller: Caller, params: Params) -> dict:
+        tree, access = self._context(caller)
+        search = (params.get("search") or "").lower()
+        items = [
+            documents.project_document(p, tree)
+            for p in tree.projects.values()
+            if access.can_view(scope_key("project", p.id)) and search in p.name.lower()
+        ]
+        return self._org_page(sorted(items, key=lambda d: d["name"]), params, "projects")
+
+    def get_project(self, caller: Caller, project_id: str) -> dict:
+        tree, access = self._context(caller)
+        try:
+            project = tree.projects[int(project_id)]
+        except (KeyError, ValueError):
+            raise NotFound(f"Project {project_id} not found.") from None
+        if not access.can_view(scope_key("project", project.id)):
+            raise NotFound(f"Project {project_id} not found.")
+        return documents.project_document(project, tree)
+
+    def list_departments(self, caller: Caller, params: Params) -> dict:
+        tree, access = self._context(caller)
+        items = [
+            documents.department_document(d, tree)
+            for d in tree.departments.values()
+            if access.can_view(scope_key("department", d.id))
+        ]
+        return self._org_page(sorted(items, key=lambda d: d["name"]), params, "departments")
+
+    def get_department(self, caller: Caller, department_id: str) -> dict:
+        tree, access = self._context(caller)
+        department = tree.departments.get(str(department_id))
+        if department is None or not access.can_view(scope_key("department", department.id)):
+            raise NotFound(f"Department {department_id} not found.")
+        return documents.department_document(department, tree)
+
+    def list_clusters(self, caller: Caller, params: Params) -> list:
+        tree, access = self._context(caller)
+        return [
+            documents.cluster_document(c)
+            for c in tree.clusters.values()
+            if access.can_view(scope_key("cluster", c.id))
+        ]
+
+    def get_cluster(self, caller: Caller, cluster_uuid: str) -> dict:
+        tree, access = self._context(caller)
+        cluster = tree.clusters.get(str(cluster_uuid))
+        if cluster is None or not access.can_view(scope_key("cluster", cluster.id)):
+            raise NotFound(f"Cluster {cluster_uuid} not found.")
+        return documents.cluster_document(cluster)
+
+
+__all__ = ["LocalBackend", "Cluster", "Department", "Project"]

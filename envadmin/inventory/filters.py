@@ -1,0 +1,140 @@
+"""Run:ai's environment list parameters as one FilterSet over the local model.
+
+Placement parameters (scope, projectId, departmentId, clusterId, includeDescendants) combine into
+a set of scope keys computed from the org tree (reference §2); the rest are column filters.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from envadmin.contract.environment import DIST_FRAMEWORKS
+
+from .models import Environment, scope_key
+
+WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
+REPLICA_TYPES = ["Worker", "Master"]
+LIST_SCOPES = ["system", "tenant", "cluster", "department", "project"]
+
+
+class QueryBooleanField(forms.Field):
+    """'true' or 'false' (any case); anything else is an error rather than silently ignored."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.")
+
+
+class QueryChoiceField(forms.ChoiceField):
+    default_error_messages = {"invalid_choice": "'%(value)s' is not one of: %(choices)s."}
+
+    def validate(self, value):
+        if value and not self.valid_value(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value, "choices": ", ".join(k for k, _ in self.choices)},
+            )
+
+
+def _bool_filter(method="filter_nothing", **kwargs):
+    return django_filters.Filter(field_class=QueryBooleanField, method=method, **kwargs)
+
+
+def _choice_filter(choices, method="filter_nothing"):
+    return django_filters.Filter(
+        field_class=QueryChoiceField, choices=[(c, c) for c in choices], method=method
+    )
+
+
+class EnvironmentFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="exact")
+    scope = _choice_filter(LIST_SCOPES)
+    projectId = django_filters.Filter(
+        field_class=forms.IntegerField, method="filter_nothing",
+        min_value=-(2**31), max_value=2**31 - 1,
+    )  # fmt: skip
+    departmentId = django_filters.CharFilter(method="filter_nothing")
+    clusterId = django_filters.UUIDFilter(method="filter_nothing")
+    includeDescendants = _bool_filter()
+    usageInfo = _bool_filter()
+    statusInfo = _bool_filter()
+    isWorkspace = _bool_filter("filter_supports", field_name="supports_workspace")
+    isTraining = _bool_filter("filter_supports", field_name="supports_training")
+    isInference = _bool_filter("filter_supports", field_name="supports_inference")
+    isDistributed = _bool_filter("filter_supports", field_name="supports_distributed")
+    distributedFramework = _choice_filter(DIST_FRAMEWORKS, "filter_framework")
+    # Compliance is computed elsewhere; here the parameters are only checked for shape.
+    complyToProject = django_filters.Filter(
+        field_class=forms.IntegerField, method="filter_nothing"
+    )
+    complyToWorkloadType = _choice_filter(WORKLOAD_TYPES)
+    complyToReplicaType = _choice_filter(REPLICA_TYPES)
+
+    class Meta:
+        model = Environment
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, tree=None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.tree = tree
+        self.form.clean = self._clean_form
+
+    def _clean_form(self):
+        cleaned = forms.Form.clean(self.form)
+        if cleaned.get("scope") and cleaned.get("includeDescendants"):
+            raise forms.ValidationError(
+                "scope and includeDescendants are mutually exclusive: send only one."
+            )
+        return cleaned
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_supports(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = Q(**{name: True})
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_framework(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(supports_distributed=True, dist_framework=value)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        keys = self.placement_keys()
+        return queryset if keys is None else queryset.filter(scope_key__in=keys)
+
+    def placement_keys(self) -> set[str] | None:
+        """Scope keys the placement parameters allow, or None when they do not restrict."""
+        data = self.form.cleaned_data
+        scope = data.get("scope")
+        node = None
+        if data.get("projectId") is not None:
+            node = scope_key("project", data["projectId"])
+        elif data.get("departmentId"):
+            node = scope_key("department", data["departmentId"])
+        elif data.get("clusterId"):
+            node = scope_key("cluster", data["clusterId"])
+
+        if node is None:
+            if scope in ("tenant", "system"):
+                return {scope}
+            if scope:  # every node of that level
+                return {k for k, n in self.tree.nodes.items() if n.scope == scope}
+            return None
+        if scope:
+            # Exactly that node, when the scope names its level (or an ancestor's level).
+            return {k for k in self.tree.chain(node) if self.tree.nodes[k].scope == scope}
+        keys = set(self.tree.chain(node))
+        if data.get("includeDescendants"):
+            keys |= self.tree.subtree(node)
+        return keys

@@ -1,0 +1,159 @@
+"""The local model that the local backend serves in Run:ai's shape.
+
+Every asset and access rule points at one node of the org tree through a *scope key*
+(``tenant``, ``cluster:<uuid>``, ``department:<id>``, ``project:<id>``): one string column
+makes visibility a plain ``scope_key IN (...)`` and lets the database enforce name
+uniqueness per node.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Scope(models.TextChoices):
+    SYSTEM = "system"
+    TENANT = "tenant"
+    CLUSTER = "cluster"
+    DEPARTMENT = "department"
+    PROJECT = "project"
+
+
+def scope_key(scope: str, node_id=None) -> str:
+    if scope in (Scope.SYSTEM, Scope.TENANT):
+        return str(scope)
+    return f"{scope}:{node_id}"
+
+
+class Cluster(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Department(models.Model):
+    id = models.CharField(primary_key=True, max_length=64)
+    name = models.CharField(max_length=255)
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="departments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="department_name_per_cluster")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Project(models.Model):
+    id = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=255)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="projects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="project_name_per_department")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DistFramework(models.TextChoices):
+    MPI = "MPI"
+    PYTORCH = "PyTorch"
+    TF = "TF"
+    XGBOOST = "XGBoost"
+
+
+class Environment(models.Model):
+    """An environment asset: placement and bookkeeping in columns, the spec as Run:ai's JSON."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255)
+    description = models.CharField(max_length=250, null=True, blank=True)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    scope_key = models.CharField(max_length=80, db_index=True)
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.PROTECT)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT)
+    supports_workspace = models.BooleanField(null=True)
+    supports_training = models.BooleanField(null=True)
+    supports_inference = models.BooleanField(null=True)
+    supports_distributed = models.BooleanField(null=True)
+    dist_framework = models.CharField(
+        max_length=16, choices=DistFramework.choices, null=True, blank=True
+    )
+    auto_delete = models.BooleanField(null=True)
+    private = models.BooleanField(null=True)
+    spec = models.JSONField(default=dict)
+    read_only = models.BooleanField(default=False)
+    created_by = models.CharField(max_length=255)
+    created_at = models.DateTimeField()
+    updated_by = models.CharField(max_length=255)
+    updated_at = models.DateTimeField()
+    update_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "scope_key", name="environment_name_unique_per_scope_node"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkloadType(models.TextChoices):
+    WORKSPACE = "workspace"
+    TRAINING = "training"
+    DISTRIBUTED = "distributed"
+    INFERENCE = "inference"
+
+
+class Workload(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=16, choices=WorkloadType.choices)
+    status = models.CharField(max_length=64)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="workloads")
+    # A workload keeps its own copy of the environment; deleting the environment leaves it be.
+    environment = models.ForeignKey(
+        Environment, null=True, blank=True, on_delete=models.SET_NULL, related_name="workloads"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Template(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    scope_key = models.CharField(max_length=80, db_index=True)
+    environment = models.ForeignKey(
+        Environment, null=True, blank=True, on_delete=models.SET_NULL, related_name="templates"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
