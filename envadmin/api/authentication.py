@@ -36,9 +36,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if subject_type == SubjectType.APPLICATION:
             return ServiceAccount.objects.filter(client_id=subject).exists()
         if subject_type == SubjectType.USER:
-            return (
-                get_user_model().objects.filter(username=subject, is_active=True).exists()
-            )
+            return get_user_model().objects.filter(username=subject, is_active=True).exists()
         return False
 
     def authenticate_header(self, request):

@@ -38,12 +38,15 @@ def exception_handler(exc, context):
             path, messages = next(iter(flat.items()))
             message = f"{path}: {messages[0]}"
             details = "; ".join(f"{p}: {' '.join(m)}" for p, m in flat.items())
+            details = details if details != message else None
         else:
             message, details = str(exc.detail), None
         headers = {}
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        return Response(error_body(exc.status_code, message, details), exc.status_code, headers=headers)
+        return Response(
+            error_body(exc.status_code, message, details), exc.status_code, headers=headers
+        )
     return None  # a genuine bug: Django's 500 handler below still answers in the contract's shape
 
 

@@ -15,7 +15,9 @@ urlpatterns = [
         name="environment",
     ),
     path("v1/org-unit/projects", views.ProjectListView.as_view(), name="projects"),
-    path("v1/org-unit/projects/<str:project_id>", views.ProjectDetailView.as_view(), name="project"),
+    path(
+        "v1/org-unit/projects/<str:project_id>", views.ProjectDetailView.as_view(), name="project"
+    ),
     path("v1/org-unit/departments", views.DepartmentListView.as_view(), name="departments"),
     path(
         "v1/org-unit/departments/<str:department_id>",

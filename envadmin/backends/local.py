@@ -158,8 +158,7 @@ class LocalBackend(EnvironmentBackend):
             if str(sent) not in ancestors:
                 name = f"meta.{field[ancestor_scope]}"
                 raise InvalidRequest(
-                    f"{name}: {sent} is not the {ancestor_scope} of {scope} "
-                    f"{meta[field[scope]]}.",
+                    f"{name}: {sent} is not the {ancestor_scope} of {scope} {meta[field[scope]]}.",
                     field_errors={name: ["Does not match the placement."]},
                 )
         return key

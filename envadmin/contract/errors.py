@@ -31,11 +31,9 @@ class InvalidRequest(BackendError):
         flat = flatten_errors(errors)
         first_path, first_messages = next(iter(flat.items()))
         lines = [f"{path}: {' '.join(messages)}" for path, messages in flat.items()]
-        return cls(
-            message=f"{first_path}: {first_messages[0]}",
-            details="; ".join(lines),
-            field_errors=flat,
-        )
+        message = f"{first_path}: {first_messages[0]}"
+        details = "; ".join(lines)
+        return cls(message, details if details != message else None, field_errors=flat)
 
 
 class Unauthorized(BackendError):
@@ -68,7 +66,7 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
-            if key == "non_field_errors":
+            if key in ("non_field_errors", "__all__"):
                 path = prefix or "body"
             elif isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
                 path = f"{prefix}[{key}]"

@@ -43,23 +43,40 @@ class QueryChoiceField(forms.ChoiceField):
             )
 
 
+class QueryBooleanFilter(django_filters.Filter):
+    field_class = QueryBooleanField
+
+
+class QueryChoiceFilter(django_filters.ChoiceFilter):
+    field_class = QueryChoiceField
+
+
+class QueryIntegerFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
 def _bool_filter(method="filter_nothing", **kwargs):
-    return django_filters.Filter(field_class=QueryBooleanField, method=method, **kwargs)
+    return QueryBooleanFilter(method=method, **kwargs)
 
 
 def _choice_filter(choices, method="filter_nothing"):
-    return django_filters.Filter(
-        field_class=QueryChoiceField, choices=[(c, c) for c in choices], method=method
-    )
+    return QueryChoiceFilter(choices=[(c, c) for c in choices], method=method)
+
+
+class EnvironmentFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") and cleaned.get("includeDescendants"):
+            raise forms.ValidationError(
+                "scope and includeDescendants are mutually exclusive: send only one."
+            )
+        return cleaned
 
 
 class EnvironmentFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="exact")
     scope = _choice_filter(LIST_SCOPES)
-    projectId = django_filters.Filter(
-        field_class=forms.IntegerField, method="filter_nothing",
-        min_value=-(2**31), max_value=2**31 - 1,
-    )  # fmt: skip
+    projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
     departmentId = django_filters.CharFilter(method="filter_nothing")
     clusterId = django_filters.UUIDFilter(method="filter_nothing")
     includeDescendants = _bool_filter()
@@ -71,28 +88,18 @@ class EnvironmentFilterSet(django_filters.FilterSet):
     isDistributed = _bool_filter("filter_supports", field_name="supports_distributed")
     distributedFramework = _choice_filter(DIST_FRAMEWORKS, "filter_framework")
     # Compliance is computed elsewhere; here the parameters are only checked for shape.
-    complyToProject = django_filters.Filter(
-        field_class=forms.IntegerField, method="filter_nothing"
-    )
+    complyToProject = QueryIntegerFilter(method="filter_nothing")
     complyToWorkloadType = _choice_filter(WORKLOAD_TYPES)
     complyToReplicaType = _choice_filter(REPLICA_TYPES)
 
     class Meta:
         model = Environment
         fields: list[str] = []
+        form = EnvironmentFilterForm
 
     def __init__(self, data=None, queryset=None, *, tree=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.tree = tree
-        self.form.clean = self._clean_form
-
-    def _clean_form(self):
-        cleaned = forms.Form.clean(self.form)
-        if cleaned.get("scope") and cleaned.get("includeDescendants"):
-            raise forms.ValidationError(
-                "scope and includeDescendants are mutually exclusive: send only one."
-            )
-        return cleaned
 
     def filter_nothing(self, queryset, name, value):
         return queryset

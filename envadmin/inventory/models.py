@@ -63,7 +63,9 @@ class Project(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["department", "name"], name="project_name_per_department")
+            models.UniqueConstraint(
+                fields=["department", "name"], name="project_name_per_department"
+            )
         ]
 
     def __str__(self):

@@ -1,0 +1,43 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
+from envadmin.inventory.models import scope_key
+from envadmin.inventory.orgtree import OrgTree
+
+SCOPES = ("tenant", "cluster", "department", "project")
+
+
+class Command(BaseCommand):
+    help = "Create a service account with one access rule; prints its clientId and clientSecret."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--scope", required=True, choices=SCOPES)
+        parser.add_argument("--scope-id", help="Id of the cluster, department or project.")
+
+    def handle(self, *args, name, role, scope, scope_id, **options):
+        if scope == "tenant":
+            if scope_id:
+                raise CommandError("--scope-id is not used with --scope tenant.")
+            key = "tenant"
+        else:
+            if not scope_id:
+                raise CommandError(f"--scope {scope} needs --scope-id.")
+            key = scope_key(scope, scope_id)
+            if key not in OrgTree.load():
+                raise CommandError(f"There is no {scope} with id {scope_id}.")
+        if ServiceAccount.objects.filter(name=name).exists():
+            raise CommandError(f"A service account named '{name}' already exists.")
+        with transaction.atomic():
+            account, secret = ServiceAccount.create(name)
+            AccessRule.objects.create(
+                subject_type=SubjectType.APPLICATION,
+                subject=account.client_id,
+                role=role,
+                scope_key=key,
+            )
+        self.stdout.write(json.dumps({"clientId": account.client_id, "clientSecret": secret}))

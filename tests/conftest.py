@@ -1,0 +1,65 @@
+import json
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
+from envadmin.accounts.tokens import issue
+from envadmin.inventory import snapshot
+
+DATA = Path(__file__).parent / "data"
+# Ids of the small org tree in tests/data/small.yaml.
+C1 = "3f1c2a9e-5b7d-4c1e-9a2f-0d6b8e4c7a11"
+C2 = "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"
+
+
+@pytest.fixture
+def org(db):
+    """The small org tree with its environments, workloads and templates."""
+    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+
+
+def make_account(role: str, key: str, name: str | None = None):
+    account, secret = ServiceAccount.create(name or f"{role}@{key}")
+    AccessRule.objects.create(
+        subject_type=SubjectType.APPLICATION, subject=account.client_id, role=role, scope_key=key
+    )
+    return account, secret
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(role, scope_key) -> an APIClient authenticated as a service account."""
+
+    def build(role="System administrator", key="tenant"):
+        account, _ = make_account(role, key)
+        client = APIClient()
+        token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return build
+
+
+@pytest.fixture
+def admin(client_for):
+    return client_for()
+
+
+def environment_document(name="my-env", scope="project", **meta):
+    """A valid creation document; `meta` overrides placement and fields."""
+    base = {"name": name, "scope": scope}
+    if scope == "project":
+        base["projectId"] = 7
+    base.update(meta)
+    spec = base.pop("spec", {"image": "python:3.11"})
+    return {"meta": base, "spec": spec}
+
+
+def post_json(client, url, body):
+    return client.post(url, data=json.dumps(body), content_type="application/json")
+
+
+def put_json(client, url, body):
+    return client.put(url, data=json.dumps(body), content_type="application/json")
