@@ -130,7 +130,9 @@ class LocalBackend(EnvironmentBackend):
             with transaction.atomic():
                 env.save(force_insert=True)
         except IntegrityError:  # a concurrent create won the race for the name
-            raise Conflict(details=f"An environment named '{meta['name']}' exists in this scope.")
+            raise Conflict(
+                details=f"An environment named '{meta['name']}' exists in this scope."
+            ) from None
         return documents.environment_document(env, tree)
 
     def _placement_key(self, meta: dict, tree: OrgTree, access: Access) -> str:
@@ -181,7 +183,9 @@ class LocalBackend(EnvironmentBackend):
                 with transaction.atomic():
                     env.save()
             except IntegrityError:
-                raise Conflict(details=f"An environment named '{meta['name']}' exists here.")
+                raise Conflict(
+                    details=f"An environment named '{meta['name']}' exists here."
+                ) from None
         return documents.environment_document(env, tree)
 
     def delete_environment(self, caller: Caller, asset_id: str) -> dict:

@@ -46,7 +46,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictCharField(serializers.CharField):
-    """JSON strings only (DRF would turn 12 into "12") and never trimmed: values are kept as sent."""
+    """JSON strings only (DRF would turn 12 into "12"), never trimmed: kept as sent."""
 
     default_error_messages = {"invalid": "Must be a string."}
 

@@ -1,4 +1,4 @@
-"""The local model rendered as Run:ai's documents (environment.openapi.json, org-unit.openapi.json)."""
+"""The local model rendered as Run:ai's documents (environment and org-unit contracts)."""
 
 from collections import defaultdict
 from datetime import datetime

@@ -104,7 +104,7 @@ def load(data) -> dict:
                 if not isinstance(entry, dict):
                     problems.append(f"{label}: must be a mapping")
                     continue
-                problems.check(label, lambda entry=entry: loader(entry))
+                problems.check(label, lambda entry=entry, loader=loader: loader(entry))
             counts[section] = len(entries)
         if problems:
             transaction.set_rollback(True)
