@@ -14,6 +14,12 @@ C1 = "3f1c2a9e-5b7d-4c1e-9a2f-0d6b8e4c7a11"
 C2 = "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Secrets are still hashed, just not with 600,000 PBKDF2 rounds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     """The small org tree with its environments, workloads and templates."""

@@ -3,6 +3,8 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -10,6 +12,7 @@ from rest_framework.response import Response
 from envadmin.contract.errors import BackendError, flatten_errors
 
 logger = logging.getLogger(__name__)
+DatabaseUnavailable = (OperationalError, DatabaseInterfaceError)
 
 
 def error_body(status: int, message: str, details: str | None = None) -> dict:
@@ -22,6 +25,14 @@ def error_body(status: int, message: str, details: str | None = None) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, BackendError):
         return Response(exc.body(), status=exc.status)
+    if isinstance(exc, DatabaseUnavailable):
+        # The store is down or unreachable: tell the client to retry, as Run:ai's 503 does.
+        logger.error("Database unavailable: %s", exc.__class__.__name__)
+        return Response(
+            error_body(503, "Please try again in few minutes.", "The database is unavailable."),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Resource id not found.")
     elif isinstance(exc, PermissionDenied):

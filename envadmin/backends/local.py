@@ -1,5 +1,7 @@
 """The embedded backend: Run:ai's environment API over envadmin's own database."""
 
+import uuid
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ class LocalBackend(EnvironmentBackend):
 
     def _visible_environment(self, asset_id: str, access: Access) -> Environment:
         try:
-            env = Environment.objects.get(pk=asset_id)
+            env = Environment.objects.get(pk=uuid.UUID(str(asset_id)))
         except (Environment.DoesNotExist, ValueError):
             raise NotFound(f"Environment {asset_id} not found.") from None
         if not access.can_view(env.scope_key):

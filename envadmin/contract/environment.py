@@ -44,12 +44,15 @@ CAPABILITIES = [
     "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
 ]  # fmt: skip
 
-CONFIG_MAP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-PROBE_PATH = re.compile(r"^(/[a-zA-Z0-9\-_./]*)?$")
+# Patterns are applied with fullmatch and re.ASCII: '$' would accept a trailing newline and
+# Unicode \d or \w would accept digits and letters of other scripts.
+CONFIG_MAP_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", re.ASCII)
+PROBE_PATH = re.compile(r"(/[a-zA-Z0-9\-_./]*)?", re.ASCII)
 HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+    re.ASCII,
 )
-SUPPLEMENTAL_GROUPS = re.compile(r"^\s*\d+\s*(,\s*\d+\s*)*$")
+SUPPLEMENTAL_GROUPS = re.compile(r" *\d+ *(, *\d+ *)*", re.ASCII)
 
 
 def _text(**kwargs):
@@ -92,7 +95,7 @@ class ConfigMapSerializer(StrictSerializer):
         for key in ("name", "key"):
             if not attrs.get(key):
                 raise serializers.ValidationError({key: ["This field is required."]})
-        if not CONFIG_MAP_NAME.match(attrs["name"]):
+        if not CONFIG_MAP_NAME.fullmatch(attrs["name"]):
             raise serializers.ValidationError(
                 {"name": ["Must be a lowercase DNS label (a-z, 0-9, '-')."]}
             )
@@ -213,11 +216,11 @@ class HttpGetSerializer(StrictSerializer):
     scheme = _choice(PROBE_SCHEMES)
 
     def validate(self, attrs):
-        if attrs.get("path") and not PROBE_PATH.match(attrs["path"]):
+        if attrs.get("path") and not PROBE_PATH.fullmatch(attrs["path"]):
             raise serializers.ValidationError(
                 {"path": ["Must start with '/' and hold only letters, digits, '-', '_', '.', '/'."]}
             )
-        if attrs.get("host") and not HOSTNAME.match(attrs["host"]):
+        if attrs.get("host") and not HOSTNAME.fullmatch(attrs["host"]):
             raise serializers.ValidationError({"host": ["Must be a valid host name."]})
         return attrs
 
@@ -277,7 +280,7 @@ class EnvironmentSpecSerializer(StrictSerializer):
         return value
 
     def validate_supplementalGroups(self, value):
-        if value and not SUPPLEMENTAL_GROUPS.match(value):
+        if value and not SUPPLEMENTAL_GROUPS.fullmatch(value):
             raise serializers.ValidationError(
                 "Must be a comma-separated list of group ids, for example '2,3,5'."
             )

@@ -13,14 +13,14 @@ _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
 IMAGE_REFERENCE = re.compile(
-    rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+    rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?", re.ASCII
 )
 NAME_MAX_LENGTH = 255
 
 
 def image_reference_error(value: str) -> str | None:
     """Return why `value` is not a valid image reference, or None when it is."""
-    match = IMAGE_REFERENCE.match(value)
+    match = IMAGE_REFERENCE.fullmatch(value)
     if not match:
         return (
             f"'{value}' is not a valid container image reference "

@@ -124,8 +124,9 @@ def cluster_document(cluster) -> dict:
     }
 
 
+# `parent` and `children` are left out: the contract types their ids as uuids, while
+# departments and projects have string and integer ids (parentId carries the link).
 def department_document(department, tree) -> dict:
-    project_keys = tree.nodes[f"department:{department.id}"].children
     return {
         "id": str(department.id),
         "name": department.name,
@@ -135,9 +136,6 @@ def department_document(department, tree) -> dict:
         "updatedAt": timestamp(department.created_at),
         "totalResources": {},
         "resources": [],
-        "children": [
-            {"id": str(tree.nodes[k].id), "name": tree.nodes[k].name} for k in project_keys
-        ],
     }
 
 
@@ -148,7 +146,6 @@ def project_document(project, tree) -> dict:
         "name": project.name,
         "clusterId": str(department.cluster_id),
         "parentId": str(department.id),
-        "parent": {"id": str(department.id), "name": department.name},
         "description": "",
         "createdAt": timestamp(project.created_at),
         "updatedAt": timestamp(project.created_at),

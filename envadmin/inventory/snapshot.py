@@ -7,6 +7,7 @@ problem the transaction is rolled back: nothing is loaded.
 
 import uuid
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import yaml
 from django.contrib.auth import get_user_model
@@ -129,7 +130,7 @@ def _when(value) -> datetime:
         moment = parse_datetime(str(value))
         if moment is None:
             raise ValueError(f"'{value}' is not an ISO 8601 date-time")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.utc)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
 
 
 def _load_clusters(entry):
@@ -170,7 +171,7 @@ def _environment_named(name, node_key) -> Environment:
     tree = OrgTree.load()
     chain = tree.chain(node_key)
     candidates = {
-        e.scope_key: e for e in Environment.objects.filter(name=name, scope_key__in=chain)
+        e.scope_key: e for e in Environment.objects.filter(name__iexact=name, scope_key__in=chain)
     }
     for key in chain:
         if key in candidates:
@@ -182,6 +183,8 @@ def _load_workloads(entry):
     kind = entry["type"]
     if kind not in WorkloadType.values:
         raise ValueError(f"type must be one of {', '.join(WorkloadType.values)}")
+    if isinstance(entry["projectId"], bool) or not isinstance(entry["projectId"], int):
+        raise ValueError("projectId must be an integer")
     project = Project.objects.filter(pk=entry["projectId"]).first()
     if project is None:
         raise ValueError(f"projectId {entry['projectId']} is not a project")

@@ -1,0 +1,69 @@
+"""The list endpoint's queries must not grow with the number of environments (acceptance 5)."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from envadmin.inventory.models import Environment, Template, Workload
+
+URL = "/api/v1/asset/environment"
+BUDGET = 8  # auth (2) + org tree (3) + environments (1) + usage (2)
+
+
+def add_environments(count):
+    now = timezone.now()
+    envs = Environment.objects.bulk_create(
+        Environment(
+            name=f"bulk-{i}", scope="project", scope_key="project:7", project_id=7,
+            supports_workspace=True, spec={"image": f"img:{i}"},
+            created_by="t", created_at=now, updated_by="t", updated_at=now,
+        )
+        for i in range(count)
+    )  # fmt: skip
+    Workload.objects.bulk_create(
+        Workload(
+            id=uuid.uuid4(), name=f"w-{env.name}-{kind}", type=kind, status="Running",
+            project_id=7, environment=env, created_at=now,
+        )
+        for env in envs
+        for kind in ("workspace", "training")
+    )  # fmt: skip
+    Template.objects.bulk_create(
+        Template(name=f"t-{env.name}", scope="project", scope_key="project:7", environment=env)
+        for env in envs
+    )
+
+
+def count_list_queries(client, params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    return len(captured), len(response.json()["entries"])
+
+
+@pytest.mark.parametrize("params", [{}, {"usageInfo": "true"}, {"projectId": 7, "usageInfo": "1"}])
+def test_list_queries_do_not_grow_with_environments(
+    org, admin, params, django_assert_max_num_queries
+):
+    add_environments(5)
+    with django_assert_max_num_queries(BUDGET):
+        small, small_entries = count_list_queries(admin, params)
+    Environment.objects.filter(name__startswith="bulk-").delete()
+    add_environments(200)
+    with django_assert_max_num_queries(BUDGET):
+        large, large_entries = count_list_queries(admin, params)
+    assert large_entries - small_entries == 195
+    assert small == large
+
+
+def test_usage_is_complete_at_size(org, admin):
+    add_environments(50)
+    entries = admin.get(URL, {"usageInfo": "true", "projectId": 7}).json()["entries"]
+    bulk = [e for e in entries if e["meta"]["name"].startswith("bulk-")]
+    assert len(bulk) == 50
+    assert all(len(e["usedBy"]["workspaces"]) == 1 for e in bulk)
+    assert all(len(e["usedBy"]["trainings"]) == 1 for e in bulk)
+    assert all(len(e["usedBy"]["templates"]) == 1 for e in bulk)

@@ -1,0 +1,126 @@
+"""load_snapshot: all or nothing, every problem named by its entry; the demo data loads."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from envadmin.accounts.models import AccessRule
+from envadmin.inventory.models import Cluster, Environment, Project, Template, Workload
+
+from .conftest import DATA
+
+DEMO = Path(__file__).resolve().parents[1] / "envadmin" / "demo" / "demo.yaml"
+MODELS = (Cluster, Project, Environment, Workload, Template)
+
+
+def counts():
+    return [model.objects.count() for model in MODELS]
+
+
+def small():
+    return yaml.safe_load((DATA / "small.yaml").read_text())
+
+
+def load_text(tmp_path, data) -> str:
+    path = tmp_path / "snap.yaml"
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return str(path)
+
+
+def test_it_loads_a_valid_snapshot(db, tmp_path):
+    out = StringIO()
+    call_command("load_snapshot", load_text(tmp_path, small()), stdout=out)
+    assert "Loaded 2 clusters, 3 departments, 4 projects, 8 environments" in out.getvalue()
+    assert counts() == [2, 4, 8, 5, 2]
+    built_in = Environment.objects.get(name="tenant-env")
+    assert built_in.read_only and built_in.created_by == "system@run.ai"
+    assert Workload.objects.get(name="train-1").environment.name == "cluster-env"
+
+
+def broken(section, index, **changes):
+    data = small()
+    entry = data[section][index]
+    for key, value in changes.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            entry[outer][inner] = value
+        elif value is None:
+            entry.pop(key)
+        else:
+            entry[key] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (broken("environments", 4, **{"spec.image": "Bad Image"}), "environments[4] (p7-env)"),
+        (broken("environments", 5, **{"meta.projectId": 999}), "environments[5] (p8-env)"),
+        (
+            broken("environments", 6, **{"meta.name": "P7-ENV", "meta.projectId": 7}),
+            "environments[6] (P7-ENV)",
+        ),
+        (broken("clusters", 0, id="not-a-uuid"), "clusters[0] (c1)"),
+        (broken("departments", 0, clusterId=None), "departments[0] (research)"),
+        (broken("projects", 1, id="eight"), "projects[1] (team-b)"),
+        (broken("workloads", 0, environment="no-such-env"), "workloads[0] (nb-1)"),
+        (broken("workloads", 1, type="batch"), "workloads[1] (train-1)"),
+        (broken("workloads", 2, createdAt="yesterday"), "workloads[2] (serve-1)"),
+        (broken("templates", 0, environment="p8-env"), "templates[0] (t-p7)"),
+        ({**small(), "extra": []}, "unknown section 'extra'"),
+        ({**small(), "projects": {"id": 1}}, "projects: must be a list"),
+        ("clusters: [unclosed", "not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping of sections"),
+    ],
+)
+def test_a_bad_entry_loads_nothing_and_is_named(db, tmp_path, data, expected):
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    assert expected in str(failure.value)
+    assert "nothing was loaded" in str(failure.value)
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_every_problem_is_reported_at_once(db, tmp_path):
+    data = broken("environments", 4, **{"spec.image": "Bad Image"})
+    data["workloads"][1]["type"] = "batch"
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    assert "environments[4]" in str(failure.value) and "workloads[1]" in str(failure.value)
+
+
+def test_a_missing_file_is_a_clear_error(db, tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("load_snapshot", str(tmp_path / "absent.yaml"), stdout=StringIO())
+
+
+def test_if_empty_leaves_a_loaded_database_alone(org, tmp_path):
+    before = counts()
+    out = StringIO()
+    call_command("load_snapshot", "--if-empty", str(DATA / "small.yaml"), stdout=out)
+    assert "not loaded" in out.getvalue()
+    assert counts() == before
+
+
+def test_the_demo_data_loads_with_every_scope_type_and_role(db):
+    call_command("load_snapshot", str(DEMO), stdout=StringIO())
+    assert Cluster.objects.count() == 2
+    assert Project.objects.count() == 10
+    assert Environment.objects.count() >= 35
+    scopes = set(Environment.objects.values_list("scope", flat=True))
+    assert scopes == {"tenant", "cluster", "department", "project"}
+    assert Environment.objects.filter(scope="tenant", read_only=True).count() == 2
+    for name in ("jupyter-lab", "jupyter-tensorboard", "tensorboard", "llm-server", "chatbot-ui"):
+        assert Environment.objects.filter(name=name, scope="tenant").exists(), name
+    assert set(Workload.objects.values_list("type", flat=True)) == {
+        "workspace", "training", "distributed", "inference",
+    }  # fmt: skip
+    assert len(set(Workload.objects.values_list("status", flat=True))) >= 5
+    assert Template.objects.exists()
+    roles = set(AccessRule.objects.values_list("role", flat=True))
+    assert len(roles) == 6
+    assert get_user_model().objects.get(username="admin").check_password("envadmin-demo")
