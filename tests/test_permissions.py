@@ -104,7 +104,9 @@ def test_a_department_manager_reaches_every_project_of_the_department(org, clien
     assert names(client) == {"tenant-env", "cluster-env", "d1-env", "p7-env", "p8-env"}
     response = post_json(client, URL, environment_document("for-b", projectId=8))
     assert response.status_code == 202
-    assert put_json(client, f"{URL}/{env_id('d1-env')}", update_document("d1-env")).status_code == 202
+    assert (
+        put_json(client, f"{URL}/{env_id('d1-env')}", update_document("d1-env")).status_code == 202
+    )
     assert client.get(f"{URL}/{env_id('d2-env')}").status_code == 404
 
 

@@ -217,14 +217,6 @@ def test_a_garbage_refresh_token_is_a_bad_request(api, db):
     assert_bad_request(request_token(api, {"grantType": "refresh_token", "refreshToken": "x.y.z"}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: envadmin/accounts/grants.py grant() refresh_token branch issues new tokens from "
-        "the refresh token's claims without checking that the service account (or user) still "
-        "exists/is active: a deleted account keeps getting 200 + fresh tokens instead of 400."
-    ),
-)
 def test_a_refresh_token_of_a_deleted_service_account_is_refused(api, account):
     first = assert_granted(request_token(api, client_credentials(account)))
     account[0].delete()
@@ -233,14 +225,6 @@ def test_a_refresh_token_of_a_deleted_service_account_is_refused(api, account):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: envadmin/accounts/grants.py grant() refresh_token branch does not check "
-        "is_active: a deactivated user (who can no longer use the password grant) keeps "
-        "getting 200 + fresh tokens from a refresh token instead of 400."
-    ),
-)
 def test_a_refresh_token_of_a_deactivated_user_is_refused(api, db):
     user = get_user_model().objects.create_user("dave", password="s3cret-pass")
     first = assert_granted(
@@ -482,15 +466,6 @@ def test_a_token_of_a_deleted_service_account_is_401(org, account):
     assert "no longer exists" in body["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: envadmin/api/errors.py exception_handler (line 26) answers BackendError "
-        "Unauthorized (raised by BearerTokenAuthentication / tokens.read_access_token) without "
-        "a WWW-Authenticate header; only the no-Authorization 401 carries one. RFC 7235 3.1 "
-        "and RFC 6750 3 require it on every 401."
-    ),
-)
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer not-a-jwt"])
 def test_every_401_carries_a_www_authenticate_bearer_challenge(db, header):
     response = get_environments(header=header)

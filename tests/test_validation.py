@@ -6,6 +6,7 @@ offending field, and leaves the stored environments exactly as they were.
 
 import copy
 import json
+import uuid
 
 import pytest
 from jsonschema import Draft4Validator
@@ -703,22 +704,29 @@ def test_it_rejects_a_creation_with_several_errors_listing_them_all_in_details(o
     assert "spec.stdin" in body["details"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: envadmin/contract/environment.py CredentialSerializer.assetId (and "
-    "AssetCreationRequestSerializer.clusterId) use DRF's UUIDField, which converts a JSON "
-    "integer via uuid.UUID(int=...): assetId 1 is stored as "
-    "'00000000-0000-0000-0000-000000000001' and answered 202 instead of 400",
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        pytest.param(
+            create_with_spec(
+                environmentVariables=[env_var(value=DROP, credential={"assetId": 1, "key": "k"})]
+            ),
+            "spec.environmentVariables[0].credential.assetId",
+            id="credential assetId",
+        ),
+        pytest.param(
+            create_with_meta(scope="cluster", projectId=DROP, clusterId=uuid.UUID(C1).int),
+            "meta.clusterId",
+            id="meta clusterId",
+        ),
+    ],
 )
-def test_it_rejects_a_credential_asset_id_sent_as_an_integer(org, admin):
-    """The contract's assetId is a uuid string; DRF's UUIDField would take 1 as UUID(int=1)."""
+def test_it_rejects_a_uuid_sent_as_a_json_integer(org, admin, document, path):
+    """The contract's uuids are strings; a number must not be read as UUID(int=...)."""
     before = Environment.objects.count()
-    document = create_with_spec(
-        environmentVariables=[env_var(value=DROP, credential={"assetId": 1, "key": "k"})]
-    )
     response = post_json(admin, URL, document)
     assert Environment.objects.count() == before
-    assert_rejected(response, "spec.environmentVariables[0].credential.assetId")
+    assert_rejected(response, path)
 
 
 @pytest.mark.parametrize(

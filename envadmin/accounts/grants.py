@@ -1,6 +1,6 @@
 """POST /api/v1/token: the grant types of token.openapi.json that envadmin serves."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 
 from envadmin.contract.errors import InvalidRequest
 
@@ -23,6 +23,15 @@ def _field(body: dict, *names: str) -> str | None:
                 raise InvalidRequest(f"{name} must be a string.")
             return value
     return None
+
+
+def subject_exists(subject: str, subject_type: str | None) -> bool:
+    """Whether a token's subject may still act: the account exists, the user is active."""
+    if subject_type == SubjectType.APPLICATION:
+        return ServiceAccount.objects.filter(client_id=subject).exists()
+    if subject_type == SubjectType.USER:
+        return get_user_model().objects.filter(username=subject, is_active=True).exists()
+    return False
 
 
 def _service_account(client_id, secret) -> ServiceAccount:
@@ -56,6 +65,8 @@ def grant(body) -> dict:
         if not refresh:
             raise InvalidRequest("refreshToken is required.")
         claims = tokens.read_refresh_token(refresh)
+        if not subject_exists(claims["sub"], claims.get("st")):
+            raise InvalidRequest("The refresh token's account no longer exists or is disabled.")
         return tokens.issue(claims["sub"], claims["st"])
     if grant_type in UNSUPPORTED:
         raise InvalidRequest(f"grantType '{grant_type}' is not supported by envadmin.")

@@ -1,11 +1,11 @@
 """Authorization: Bearer <access token> on every API call, as Run:ai requires."""
 
-from django.contrib.auth import get_user_model
 from rest_framework import authentication
 
 from envadmin.accounts.access import Caller
-from envadmin.accounts.models import ServiceAccount, SubjectType
+from envadmin.accounts.grants import subject_exists
 from envadmin.accounts.tokens import read_access_token
+from envadmin.api.errors import CHALLENGE
 from envadmin.contract.errors import Unauthorized
 
 
@@ -26,18 +26,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
         claims = read_access_token(token)
         subject, subject_type = claims["sub"], claims.get("st")
-        if not self._subject_exists(subject, subject_type):
-            raise Unauthorized("The token's subject no longer exists.")
+        if not subject_exists(subject, subject_type):
+            raise Unauthorized("The token's account no longer exists or is disabled.")
         caller = AuthenticatedCaller.with_rules_from_db(subject, subject_type, token)
         return caller, token
 
-    @staticmethod
-    def _subject_exists(subject, subject_type) -> bool:
-        if subject_type == SubjectType.APPLICATION:
-            return ServiceAccount.objects.filter(client_id=subject).exists()
-        if subject_type == SubjectType.USER:
-            return get_user_model().objects.filter(username=subject, is_active=True).exists()
-        return False
-
     def authenticate_header(self, request):
-        return 'Bearer realm="envadmin"'
+        return CHALLENGE

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 
 from envadmin.contract.errors import BackendError, flatten_errors
 
+CHALLENGE = 'Bearer realm="envadmin"'
+
 logger = logging.getLogger(__name__)
 DatabaseUnavailable = (OperationalError, DatabaseInterfaceError)
 
@@ -24,7 +26,8 @@ def error_body(status: int, message: str, details: str | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, BackendError):
-        return Response(exc.body(), status=exc.status)
+        headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else None
+        return Response(exc.body(), status=exc.status, headers=headers)
     if isinstance(exc, DatabaseUnavailable):
         # The store is down or unreachable: tell the client to retry, as Run:ai's 503 does.
         logger.error("Database unavailable: %s", exc.__class__.__name__)
@@ -41,7 +44,7 @@ def exception_handler(exc, context):
         return Response(
             error_body(401, "Authentication is required: send 'Authorization: Bearer <token>'."),
             status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="envadmin"'},
+            headers={"WWW-Authenticate": CHALLENGE},
         )
     if isinstance(exc, exceptions.APIException):
         if isinstance(exc.detail, dict | list):

@@ -18,6 +18,7 @@ from .fields import (
     StrictChoiceField,
     StrictIntegerField,
     StrictSerializer,
+    StrictUUIDField,
     optional,
 )
 from .image import image_reference_error
@@ -76,14 +77,13 @@ def _choice(choices):
 
 
 class CredentialSerializer(StrictSerializer):
-    assetId = optional(serializers.UUIDField, format="hex_verbose")
+    assetId = optional(StrictUUIDField)
     key = _text()
 
     def validate(self, attrs):
         for key in ("assetId", "key"):
             if not attrs.get(key):
                 raise serializers.ValidationError({key: ["This field is required."]})
-        attrs["assetId"] = str(attrs["assetId"])
         return attrs
 
 
@@ -340,7 +340,7 @@ class AssetUpdatableFieldsSerializer(StrictSerializer):
 
 class AssetCreationRequestSerializer(AssetUpdatableFieldsSerializer):
     scope = StrictChoiceField(SCOPES)
-    clusterId = optional(serializers.UUIDField, format="hex_verbose")
+    clusterId = optional(StrictUUIDField)
     departmentId = _text(max_length=64)
     projectId = _int(None, INT32_MAX)
     autoDelete = _flag()
@@ -354,8 +354,6 @@ class AssetCreationRequestSerializer(AssetUpdatableFieldsSerializer):
             raise serializers.ValidationError(
                 {key: [f"Required for an asset of scope '{attrs['scope']}'."]}
             )
-        if attrs.get("clusterId") is not None:
-            attrs["clusterId"] = str(attrs["clusterId"])
         return attrs
 
 

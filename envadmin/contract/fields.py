@@ -79,3 +79,18 @@ def optional(field_class, *args, **kwargs):
     kwargs.setdefault("required", False)
     kwargs.setdefault("allow_null", True)
     return field_class(*args, **kwargs)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A uuid sent as a JSON string (DRF would turn the integer 1 into a uuid), kept as str."""
+
+    default_error_messages = {"invalid": "Must be a UUID string."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "hex_verbose")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))

@@ -6,8 +6,7 @@ problem the transaction is rolled back: nothing is loaded.
 """
 
 import uuid
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import yaml
 from django.contrib.auth import get_user_model
@@ -130,7 +129,7 @@ def _when(value) -> datetime:
         moment = parse_datetime(str(value))
         if moment is None:
             raise ValueError(f"'{value}' is not an ISO 8601 date-time")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, dt_timezone.utc)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 def _load_clusters(entry):
