@@ -207,3 +207,31 @@ def test_our_openapi_document_and_swagger_ui_are_served_offline(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_a_document_read_back_from_get_can_be_put_as_is(org, admin):
+    created = create(admin, environment_document("round-trip", autoDelete=False))
+    target = f"{URL}/{created['meta']['id']}"
+    document = admin.get(target, {"usageInfo": "true", "statusInfo": "true"}).json()
+    document["spec"]["image"] = "python:3.13"
+    response = put_json(admin, target, {"meta": document["meta"], "spec": document["spec"]})
+    assert response.status_code == 202, response.content
+    assert response.json()["spec"]["image"] == "python:3.13"
+    assert response.json()["meta"]["updateCount"] == 1
+    # A stale copy of server-kept fields is no change and no error.
+    document["meta"]["updateCount"] = 0
+    assert put_json(admin, target, document).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("id", "8a2b4c6d-0000-4a5b-8c7d-9e0f1a2b3c4d"), ("createdBy", "someone"), ("kind", "compute")],
+)
+def test_a_changed_read_only_meta_field_is_refused(org, admin, key, value):
+    created = create(admin, environment_document("fixed-meta"))
+    target = f"{URL}/{created['meta']['id']}"
+    document = admin.get(target).json()
+    document["meta"][key] = value
+    response = put_json(admin, target, document)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"meta.{key}: fixed at creation")

@@ -13,7 +13,7 @@ from jsonschema import Draft4Validator
 
 from envadmin.inventory.models import Environment
 
-from .conftest import C1, environment_document, post_json, put_json
+from .conftest import C1, C2, environment_document, post_json, put_json
 from .contract import CONTRACT_DIR, assert_matches_contract
 
 URL = "/api/v1/asset/environment"
@@ -873,7 +873,7 @@ def test_it_rejects_an_update_with_a_bad_spec_leaving_the_environment_unchanged(
     [
         pytest.param({"scope": "tenant"}, "meta.scope", id="meta.scope"),
         pytest.param({"projectId": 8}, "meta.projectId", id="meta.projectId"),
-        pytest.param({"clusterId": C1}, "meta.clusterId", id="meta.clusterId"),
+        pytest.param({"clusterId": C2}, "meta.clusterId", id="meta.clusterId"),
         pytest.param(
             {"workloadSupportedTypes": {"training": True}},
             "meta.workloadSupportedTypes",

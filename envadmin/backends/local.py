@@ -171,7 +171,7 @@ class LocalBackend(EnvironmentBackend):
         tree, access = self._context(caller)
         with transaction.atomic():
             env = self._writable_environment(asset_id, access, lock=True)
-            clean = validate_update(document)
+            clean = validate_update(document, documents.environment_meta(env, tree))
             meta = clean["meta"]
             if self._name_taken(meta["name"], env.scope_key, exclude_id=env.pk):
                 raise Conflict(details=f"An environment named '{meta['name']}' exists here.")

@@ -391,6 +391,41 @@ def validate_creation(document) -> dict:
     return _validated(EnvironmentCreationRequestSerializer, document)
 
 
-def validate_update(document) -> dict:
-    """A clean EnvironmentUpdateRequest: only meta.name, meta.description and the whole spec."""
+# Meta keys a client may echo back from a GET in an update. The server keeps these itself, so
+# a stale copy is no change; every other echoed key must equal the stored value.
+SERVER_MANAGED_META = frozenset({"updatedBy", "updatedAt", "updateCount", "deletedAt", "deletedBy"})
+DERIVED_PARTS = frozenset({"usedBy", "usageTimes", "compliance", "status"})
+FIXED_META = frozenset(
+    {
+        "scope", "clusterId", "departmentId", "projectId", "autoDelete", "private",
+        "workloadSupportedTypes", "id", "kind", "tenantId", "createdBy", "createdAt",
+        "projectName",
+    }
+)  # fmt: skip
+
+
+def validate_update(document, current_meta: dict | None = None) -> dict:
+    """A clean EnvironmentUpdateRequest: meta.name, meta.description and the whole spec.
+
+    Meta fields fixed at creation (placement, ids, ...) may be sent back as they were, as a
+    client does when it PUTs what it got; a different value is refused, never ignored.
+    """
+    if isinstance(document, dict) and isinstance(document.get("meta"), dict):
+        meta = dict(document["meta"])
+        for key in sorted(set(meta) & (FIXED_META | SERVER_MANAGED_META)):
+            sent = meta.pop(key)
+            if key in SERVER_MANAGED_META or sent is None:
+                continue
+            stored = (current_meta or {}).get(key)
+            if key in ("autoDelete", "private"):  # unset reads as false
+                stored = bool(stored)
+            if _plain(sent) != stored and str(sent).lower() != str(stored).lower():
+                raise InvalidRequest(
+                    f"meta.{key}: fixed at creation ({stored!r}); make a copy to change it.",
+                    field_errors={f"meta.{key}": ["Fixed at creation; make a copy to change it."]},
+                )
+        document = {**document, "meta": meta}
+    if isinstance(document, dict):
+        # Parts of a read document that the server derives (usage, compliance, status).
+        document = {k: v for k, v in document.items() if k not in DERIVED_PARTS}
     return _validated(EnvironmentUpdateRequestSerializer, document)
