@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "envadmin.accounts",
     "envadmin.inventory",
+    "envadmin.policies",
 ]
 
 MIDDLEWARE = [

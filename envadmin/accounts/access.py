@@ -6,7 +6,7 @@ they are visible too, but only writable by a rule that covers them.
 
 from dataclasses import dataclass, field
 
-from .models import ENVIRONMENT_WRITER_ROLES, AccessRule, SubjectType
+from .models import ENVIRONMENT_WRITER_ROLES, AccessRule, Role, SubjectType
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,22 @@ class Access:
         self.caller = caller
         self.visible: set[str] = set()
         self.writable: set[str] = set()
+        self.policy_writable: set[str] = set()
         for role, key in caller.rules:
             subtree = tree.subtree(key)
             self.visible |= subtree | set(tree.chain(key))
             if role in ENVIRONMENT_WRITER_ROLES:
                 self.writable |= subtree
+            if role == Role.SYSTEM_ADMINISTRATOR:
+                # Policies bind every workload below them: only system administrators write
+                # them, over the subtree their rule covers (our rule, see the README).
+                self.policy_writable |= subtree
 
     def can_view(self, key: str) -> bool:
         return key in self.visible
 
     def can_write(self, key: str) -> bool:
         return key in self.writable
+
+    def can_write_policy(self, key: str) -> bool:
+        return key in self.policy_writable

@@ -26,6 +26,17 @@ urlpatterns = [
     ),
     path("v1/clusters", views.ClusterListView.as_view(), name="clusters"),
     path("v1/clusters/<str:cluster_uuid>", views.ClusterDetailView.as_view(), name="cluster"),
+    path("v2/policy", views.PolicyListView.as_view(), name="policies"),
+    re_path(
+        r"^v2/policy/(?P<policy_path>workspaces|trainings|distributed|inferences)$",
+        views.PolicyView.as_view(),
+        name="policy",
+    ),
+    path(
+        "envadmin/v1/compliance-preview",
+        views.CompliancePreviewView.as_view(),
+        name="compliance-preview",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", api_not_found),

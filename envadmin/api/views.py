@@ -10,9 +10,11 @@ from rest_framework.views import APIView
 from envadmin.accounts.grants import grant
 from envadmin.backends.base import get_backend
 from envadmin.contract.environment import (
+    CompliancePreviewRequestSerializer,
     EnvironmentCreationRequestSerializer,
     EnvironmentUpdateRequestSerializer,
 )
+from envadmin.contract.policy import POLICY_PATHS
 
 LIST_PARAMETERS = [
     OpenApiParameter(name, OpenApiTypes.STR, description=description)
@@ -121,3 +123,74 @@ class ClusterDetailView(BackendView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, cluster_uuid):
         return Response(self.backend.get_cluster(request.user, cluster_uuid))
+
+
+POLICY_SCOPE_PARAMETERS = [
+    OpenApiParameter("scope", OpenApiTypes.STR, description="tenant|cluster|department|project"),
+    OpenApiParameter("clusterId", OpenApiTypes.STR),
+    OpenApiParameter("departmentId", OpenApiTypes.STR),
+    OpenApiParameter("projectId", OpenApiTypes.STR),
+]
+VALIDATE_ONLY = [OpenApiParameter("validateOnly", OpenApiTypes.BOOL)]
+
+
+class PolicyView(BackendView):
+    """/api/v2/policy/{workspaces,trainings,distributed,inferences}"""
+
+    def workload_type(self):
+        return POLICY_PATHS[self.kwargs["policy_path"]]
+
+    @extend_schema(parameters=POLICY_SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, policy_path):
+        """A node's policy and its effective policy (each rule with its sourceOfRule)."""
+        answer = self.backend.get_policy(request.user, self.workload_type(), request.query_params)
+        return Response(answer)
+
+    def _write(self, request, partial):
+        validate_only = request.query_params.get("validateOnly", "").lower() == "true"
+        answer = self.backend.write_policy(
+            request.user, self.workload_type(), request.data,
+            partial=partial, validate_only=validate_only,
+        )  # fmt: skip
+        return Response(answer)
+
+    @extend_schema(
+        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+    )
+    def put(self, request, policy_path):
+        """Overwrite a node's policy; 400 if a field is already ruled up or down the branch."""
+        return self._write(request, partial=False)
+
+    @extend_schema(
+        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+    )
+    def patch(self, request, policy_path):
+        """Merge into a node's policy; `reset` lists field paths to clear."""
+        return self._write(request, partial=True)
+
+    @extend_schema(parameters=POLICY_SCOPE_PARAMETERS, responses={204: None})
+    def delete(self, request, policy_path):
+        self.backend.delete_policy(request.user, self.workload_type(), request.query_params)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PolicyListView(BackendView):
+    @extend_schema(
+        parameters=[OpenApiParameter("workloadType", OpenApiTypes.STR), *POLICY_SCOPE_PARAMETERS],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        """The policies the caller may see."""
+        return Response(self.backend.list_policies(request.user, request.query_params))
+
+
+class CompliancePreviewView(BackendView):
+    @extend_schema(
+        request=CompliancePreviewRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        description="envadmin's own: the compliance an environment creation document would have "
+        "for a project and workload type, without saving anything. Answers "
+        '{"compliance": {imposed, compliance, reason[]}}.',
+    )
+    def post(self, request):
+        return Response(self.backend.preview_compliance(request.user, request.data))

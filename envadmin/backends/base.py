@@ -57,6 +57,28 @@ class EnvironmentBackend(ABC):
     @abstractmethod
     def get_cluster(self, caller: Caller, cluster_uuid: str) -> dict: ...
 
+    # --- policies (policy.openapi.json) and compliance ---------------------------------------
+    @abstractmethod
+    def get_policy(self, caller: Caller, workload_type: str, params: Params) -> dict:
+        """{meta?, policy, effective, effectiveUpdatedAt} of one node (?scope=&<id>=)."""
+
+    @abstractmethod
+    def write_policy(
+        self, caller: Caller, workload_type: str, body, *, partial: bool, validate_only: bool
+    ) -> dict:
+        """PUT (partial=False) or PATCH (partial=True) of a node's policy."""
+
+    @abstractmethod
+    def delete_policy(self, caller: Caller, workload_type: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def list_policies(self, caller: Caller, params: Params) -> dict:
+        """{"policies": [PolicyListEntry, ...]}"""
+
+    @abstractmethod
+    def preview_compliance(self, caller: Caller, body) -> dict:
+        """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own)."""
+
 
 def get_backend() -> EnvironmentBackend:
     """The backend chosen by settings.ENVADMIN_BACKEND."""

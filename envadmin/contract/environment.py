@@ -367,6 +367,15 @@ class EnvironmentUpdateRequestSerializer(StrictSerializer):
     spec = EnvironmentSpecSerializer()
 
 
+class CompliancePreviewRequestSerializer(serializers.Serializer):
+    """Documents the draft preview's body (the backend checks it)."""
+
+    environment = EnvironmentCreationRequestSerializer()
+    projectId = serializers.IntegerField()
+    workloadType = serializers.ChoiceField(["Workspace", "Training", "Distributed", "Inference"])
+    replicaType = serializers.ChoiceField(["Worker", "Master"], required=False)
+
+
 def _validated(serializer_class, document) -> dict:
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object.")

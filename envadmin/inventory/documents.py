@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Max
 
 from .models import Environment, Template, Workload
 
@@ -110,6 +111,19 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
     for env_id, template_id, name in templates:
         usage[env_id]["templates"].append({"id": str(template_id), "name": name})
     return usage
+
+
+def last_used(environment_ids, project_id, workload_type) -> dict:
+    """{environment id: time of the newest workload of that type in that project}, one query."""
+    rows = (
+        Workload.objects.filter(
+            environment_id__in=environment_ids, project_id=project_id, type=workload_type
+        )
+        .values("environment_id")
+        .annotate(last=Max("created_at"))
+        .values_list("environment_id", "last")
+    )
+    return dict(rows)
 
 
 # --- org units --------------------------------------------------------------------------------

@@ -1,0 +1,281 @@
+"""Policies, effective policies and compliance over the local model (reference §5)."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from envadmin.accounts.access import Access, Caller
+from envadmin.compliance.effective import conflicts, merge
+from envadmin.compliance.engine import evaluate
+from envadmin.compliance.paths import deep_merge, remove_path
+from envadmin.contract.environment import validate_creation
+from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from envadmin.contract.policy import POLICY_SCOPES, WORKLOAD_TYPE_NAMES, validate_policy_request
+from envadmin.inventory.documents import timestamp
+from envadmin.inventory.models import scope_key
+from envadmin.inventory.orgtree import OrgTree
+from envadmin.policies.models import Policy
+
+from .base import Params
+
+ID_PARAMS = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+
+
+def source_of(tree: OrgTree, key: str) -> dict:
+    """sourceOfRule of a node: {scope, clusterId|departmentId|projectId}."""
+    node = tree.nodes[key]
+    source = {"scope": node.scope}
+    if node.scope in ID_PARAMS:
+        source[ID_PARAMS[node.scope]] = node.id if node.scope == "project" else str(node.id)
+    return source
+
+
+def label_of(tree: OrgTree, source: dict | None) -> str:
+    """A team lead's name for where a rule comes from: "the policy of department 'research'"."""
+    if not source:
+        return "the policy"
+    scope = source.get("scope")
+    if scope in ID_PARAMS:
+        key = scope_key(scope, source.get(ID_PARAMS[scope]))
+        if key in tree:
+            return f"the policy of {scope} '{tree.nodes[key].name}'"
+    return f"the {scope} policy"
+
+
+def policy_node(params: Params, tree: OrgTree) -> str:
+    """The node named by ?scope=...&<id>=... (GET and DELETE of one policy)."""
+    scope = params.get("scope")
+    if scope not in POLICY_SCOPES:
+        raise InvalidRequest(f"scope: must be one of {', '.join(POLICY_SCOPES)}.")
+    if scope == "tenant":
+        return "tenant"
+    value = params.get(ID_PARAMS[scope])
+    if not value:
+        raise InvalidRequest(f"{ID_PARAMS[scope]}: required with scope={scope}.")
+    key = scope_key(scope, str(value).lower() if scope == "cluster" else value)
+    if key not in tree:
+        raise NotFound(f"There is no {scope} {value}.")
+    return key
+
+
+def meta_node(meta: dict, tree: OrgTree) -> str:
+    scope = meta["scope"]
+    if scope == "tenant":
+        return "tenant"
+    key = scope_key(scope, meta[ID_PARAMS[scope]])
+    if key not in tree:
+        raise InvalidRequest(
+            f"meta.{ID_PARAMS[scope]}: {scope} {meta[ID_PARAMS[scope]]} does not exist."
+        )
+    return key
+
+
+class LocalPolicyOperations:
+    """Mixed into LocalBackend; `_context` comes from there."""
+
+    # --- effective policies -----------------------------------------------------------------
+
+    @staticmethod
+    def _policies_on(keys, workload_type: str) -> dict[str, Policy]:
+        return {
+            p.scope_key: p
+            for p in Policy.objects.filter(workload_type=workload_type, scope_key__in=list(keys))
+        }
+
+    def effective_policy(self, tree: OrgTree, key: str, workload_type: str, policies=None):
+        """Effective {defaults, rules, imposedAssets} at a node, with one query."""
+        chain = [k for k in reversed(tree.chain(key)) if k != "system"]
+        if policies is None:
+            policies = self._policies_on(chain, workload_type)
+        return merge([(source_of(tree, k), policies[k].document) for k in chain if k in policies])
+
+    def compliance_for(self, tree, project_key, workload_type_name, replica_type):
+        """A function env_document -> compliance for one project and workload type."""
+        effective = self.effective_policy(
+            tree, project_key, WORKLOAD_TYPE_NAMES[workload_type_name]
+        )
+        chain = set(tree.chain(project_key))
+        project = tree.nodes[project_key].name
+
+        def judge(document: dict, placement_key: str) -> dict:
+            visible = placement_key in chain
+            note = (
+                ""
+                if visible
+                else (f"it belongs to {tree.path(placement_key)}, outside project '{project}'.")
+            )
+            return evaluate(
+                document, effective, workload_type_name, replica_type, visible,
+                source_label=lambda source: label_of(tree, source), visibility_note=note,
+            )  # fmt: skip
+
+        return judge
+
+    # --- the policy API ---------------------------------------------------------------------
+
+    def _policy_document(self, tree, key, workload_type, policies) -> dict:
+        own = policies.get(key)
+        document = {
+            "effective": self.effective_policy(tree, key, workload_type, policies),
+            "effectiveUpdatedAt": timestamp(
+                max((p.updated_at for p in policies.values()), default=timezone.now())
+            ),
+        }
+        if own is not None:
+            document["meta"] = self._policy_meta(own, tree)
+            document["policy"] = own.document
+        else:
+            document["policy"] = None
+        return document
+
+    @staticmethod
+    def _policy_meta(policy: Policy, tree) -> dict:
+        from django.conf import settings
+
+        meta = {
+            "id": str(policy.id),
+            "name": policy.name,
+            "scope": policy.scope,
+            "tenantId": settings.ENVADMIN_TENANT_ID,
+            "createdBy": policy.created_by,
+            "createdAt": timestamp(policy.created_at),
+            "updatedBy": policy.updated_by,
+            "updatedAt": timestamp(policy.updated_at),
+        }
+        meta.update({k: v for k, v in source_of(tree, policy.scope_key).items() if k != "scope"})
+        cluster = tree.cluster_of(policy.scope_key)
+        if cluster:
+            meta["clusterId"] = cluster
+        return meta
+
+    def get_policy(self, caller: Caller, workload_type: str, params: Params) -> dict:
+        tree, access = self._context(caller)
+        key = policy_node(params, tree)
+        if not access.can_view(key):
+            raise NotFound(f"There is no {tree.nodes[key].scope} {tree.nodes[key].id}.")
+        chain = [k for k in tree.chain(key) if k != "system"]
+        return self._policy_document(
+            tree, key, workload_type, self._policies_on(chain, workload_type)
+        )
+
+    def write_policy(
+        self, caller: Caller, workload_type: str, body, *, partial: bool, validate_only: bool
+    ) -> dict:
+        """PUT (overwrite) or PATCH (merge, with `reset`) of the policy of one node."""
+        clean = validate_policy_request(body, workload_type, partial=partial)
+        tree, access = self._context(caller)
+        key = meta_node(clean["meta"], tree)
+        if not access.can_write_policy(key):
+            raise Forbidden(
+                f"Only a system administrator over {tree.path(key)} may change its policies."
+            )
+        branch = (set(tree.chain(key)) | tree.subtree(key)) - {"system"}
+        with transaction.atomic():
+            policies = self._policies_on(branch, workload_type)
+            current = policies.get(key)
+            document = clean["policy"]
+            if partial and current is not None:
+                document = deep_merge(current.document, document)
+            for path in clean.get("reset", []):
+                for part in ("defaults", "rules"):
+                    if isinstance(document.get(part), dict):
+                        document = {**document, part: remove_path(document[part], path)}
+            others = [
+                (label_of(tree, source_of(tree, k)), p.document.get("rules") or {})
+                for k, p in policies.items()
+                if k != key
+            ]
+            clashes = conflicts(document.get("rules") or {}, others)
+            if clashes:
+                field, holder = clashes[0]
+                raise InvalidRequest(
+                    f"policy.rules.{field}: already ruled by {holder}; a field may carry rules "
+                    "in only one policy of a branch.",
+                    details="; ".join(f"{f} (ruled by {h})" for f, h in clashes),
+                    field_errors={f"policy.rules.{f}": [f"Ruled by {h}."] for f, h in clashes},
+                )
+            now = timezone.now()
+            policy = current or Policy(
+                workload_type=workload_type, scope=clean["meta"]["scope"], scope_key=key,
+                created_by=caller.subject, created_at=now,
+            )  # fmt: skip
+            policy.name = clean["meta"]["name"]
+            policy.document = document
+            policy.updated_by, policy.updated_at = caller.subject, now
+            policies[key] = policy
+            if not validate_only:
+                try:
+                    with transaction.atomic():
+                        policy.save()
+                except IntegrityError:  # a concurrent first write of the same node
+                    raise Conflict("Another request wrote this policy at the same time.") from None
+        return self._policy_document(tree, key, workload_type, policies)
+
+    def delete_policy(self, caller: Caller, workload_type: str, params: Params) -> None:
+        tree, access = self._context(caller)
+        key = policy_node(params, tree)
+        if not access.can_view(key):
+            raise NotFound(f"There is no {tree.nodes[key].scope} {tree.nodes[key].id}.")
+        policy = Policy.objects.filter(workload_type=workload_type, scope_key=key).first()
+        if policy is None:
+            raise NotFound(f"There is no {workload_type} policy on {tree.path(key)}.")
+        if not access.can_write_policy(key):
+            raise Forbidden(
+                f"Only a system administrator over {tree.path(key)} may change its policies."
+            )
+        policy.delete()
+
+    def list_policies(self, caller: Caller, params: Params) -> dict:
+        tree, access = self._context(caller)
+        policies = Policy.objects.filter(scope_key__in=access.visible)
+        kind = params.get("workloadType")
+        if kind:
+            if kind not in WORKLOAD_TYPE_NAMES:
+                raise InvalidRequest(
+                    f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}."
+                )
+            policies = policies.filter(workload_type=WORKLOAD_TYPE_NAMES[kind])
+        scope = params.get("scope")
+        if scope:
+            if scope not in POLICY_SCOPES:
+                raise InvalidRequest(f"scope: must be one of {', '.join(POLICY_SCOPES)}.")
+            policies = policies.filter(scope=scope)
+        for scope_name, param in ID_PARAMS.items():
+            if params.get(param):
+                value = params[param].lower() if scope_name == "cluster" else params[param]
+                policies = policies.filter(scope_key=scope_key(scope_name, value))
+        return {
+            "policies": [
+                {"type": p.workload_type, "meta": self._policy_meta(p, tree)} for p in policies
+            ]
+        }
+
+    # --- the draft preview ------------------------------------------------------------------
+
+    def preview_compliance(self, caller: Caller, body) -> dict:
+        """Compliance of an unsaved creation document for a project and workload type."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        project_id, kind = body.get("projectId"), body.get("workloadType")
+        replica = body.get("replicaType")
+        if kind not in WORKLOAD_TYPE_NAMES:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}.")
+        if replica is not None and replica not in ("Worker", "Master"):
+            raise InvalidRequest("replicaType: must be Worker or Master.")
+        clean = validate_creation(body.get("environment"))
+        tree, access = self._context(caller)
+        project_key = self.project_key(project_id, tree, access, "projectId")
+        placement = self._placement_key(clean["meta"], tree, access)
+        judge = self.compliance_for(tree, project_key, kind, replica)
+        return {"compliance": judge({"meta": clean["meta"], "spec": clean["spec"]}, placement)}
+
+    @staticmethod
+    def project_key(project_id, tree: OrgTree, access: Access, name: str) -> str:
+        if isinstance(project_id, bool) or project_id is None:
+            raise InvalidRequest(f"{name}: a project id is required.")
+        try:
+            key = scope_key("project", int(project_id))
+        except (TypeError, ValueError):
+            raise InvalidRequest(f"{name}: must be a project id (an integer).") from None
+        if key not in tree or not access.can_view(key):
+            raise InvalidRequest(f"{name}: project {project_id} does not exist.")
+        return key

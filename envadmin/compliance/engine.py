@@ -1,0 +1,232 @@
+"""Compliance of an environment with an effective policy (reference §5, our rule).
+
+`evaluate` is a pure function of Run:ai documents. It judges only the policy fields that an
+environment carries; other rules of the policy (compute, storage, ...) concern the workload.
+"""
+
+from collections.abc import Callable
+
+from .paths import flatten_rules, lookup
+
+# policy field path -> (path in the environment spec, kind of value)
+ENVIRONMENT_FIELDS: dict[str, tuple[str, str]] = {
+    "image": ("image", "string"),
+    "imagePullPolicy": ("imagePullPolicy", "string"),
+    "command": ("command", "string"),
+    "args": ("args", "string"),
+    "workingDir": ("workingDir", "string"),
+    "createHomeDir": ("createHomeDir", "boolean"),
+    "stdin": ("stdin", "boolean"),
+    "tty": ("tty", "boolean"),
+    "environmentVariables": ("environmentVariables", "instances"),
+    "security.runAsUid": ("runAsUid", "integer"),
+    "security.runAsGid": ("runAsGid", "integer"),
+    "security.supplementalGroups": ("supplementalGroups", "string"),
+    "security.uidGidSource": ("uidGidSource", "string"),
+    "security.capabilities": ("capabilities", "array"),
+    "security.allowPrivilegeEscalation": ("allowPrivilegeEscalation", "boolean"),
+    "security.hostIpc": ("hostIpc", "boolean"),
+    "security.hostNetwork": ("hostNetwork", "boolean"),
+    "security.readOnlyRootFilesystem": ("readOnlyRootFilesystem", "boolean"),
+    "security.runAsNonRoot": ("runAsNonRoot", "boolean"),
+    "security.seccompProfileType": ("seccompProfileType", "string"),
+    **{
+        f"probes.readiness.{name}": (f"probes.readiness.{name}", "integer")
+        for name in (
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "successThreshold",
+            "failureThreshold",
+        )
+    },  # fmt: skip
+    "probes.readiness.handler.httpGet.path": ("probes.readiness.handler.httpGet.path", "string"),
+    "probes.readiness.handler.httpGet.port": ("probes.readiness.handler.httpGet.port", "integer"),
+    "probes.readiness.handler.httpGet.host": ("probes.readiness.handler.httpGet.host", "string"),
+    "probes.readiness.handler.httpGet.scheme": (
+        "probes.readiness.handler.httpGet.scheme",
+        "string",
+    ),
+}
+
+WORKLOAD_TYPES = {
+    "Workspace": "workspace",
+    "Training": "training",
+    "Distributed": "distributed",
+    "Inference": "inference",
+}
+REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
+
+
+def default_source_label(source: dict | None) -> str:
+    if not source:
+        return "the policy"
+    scope = source.get("scope", "")
+    node = source.get("projectId") or source.get("departmentId") or source.get("clusterId")
+    return f"the {scope} policy" + (f" of {node}" if node else "")
+
+
+def evaluate(
+    environment: dict,
+    effective: dict | None,
+    workload_type: str,
+    replica_type: str | None = None,
+    visible: bool = True,
+    *,
+    source_label: Callable[[dict | None], str] = default_source_label,
+    visibility_note: str = "",
+) -> dict:
+    """{imposed, compliance, reason[]} of `environment` ({meta, spec}) for a workload type
+    (Workspace|Training|Distributed|Inference) under `effective` {defaults, rules, imposedAssets}.
+    """
+    meta = environment.get("meta") or {}
+    spec = environment.get("spec") or {}
+    effective = effective or {}
+    reasons = _non_policy_reasons(meta, workload_type, visible, visibility_note)
+    imposed = False
+    for prefix, defaults, rules, assets in _sections(effective, workload_type, replica_type):
+        reasons.extend(_policy_reasons(spec, defaults, rules, prefix, source_label))
+        imposed = imposed or (meta.get("id") is not None and meta.get("id") in (assets or []))
+    return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
+
+
+def _sections(effective, workload_type, replica_type):
+    """(field prefix, defaults, rules, imposed assets) for each policy section to judge."""
+    defaults = effective.get("defaults") or {}
+    rules = effective.get("rules") or {}
+    imposed = effective.get("imposedAssets")
+    if workload_type != "Distributed":
+        yield "", defaults, rules, imposed if isinstance(imposed, list) else []
+        return
+    # A distributed policy has a section per replica; without a replica type both are judged.
+    names = [REPLICA_SECTIONS[replica_type]] if replica_type else ["master", "worker"]
+    for name in names:
+        assets = imposed.get(name) if isinstance(imposed, dict) else []
+        yield f"{name}.", defaults.get(name) or {}, rules.get(name) or {}, assets
+
+
+def _non_policy_reasons(meta, workload_type, visible, visibility_note) -> list[dict]:
+    reasons = []
+    supported = meta.get("workloadSupportedTypes") or {}
+    if not supported.get(WORKLOAD_TYPES.get(workload_type, "")):
+        kinds = [
+            k for k in ("workspace", "training", "distributed", "inference") if supported.get(k)
+        ]
+        reasons.append(
+            {
+                "details": f"The environment does not support {workload_type} workloads "
+                f"(it supports: {', '.join(kinds) or 'none'})."
+            }
+        )
+    if not visible:
+        reasons.append(
+            {
+                "details": "The project cannot use this environment: "
+                + (visibility_note or "it belongs to a scope outside the project's chain.")
+            }
+        )
+    return reasons
+
+
+def _policy_reasons(spec, defaults, rules, prefix, source_label) -> list[dict]:
+    reasons = []
+    flat = flatten_rules(rules)
+    for field, (spec_path, kind) in ENVIRONMENT_FIELDS.items():
+        rule = flat.get(field)
+        if not isinstance(rule, dict):
+            continue
+        value = lookup(spec, spec_path)
+        default = lookup(defaults, field)
+        source = source_label(rule.get("sourceOfRule"))
+        judge = _judge_instances if kind == "instances" else _judge_value
+        for rule_kind, details in judge(field, kind, value, default, rule, source):
+            reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
+    return reasons
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _judge_value(field, kind, value, default, rule, source):
+    if rule.get("required") and _empty(value) and _empty(default):
+        yield (
+            "required",
+            (
+                f"{field} is required by {source}, but the environment does not set it "
+                "and the policy gives no default."
+            ),
+        )
+    options = [o.get("value") for o in rule.get("options") or [] if isinstance(o, dict)]
+    if options and not _empty(value):
+        allowed = ", ".join(str(o) for o in options)
+        items = value if kind == "array" else [value]
+        for item in items:
+            if str(item) not in options and item not in options:
+                what = (
+                    f"{field} item {_shown(item)}" if kind == "array" else f"{field} {_shown(item)}"
+                )
+                yield "options", f"{what} is not allowed by {source}: choose from {allowed}."
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        low, high, step = rule.get("min"), rule.get("max"), rule.get("step")
+        if low is not None and value < low:
+            yield "min", f"{field} is {value}, below the minimum of {low} set by {source}."
+        if high is not None and value > high:
+            yield "max", f"{field} is {value}, above the maximum of {high} set by {source}."
+        if step and (value - (low or 0)) % step:
+            start = low or 0
+            yield (
+                "step",
+                (
+                    f"{field} is {value}, but {source} allows only steps of {step} from {start} "
+                    f"({start}, {start + step}, {start + 2 * step}, ...)."
+                ),
+            )
+    # canEdit is true by default for scalars and false for arrays (reference §5).
+    can_edit = rule.get("canEdit")
+    if can_edit is None:
+        can_edit = kind != "array"
+    if not can_edit and not _empty(value) and not _same(value, default):
+        fixed = "unset" if _empty(default) else _shown(default)
+        yield "canEdit", f"{field} is {_shown(value)}, but {source} fixes it to {fixed}."
+
+
+def _same(value, default) -> bool:
+    if isinstance(value, list) and isinstance(default, list):
+        return sorted(map(str, value)) == sorted(map(str, default))
+    return value == default
+
+
+def _judge_instances(field, kind, value, default, rule, source):
+    instances = rule.get("instances") or {}
+    variables = [v for v in value or [] if isinstance(v, dict)]
+    defined = [v.get("name") for v in (default or {}).get("instances") or [] if isinstance(v, dict)]
+    if instances.get("canAdd") is False:
+        for variable in variables:
+            if variable.get("name") not in defined and not variable.get("exclude"):
+                allowed = ", ".join(defined) or "none"
+                yield (
+                    "canAdd",
+                    (
+                        f"Environment variable '{variable.get('name')}' may not be added: {source} "
+                        f"permits only the variables it defines ({allowed})."
+                    ),
+                )
+    locked = set(instances.get("locked") or [])
+    for variable in variables:
+        if variable.get("exclude") and variable.get("name") in locked:
+            yield (
+                "locked",
+                (
+                    f"Environment variable '{variable.get('name')}' is locked by {source} "
+                    "and may not be excluded."
+                ),
+            )

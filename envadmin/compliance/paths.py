@@ -1,0 +1,79 @@
+"""Policy documents as flat {json path: value} maps, and back.
+
+A policy's `rules` nest groups (`security`, `probes.readiness`, distributed `worker`/`master`)
+around rule objects; a rule object is recognised by its keys, so fields envadmin does not know
+(compute, storage, ...) flatten and merge the same way as the ones it judges.
+"""
+
+RULE_KEYS = frozenset(
+    {"required", "canEdit", "options", "min", "max", "step", "instances", "canAdd", "locked",
+     "sourceOfRule", "defaultFrom"}
+)  # fmt: skip
+
+
+def is_rule(value) -> bool:
+    return isinstance(value, dict) and bool(value.keys() & RULE_KEYS)
+
+
+def flatten_rules(rules, prefix: str = "") -> dict[str, dict]:
+    flat: dict[str, dict] = {}
+    for key, value in (rules or {}).items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if is_rule(value):
+            flat[path] = value
+        elif isinstance(value, dict):
+            flat.update(flatten_rules(value, path))
+        elif value is not None:
+            flat[path] = value  # not a rule object: kept as given
+    return flat
+
+
+def unflatten(flat: dict[str, object]) -> dict:
+    tree: dict = {}
+    for path, value in flat.items():
+        node = tree
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return tree
+
+
+def lookup(document, path: str):
+    """The value at a dotted path, or None."""
+    node = document
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """`override` wins leaf by leaf; lists are replaced whole; None in override is ignored."""
+    merged = dict(base)
+    for key, value in (override or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def remove_path(document: dict, path: str) -> dict:
+    """A copy of `document` without the value at `path` (empty groups pruned)."""
+    head, _, rest = path.partition(".")
+    if head not in document:
+        return document
+    copy = dict(document)
+    if not rest:
+        del copy[head]
+    elif isinstance(copy[head], dict):
+        inner = remove_path(copy[head], rest)
+        if inner:
+            copy[head] = inner
+        else:
+            del copy[head]
+    return copy

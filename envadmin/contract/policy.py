@@ -1,0 +1,192 @@
+"""Policy write requests of policy.openapi.json (overwrite and change), checked for shape.
+
+Rules and defaults of the fields an environment carries are type-checked; rules of other
+fields only need to be rule objects and are kept as given.
+"""
+
+import uuid
+
+from envadmin.compliance.engine import ENVIRONMENT_FIELDS
+from envadmin.compliance.paths import flatten_rules, lookup
+
+from .errors import InvalidRequest
+
+# URL segment -> workload type of the local model.
+POLICY_PATHS = {
+    "workspaces": "workspace",
+    "trainings": "training",
+    "distributed": "distributed",
+    "inferences": "inference",
+}
+# workloadType query values -> workload type.
+WORKLOAD_TYPE_NAMES = {
+    "Workspace": "workspace",
+    "Training": "training",
+    "Distributed": "distributed",
+    "Inference": "inference",
+}
+POLICY_SCOPES = ("tenant", "cluster", "department", "project")
+DISTRIBUTED_SECTIONS = ("worker", "master")
+BOOLEAN_RULE_KEYS = ("required", "canEdit", "canAdd")
+INTEGER_RULE_KEYS = ("min", "max", "step")
+KIND_CHECKS = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "boolean": (lambda v: isinstance(v, bool), "a boolean"),
+    "array": (lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v), "a list"),
+}
+
+
+def _fail(path: str, message: str):
+    raise InvalidRequest(f"{path}: {message}", field_errors={path: [message]})
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_meta(meta) -> dict:
+    if not isinstance(meta, dict):
+        _fail("meta", "Must be an object with name and scope.")
+    name = meta.get("name")
+    if not isinstance(name, str) or not name.strip():
+        _fail("meta.name", "A policy needs a name.")
+    scope = meta.get("scope")
+    if scope not in POLICY_SCOPES:
+        _fail("meta.scope", f"Must be one of: {', '.join(POLICY_SCOPES)}.")
+    clean = {"name": name, "scope": scope}
+    id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+    for key in ("clusterId", "departmentId", "projectId"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if key == "projectId" and not _is_int(value):
+            _fail("meta.projectId", "Must be an integer.")
+        if key == "clusterId":
+            try:
+                value = str(uuid.UUID(str(value)))
+            except ValueError:
+                _fail("meta.clusterId", "Must be a UUID.")
+        if key == "departmentId" and not isinstance(value, str):
+            _fail("meta.departmentId", "Must be a string.")
+        clean[key] = value
+    if scope in id_field and id_field[scope] not in clean:
+        _fail(f"meta.{id_field[scope]}", f"Required for a policy of scope '{scope}'.")
+    return clean
+
+
+def _check_rule(path: str, rule: dict):
+    for key in BOOLEAN_RULE_KEYS:
+        if rule.get(key) is not None and not isinstance(rule[key], bool):
+            _fail(f"{path}.{key}", "Must be true or false.")
+    for key in INTEGER_RULE_KEYS:
+        if rule.get(key) is not None and not _is_int(rule[key]):
+            _fail(f"{path}.{key}", "Must be an integer.")
+    if _is_int(rule.get("min")) and _is_int(rule.get("max")) and rule["min"] > rule["max"]:
+        _fail(f"{path}.min", f"min {rule['min']} is above max {rule['max']}.")
+    if _is_int(rule.get("step")) and rule["step"] <= 0:
+        _fail(f"{path}.step", "Must be a positive integer.")
+    options = rule.get("options")
+    if options is not None:
+        if not isinstance(options, list):
+            _fail(f"{path}.options", "Must be a list of {value, displayed}.")
+        for index, option in enumerate(options):
+            if not isinstance(option, dict) or not isinstance(option.get("value"), str):
+                _fail(f"{path}.options[{index}].value", "Each option needs a string value.")
+    instances = rule.get("instances")
+    if instances is not None:
+        if not isinstance(instances, dict):
+            _fail(f"{path}.instances", "Must be an object {canAdd, locked}.")
+        _check_rule(f"{path}.instances", instances)
+        locked = instances.get("locked")
+        if locked is not None and (
+            not isinstance(locked, list) or not all(isinstance(n, str) for n in locked)
+        ):
+            _fail(f"{path}.instances.locked", "Must be a list of variable names.")
+
+
+def _check_defaults(path: str, defaults: dict):
+    for field, (_, kind) in ENVIRONMENT_FIELDS.items():
+        value = lookup(defaults, field)
+        if value is None:
+            continue
+        if kind == "instances":
+            instances = value.get("instances") if isinstance(value, dict) else None
+            if not isinstance(instances, list) or not all(
+                isinstance(v, dict) and isinstance(v.get("name"), str) for v in instances
+            ):
+                _fail(f"{path}.{field}", "Must be {instances: [{name, value, ...}]}.")
+            continue
+        check, expected = KIND_CHECKS[kind]
+        if not check(value):
+            _fail(f"{path}.{field}", f"Must be {expected}.")
+
+
+def _check_assets(path: str, assets):
+    if assets is None:
+        return
+    if not isinstance(assets, list):
+        _fail(path, "Must be a list of asset ids.")
+    for index, asset in enumerate(assets):
+        try:
+            uuid.UUID(str(asset))
+        except ValueError:
+            _fail(f"{path}[{index}]", f"'{asset}' is not an asset id (a UUID).")
+
+
+def validate_policy(policy, workload_type: str) -> dict:
+    """A clean {defaults, rules, imposedAssets}; sourceOfRule and status are server-kept."""
+    if policy is None:
+        return {}
+    if not isinstance(policy, dict):
+        _fail("policy", "Must be an object {defaults, rules, imposedAssets}.")
+    clean = {}
+    for key in ("defaults", "rules"):
+        value = policy.get(key)
+        if value is not None and not isinstance(value, dict):
+            _fail(f"policy.{key}", "Must be an object.")
+        if value:
+            clean[key] = value
+    rules = clean.get("rules") or {}
+    for path, rule in flatten_rules(rules).items():
+        if isinstance(rule, dict):
+            rule.pop("sourceOfRule", None)
+            _check_rule(f"policy.rules.{path}", rule)
+    defaults = clean.get("defaults") or {}
+    sections = DISTRIBUTED_SECTIONS if workload_type == "distributed" else (None,)
+    for section in sections:
+        prefix = f"policy.defaults.{section}" if section else "policy.defaults"
+        part = defaults.get(section) if section else defaults
+        if isinstance(part, dict):
+            _check_defaults(prefix, part)
+    assets = policy.get("imposedAssets")
+    if workload_type == "distributed" and assets is not None:
+        if not isinstance(assets, dict):
+            _fail("policy.imposedAssets", "Must be {worker: [...], master: [...]}.")
+        for section, ids in assets.items():
+            _check_assets(f"policy.imposedAssets.{section}", ids)
+    else:
+        _check_assets("policy.imposedAssets", assets)
+    if assets is not None:
+        clean["imposedAssets"] = assets
+    return clean
+
+
+def validate_policy_request(body, workload_type: str, partial: bool = False) -> dict:
+    """{meta, policy, reset} of a PUT (overwrite) or PATCH (change, with `reset`)."""
+    if not isinstance(body, dict):
+        _fail("body", "The request body must be a JSON object.")
+    allowed = {"meta", "policy"} | ({"reset"} if partial else set())
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        _fail(unknown[0], "This field is not part of the contract.")
+    clean = {
+        "meta": validate_meta(body.get("meta")),
+        "policy": validate_policy(body.get("policy"), workload_type),
+    }
+    reset = body.get("reset")
+    if reset is not None:
+        if not isinstance(reset, list) or not all(isinstance(p, str) and p for p in reset):
+            _fail("reset", "Must be a list of field paths.")
+        clean["reset"] = reset
+    return clean
