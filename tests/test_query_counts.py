@@ -1,40 +1,15 @@
 """The list endpoint's queries must not grow with the number of environments (acceptance 5)."""
 
-import uuid
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from envadmin.inventory.models import Environment, Template, Workload
+from envadmin.inventory.models import Environment
+
+from .factories import add_environments
 
 URL = "/api/v1/asset/environment"
 BUDGET = 8  # auth (2) + org tree (3) + environments (1) + usage (2)
-
-
-def add_environments(count):
-    now = timezone.now()
-    envs = Environment.objects.bulk_create(
-        Environment(
-            name=f"bulk-{i}", scope="project", scope_key="project:7", project_id=7,
-            supports_workspace=True, spec={"image": f"img:{i}"},
-            created_by="t", created_at=now, updated_by="t", updated_at=now,
-        )
-        for i in range(count)
-    )  # fmt: skip
-    Workload.objects.bulk_create(
-        Workload(
-            id=uuid.uuid4(), name=f"w-{env.name}-{kind}", type=kind, status="Running",
-            project_id=7, environment=env, created_at=now,
-        )
-        for env in envs
-        for kind in ("workspace", "training")
-    )  # fmt: skip
-    Template.objects.bulk_create(
-        Template(name=f"t-{env.name}", scope="project", scope_key="project:7", environment=env)
-        for env in envs
-    )
 
 
 def count_list_queries(client, params):

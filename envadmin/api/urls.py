@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from envadmin.contract.policy import POLICY_PATHS
+
 from . import views
 from .errors import api_not_found
 
@@ -27,10 +29,10 @@ urlpatterns = [
     path("v1/clusters", views.ClusterListView.as_view(), name="clusters"),
     path("v1/clusters/<str:cluster_uuid>", views.ClusterDetailView.as_view(), name="cluster"),
     path("v2/policy", views.PolicyListView.as_view(), name="policies"),
-    re_path(
-        r"^v2/policy/(?P<policy_path>workspaces|trainings|distributed|inferences)$",
-        views.PolicyView.as_view(),
-        name="policy",
+    # One literal route per type, as the contract spells its paths.
+    *(
+        path(f"v2/policy/{kind}", views.PolicyView.as_view(), {"policy_path": kind}, name=kind)
+        for kind in POLICY_PATHS
     ),
     path(
         "envadmin/v1/compliance-preview",

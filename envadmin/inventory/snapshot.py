@@ -32,14 +32,9 @@ from .models import (
 from .orgtree import OrgTree
 
 SECTIONS = (
-    "clusters",
-    "departments",
-    "projects",
-    "environments",
-    "workloads",
-    "templates",
+    "clusters", "departments", "projects", "environments", "workloads", "templates", "policies",
     "users",
-)
+)  # fmt: skip
 # Keys a snapshot may add to an environment's meta beyond the creation request (built-ins).
 META_EXTRAS = ("readOnly", "createdBy", "createdAt")
 LOADER = Caller("snapshot", SubjectType.APPLICATION, ((Role.SYSTEM_ADMINISTRATOR, "tenant"),))
@@ -223,6 +218,30 @@ def _load_templates(entry):
         scope=entry["scope"],
         scope_key=key,
         environment=env,
+    )
+
+
+def _load_policies(entry):
+    """{workloadType, scope, <scope id>, name, policy: {...}, imposedEnvironments: [names]}:
+    written through the policy API's own checks (conflicts along the branch included)."""
+    from envadmin.backends.local import LocalBackend
+    from envadmin.contract.policy import POLICY_PATHS
+
+    kind = entry["workloadType"]
+    if kind not in POLICY_PATHS.values():
+        raise ValueError(f"workloadType must be one of {', '.join(POLICY_PATHS.values())}")
+    key = _node_key(entry)
+    policy = dict(entry.get("policy") or {})
+    names = entry.get("imposedEnvironments") or []
+    if names:
+        ids = [str(_environment_named(name, key).id) for name in names]
+        policy["imposedAssets"] = list(policy.get("imposedAssets") or []) + ids
+    meta = {"name": entry.get("name") or f"{kind}-{key}", "scope": entry["scope"]}
+    for field in ("clusterId", "departmentId", "projectId"):
+        if entry.get(field) is not None:
+            meta[field] = entry[field]
+    LocalBackend().write_policy(
+        LOADER, kind, {"meta": meta, "policy": policy}, partial=False, validate_only=False
     )
 
 
