@@ -1,5 +1,7 @@
 """The compliance engine as a table (reference §5, "our rule"): pure, no database."""
 
+import copy
+
 import pytest
 
 from envadmin.compliance.effective import conflicts, merge
@@ -106,9 +108,7 @@ TABLE = [
         "options: uidGidSource outside the options fails",
         {"uidGidSource": "custom"},
         sec("uidGidSource", {"options": [{"value": "fromTheImage"}, {"value": "fromIdpToken"}]}),
-        expected=[
-            ("security.uidGidSource", "options", ["custom", "fromTheImage", "fromIdpToken"])
-        ],
+        expected=[("security.uidGidSource", "options", ["custom", "fromTheImage", "fromIdpToken"])],
     ),
     row(
         "options: seccompProfileType among the options passes",
@@ -834,3 +834,40 @@ def test_conflicts_ignores_unrelated_fields():
 
 def test_conflicts_with_no_other_policies_is_empty():
     assert conflicts({"image": {"required": True}}, []) == []
+
+
+# An itemized field (storage.pvc, ports, tolerations, ...) has rules under both `instances`
+# and `attributes`; `instances` is a RULE_KEY, so paths.flatten_rules keeps the whole
+# {instances, attributes} object as ONE rule at `storage.pvc` instead of flattening
+# `storage.pvc.attributes.claimName` to its own path.
+PVC_INSTANCES = {"storage": {"pvc": {"instances": {"canAdd": False}}}}
+PVC_CLAIM_REQUIRED = {"storage": {"pvc": {"attributes": {"claimName": {"required": True}}}}}
+PVC_BOTH = {
+    "storage": {
+        "pvc": {
+            "instances": {"canAdd": False},
+            "attributes": {"claimName": {"required": True}},
+        }
+    }
+}
+PVC_CLAIM_FIXED = {"storage": {"pvc": {"attributes": {"claimName": {"canEdit": False}}}}}
+
+
+def test_merge_keeps_a_higher_attribute_rule_when_a_lower_node_rules_the_instances():
+    merged = merge([(TENANT, {"rules": PVC_CLAIM_REQUIRED}), (PROJECT, {"rules": PVC_INSTANCES})])
+    claim = merged["rules"]["storage"]["pvc"].get("attributes", {}).get("claimName")
+    assert claim == {"required": True, "sourceOfRule": TENANT}
+
+
+def test_conflicts_finds_an_attribute_rule_held_inside_an_itemized_rule():
+    assert conflicts(PVC_CLAIM_FIXED, [("tenant", PVC_BOTH)]) == [
+        ("storage.pvc.attributes.claimName", "tenant")
+    ]
+
+
+def test_merge_neither_lets_a_lower_attribute_rule_win_nor_mutates_the_higher_document():
+    tenant = {"rules": copy.deepcopy(PVC_BOTH)}
+    merged = merge([(TENANT, tenant), (PROJECT, {"rules": PVC_CLAIM_FIXED})])
+    assert tenant == {"rules": PVC_BOTH}
+    claim = merged["rules"]["storage"]["pvc"]["attributes"]["claimName"]
+    assert claim["sourceOfRule"] == TENANT

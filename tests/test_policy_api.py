@@ -66,7 +66,8 @@ def test_the_effective_policy_merges_the_chain_with_each_rules_source(chain):
     }  # fmt: skip
     assert rules["image"]["sourceOfRule"] == {"scope": "department", "departmentId": "d1"}
     assert rules["compute"]["gpuDevicesRequest"]["max"] == 2  # kept though no env field
-    assert rules["environmentVariables"]["sourceOfRule"] == {"scope": "project", "projectId": 7}
+    instances = rules["environmentVariables"]["instances"]
+    assert instances["sourceOfRule"] == {"scope": "project", "projectId": 7}
     defaults = body["effective"]["defaults"]
     assert defaults["security"]["runAsUid"] == 3000  # the lowest node's default wins
     assert defaults["imagePullPolicy"] == "IfNotPresent"

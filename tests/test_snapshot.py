@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from envadmin.accounts.models import AccessRule
 from envadmin.inventory.models import Cluster, Environment, Project, Template, Workload
 
-from .conftest import DATA
+from .conftest import C1, DATA
 
 DEMO = Path(__file__).resolve().parents[1] / "envadmin" / "demo" / "demo.yaml"
 MODELS = (Cluster, Project, Environment, Workload, Template)
@@ -124,3 +124,59 @@ def test_the_demo_data_loads_with_every_scope_type_and_role(db):
     roles = set(AccessRule.objects.values_list("role", flat=True))
     assert len(roles) == 6
     assert get_user_model().objects.get(username="admin").check_password("envadmin-demo")
+
+
+def test_the_demo_policies_give_a_reason_of_every_rule_kind(db):
+    from envadmin.accounts.access import Caller
+    from envadmin.backends.local import LocalBackend
+    from envadmin.policies.models import Policy
+
+    call_command("load_snapshot", str(DEMO), stdout=StringIO())
+    assert Policy.objects.values("scope").distinct().count() >= 3
+    caller = Caller("demo-check", "app", (("System administrator", "tenant"),))
+    rules, compliant, imposed = set(), 0, 0
+    for project in Project.objects.all():
+        for kind in ("Workspace", "Training", "Distributed", "Inference"):
+            params = {"projectId": project.id, "complyToProject": project.id}
+            params["complyToWorkloadType"] = kind
+            for entry in LocalBackend().list_environments(caller, params)["entries"]:
+                compliance = entry["compliance"]
+                rules |= {reason.get("rule") for reason in compliance["reason"]}
+                compliant += compliance["compliance"]
+                imposed += compliance["imposed"]
+    assert rules - {None} == {
+        "options", "min", "max", "step", "required", "canEdit", "canAdd", "locked",
+    }  # fmt: skip
+    assert compliant > 0 and imposed > 0
+
+
+def test_a_snapshot_policy_that_clashes_along_the_branch_loads_nothing(db, tmp_path):
+    data = small()
+    data["policies"] = [
+        {"workloadType": "workspace", "scope": "tenant",
+         "policy": {"rules": {"image": {"required": True}}}},
+        {"workloadType": "workspace", "scope": "project", "projectId": 7,
+         "policy": {"rules": {"image": {"canEdit": False}}}},
+    ]  # fmt: skip
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    assert "policies[1]" in str(failure.value) and "policy.rules.image" in str(failure.value)
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_snapshot_policies_impose_environments_by_name(db, tmp_path):
+    from envadmin.policies.models import Policy
+
+    data = small()
+    data["policies"] = [
+        {"workloadType": "distributed", "scope": "cluster", "clusterId": C1,
+         "imposedEnvironments": {"worker": ["cluster-env"]}},
+        {"workloadType": "workspace", "scope": "project", "projectId": 7,
+         "imposedEnvironments": ["p7-env", "tenant-env"]},
+    ]  # fmt: skip
+    call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    env = {e.name: str(e.id) for e in Environment.objects.all()}
+    distributed = Policy.objects.get(workload_type="distributed").document["imposedAssets"]
+    assert distributed == {"worker": [env["cluster-env"]]}
+    workspace = Policy.objects.get(workload_type="workspace").document["imposedAssets"]
+    assert workspace == [env["p7-env"], env["tenant-env"]]

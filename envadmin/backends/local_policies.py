@@ -190,7 +190,7 @@ class LocalPolicyOperations:
                 raise InvalidRequest(
                     f"policy.rules.{field}: already ruled by {holder}; a field may carry rules "
                     "in only one policy of a branch.",
-                    details="; ".join(f"{f} (ruled by {h})" for f, h in clashes),
+                    details="; ".join(f"policy.rules.{f}: ruled by {h}" for f, h in clashes),
                     field_errors={f"policy.rules.{f}": [f"Ruled by {h}."] for f, h in clashes},
                 )
             now = timezone.now()

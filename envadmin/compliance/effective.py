@@ -4,6 +4,8 @@ A field carries a rule in only one policy of a branch, so each effective rule co
 exactly one node and records it in `sourceOfRule`. Defaults: the lowest node wins.
 """
 
+import copy
+
 from .paths import deep_merge, flatten_rules, unflatten
 
 
@@ -17,7 +19,7 @@ def merge(chain: list[tuple[dict, dict]]) -> dict:
             # Writes refuse a second rule on a field of the branch; if one slips in anyway
             # (an older store), the higher node's rule stands.
             if path not in rules:
-                rule = dict(rule) if isinstance(rule, dict) else rule
+                rule = copy.deepcopy(rule)
                 if isinstance(rule, dict):
                     rule["sourceOfRule"] = source
                 rules[path] = rule

@@ -132,7 +132,7 @@ def _policy_reasons(spec, defaults, rules, prefix, source_label) -> list[dict]:
     reasons = []
     flat = flatten_rules(rules)
     for field, (spec_path, kind) in ENVIRONMENT_FIELDS.items():
-        rule = flat.get(field)
+        rule = flat.get(f"{field}.instances" if kind == "instances" else field)
         if not isinstance(rule, dict):
             continue
         value = lookup(spec, spec_path)
@@ -206,7 +206,7 @@ def _same(value, default) -> bool:
 
 
 def _judge_instances(field, kind, value, default, rule, source):
-    instances = rule.get("instances") or {}
+    instances = rule  # the item rules {canAdd, locked}
     variables = [v for v in value or [] if isinstance(v, dict)]
     defined = [v.get("name") for v in (default or {}).get("instances") or [] if isinstance(v, dict)]
     if instances.get("canAdd") is False:

@@ -2,11 +2,13 @@
 
 A policy's `rules` nest groups (`security`, `probes.readiness`, distributed `worker`/`master`)
 around rule objects; a rule object is recognised by its keys, so fields envadmin does not know
-(compute, storage, ...) flatten and merge the same way as the ones it judges.
+(compute, storage, ...) flatten and merge the same way as the ones it judges. The item rules of
+a list (`environmentVariables.instances`, `storage.pvc.instances`) are a rule of their own,
+beside the rules of the items' attributes (`storage.pvc.attributes.claimName`).
 """
 
 RULE_KEYS = frozenset(
-    {"required", "canEdit", "options", "min", "max", "step", "instances", "canAdd", "locked",
+    {"required", "canEdit", "options", "min", "max", "step", "canAdd", "locked",
      "sourceOfRule", "defaultFrom"}
 )  # fmt: skip
 
@@ -19,7 +21,7 @@ def flatten_rules(rules, prefix: str = "") -> dict[str, dict]:
     flat: dict[str, dict] = {}
     for key, value in (rules or {}).items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        if is_rule(value):
+        if key == "instances" and isinstance(value, dict) or is_rule(value):
             flat[path] = value
         elif isinstance(value, dict):
             flat.update(flatten_rules(value, path))

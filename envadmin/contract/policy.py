@@ -93,16 +93,11 @@ def _check_rule(path: str, rule: dict):
         for index, option in enumerate(options):
             if not isinstance(option, dict) or not isinstance(option.get("value"), str):
                 _fail(f"{path}.options[{index}].value", "Each option needs a string value.")
-    instances = rule.get("instances")
-    if instances is not None:
-        if not isinstance(instances, dict):
-            _fail(f"{path}.instances", "Must be an object {canAdd, locked}.")
-        _check_rule(f"{path}.instances", instances)
-        locked = instances.get("locked")
-        if locked is not None and (
-            not isinstance(locked, list) or not all(isinstance(n, str) for n in locked)
-        ):
-            _fail(f"{path}.instances.locked", "Must be a list of variable names.")
+    locked = rule.get("locked")
+    if locked is not None and (
+        not isinstance(locked, list) or not all(isinstance(n, str) for n in locked)
+    ):
+        _fail(f"{path}.locked", "Must be a list of item keys.")
 
 
 def _check_defaults(path: str, defaults: dict):

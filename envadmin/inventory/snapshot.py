@@ -233,7 +233,15 @@ def _load_policies(entry):
     key = _node_key(entry)
     policy = dict(entry.get("policy") or {})
     names = entry.get("imposedEnvironments") or []
-    if names:
+    if names and kind == "distributed":
+        # Per replica section; a plain list imposes on both.
+        sections = names if isinstance(names, dict) else {"worker": names, "master": names}
+        assets = dict(policy.get("imposedAssets") or {})
+        for section, section_names in sections.items():
+            ids = [str(_environment_named(name, key).id) for name in section_names]
+            assets[section] = list(assets.get(section) or []) + ids
+        policy["imposedAssets"] = assets
+    elif names:
         ids = [str(_environment_named(name, key).id) for name in names]
         policy["imposedAssets"] = list(policy.get("imposedAssets") or []) + ids
     meta = {"name": entry.get("name") or f"{kind}-{key}", "scope": entry["scope"]}
