@@ -1,20 +1,21 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.urls import include, path
 
+handler400 = "envadmin.api.errors.bad_request"
 handler500 = "envadmin.api.errors.server_error"
 
 
 def home(request):
-    # The web admin arrives with the UI issue; until then the home page points at the API.
-    return HttpResponse(
-        "<!doctype html><title>envadmin</title><h1>envadmin</h1>"
-        '<p><a href="/api/docs/">API documentation</a> · <a href="/admin/">admin</a></p>'
-    )
+    return redirect("environments:list")
 
 
 urlpatterns = [
     path("", home, name="home"),
+    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("envadmin.ui.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("envadmin.api.urls")),
 ]

@@ -180,3 +180,62 @@ def test_snapshot_policies_impose_environments_by_name(db, tmp_path):
     assert distributed == {"worker": [env["cluster-env"]]}
     workspace = Policy.objects.get(workload_type="workspace").document["imposedAssets"]
     assert workspace == [env["p7-env"], env["tenant-env"]]
+
+
+def nulled(section, index, key):
+    data = small()
+    data[section][index][key] = None
+    return data
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (nulled("clusters", 0, "name"), "clusters[0]: name must be a string, not null"),
+        (nulled("workloads", 1, "status"), "workloads[1] (train-1): status must be a string"),
+        (broken("clusters", 1, name=12), "clusters[1] (12): name must be a string, not a number"),
+        (broken("departments", 0, id=5), "departments[0] (research): id must be a string"),
+        (broken("projects", 0, name=["a"]), "projects[0] (['a']): name must be a string"),
+        (broken("workloads", 0, status=404), "workloads[0] (nb-1): status must be a string"),
+        (broken("templates", 0, name=True), "templates[0] (True): name must be a string"),
+        (
+            broken("environments", 0, **{"meta.readOnly": "yes"}),
+            "environments[0] (tenant-env): meta.readOnly must be true or false",
+        ),
+        (
+            broken("environments", 0, **{"meta.createdBy": "x" * 300}),
+            "environments[0] (tenant-env): meta.createdBy must be at most 255 characters",
+        ),
+        # Over-long text is the entry's problem, not a DataError traceback on PostgreSQL.
+        (broken("clusters", 0, name="c" * 300), "name: Ensure this value has at most 255"),
+        (broken("workloads", 0, status="s" * 65), "workloads[0] (nb-1): status: Ensure"),
+        (broken("projects", 0, name="p" * 256), "name: Ensure this value has at most 255"),
+        (broken("projects", 0, id=2**31), "projects[0] (team-a): id must fit in 32 bits"),
+        (broken("workloads", 0, projectId=-(2**40)), "workloads[0] (nb-1): projectId must fit"),
+    ],
+)
+def test_snapshot_values_are_not_coerced_and_are_checked_per_entry(db, tmp_path, data, expected):
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    assert expected in str(failure.value)
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_a_database_error_is_reported_with_its_entry(db, tmp_path, monkeypatch):
+    from django.db import DataError
+
+    def refuse(*args, **kwargs):
+        raise DataError("value too long for type character varying(64)")
+
+    monkeypatch.setattr(Workload, "save", refuse)
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, small()), stdout=StringIO())
+    assert "workloads[0] (nb-1): refused by the database: value too long" in str(failure.value)
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(db, tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("clusters:\n  - {id: x, name: caf\xe9}\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="not UTF-8 text"):
+        call_command("load_snapshot", str(path), stdout=StringIO())

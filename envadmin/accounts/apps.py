@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
     name = "envadmin.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals  # noqa: F401 (connects the receivers)

@@ -68,6 +68,23 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body(404, f"No API path {request.path}."), status=404)
 
 
+# Django's 400s for what it refuses before a view runs, in the contract's words.
+BAD_REQUEST_MESSAGES = {
+    "DisallowedHost": "The Host header names a host this server does not answer for.",
+    "RequestDataTooBig": "The request body is too large.",
+    "TooManyFieldsSent": "The request has too many fields.",
+}
+
+
+def bad_request(request, exception=None, *args, **kwargs):
+    if request.path.startswith("/api/"):
+        message = BAD_REQUEST_MESSAGES.get(type(exception).__name__, "Bad request.")
+        return JsonResponse(error_body(400, message), status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
+
+
 def server_error(request, *args, **kwargs):
     logger.error("Unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):

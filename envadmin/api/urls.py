@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import views
+from . import schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .errors import api_not_found
 
 app_name = "api"

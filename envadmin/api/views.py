@@ -38,6 +38,12 @@ LIST_PARAMETERS = [
     ]
 ]
 
+# One environment takes only the parameters that shape a document, not those that select.
+DETAIL_PARAMETER_NAMES = {
+    "usageInfo", "statusInfo", "complyToProject", "complyToWorkloadType", "complyToReplicaType",
+}  # fmt: skip
+DETAIL_PARAMETERS = [p for p in LIST_PARAMETERS if p.name in DETAIL_PARAMETER_NAMES]
+
 
 class BackendView(APIView):
     @property
@@ -71,7 +77,7 @@ class EnvironmentListView(BackendView):
 
 
 class EnvironmentDetailView(BackendView):
-    @extend_schema(parameters=LIST_PARAMETERS[6:8] + LIST_PARAMETERS[13:])
+    @extend_schema(parameters=DETAIL_PARAMETERS)
     def get(self, request, asset_id):
         """One environment."""
         return Response(self.backend.get_environment(request.user, asset_id, request.query_params))

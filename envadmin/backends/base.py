@@ -57,6 +57,16 @@ class EnvironmentBackend(ABC):
     @abstractmethod
     def get_cluster(self, caller: Caller, cluster_uuid: str) -> dict: ...
 
+    # --- what the UI may offer (not part of Run:ai's API) -------------------------------------
+    @abstractmethod
+    def allowed_actions(self, caller: Caller, asset_ids: list[str]) -> dict[str, set[str]]:
+        """{asset id: {"edit", "delete"} or fewer}: a forbidden action is not offered."""
+
+    @abstractmethod
+    def creatable_scopes(self, caller: Caller) -> list[dict]:
+        """Placements where the caller may create: [{scope, clusterId?, departmentId?,
+        projectId?, label}]."""
+
     # --- policies (policy.openapi.json) and compliance ---------------------------------------
     @abstractmethod
     def get_policy(self, caller: Caller, workload_type: str, params: Params) -> dict:

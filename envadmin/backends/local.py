@@ -9,16 +9,10 @@ from envadmin.accounts.access import Access, Caller
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from envadmin.contract.policy import WORKLOAD_TYPE_NAMES
-from envadmin.inventory import documents
+from envadmin.inventory import documents, orgquery
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.filters import EnvironmentFilterSet
-from envadmin.inventory.models import (
-    Cluster,
-    Department,
-    Environment,
-    Project,
-    scope_key,
-)
+from envadmin.inventory.models import Environment, scope_key
 from envadmin.inventory.orgtree import OrgTree
 
 from .base import EnvironmentBackend, Params
@@ -77,8 +71,8 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         return entries
 
     @staticmethod
-    def _query(params: Params, tree, queryset) -> EnvironmentFilterSet:
-        filterset = EnvironmentFilterSet(params, queryset, tree=tree)
+    def _query(params: Params, tree, access: Access, queryset) -> EnvironmentFilterSet:
+        filterset = EnvironmentFilterSet(params, queryset, tree=tree, visible=access.visible)
         if not filterset.is_valid():
             raise InvalidRequest.from_field_errors(filterset.errors)
         return filterset
@@ -95,13 +89,13 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
     def list_environments(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
         visible = Environment.objects.filter(scope_key__in=access.visible)
-        filterset = self._query(params, tree, visible)
+        filterset = self._query(params, tree, access, visible)
         envs = list(filterset.qs)
         return {"entries": self._documents(envs, tree, access, filterset.form.cleaned_data)}
 
     def get_environment(self, caller: Caller, asset_id: str, params: Params) -> dict:
         tree, access = self._context(caller)
-        filterset = self._query(params, tree, Environment.objects.none())
+        filterset = self._query(params, tree, access, Environment.objects.none())
         env = self._visible_environment(asset_id, access)
         return self._documents([env], tree, access, filterset.form.cleaned_data)[0]
 
@@ -151,9 +145,19 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         scope = meta["scope"]
         if scope == "system":
             raise Forbidden("The system scope is reserved for Run:ai's own assets.")
+        field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        # An id of a level below the scope names a placement the asset will not have: dropping
+        # it silently would place the asset higher, and more widely visible, than asked.
+        levels = ["tenant", *field]
+        for lower in levels[levels.index(scope) + 1 :]:
+            if meta.get(field[lower]) is not None:
+                name = f"meta.{field[lower]}"
+                raise InvalidRequest(
+                    f"{name}: not used for an asset of scope '{scope}'.",
+                    field_errors={name: [f"Not used for an asset of scope '{scope}'."]},
+                )
         if scope == "tenant":
             return "tenant"
-        field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
         key = scope_key(scope, meta[field[scope]])
         if key not in tree or not access.can_view(key):
             # An unknown node and one the caller cannot see read the same: no existence leak.
@@ -207,6 +211,37 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             env.delete()
         return dict(ACCEPTED)
 
+    # --- what the UI may offer -------------------------------------------------------------
+
+    def allowed_actions(self, caller: Caller, asset_ids: list[str]) -> dict[str, set[str]]:
+        tree, access = self._context(caller)
+        ids = []
+        for asset_id in asset_ids:
+            try:
+                ids.append(uuid.UUID(str(asset_id)))
+            except ValueError:
+                continue
+        rows = Environment.objects.filter(pk__in=ids).values_list("id", "scope_key", "read_only")
+        return {
+            str(pk): ({"edit", "delete"} if access.can_write(key) and not read_only else set())
+            for pk, key, read_only in rows
+        }
+
+    def creatable_scopes(self, caller: Caller) -> list[dict]:
+        tree, access = self._context(caller)
+        id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        scopes = []
+        for key in sorted(access.writable, key=lambda k: (len(tree.chain(k)), tree.path(k))):
+            node = tree.nodes[key]
+            if node.scope == "system":
+                continue
+            label = "tenant (everyone)" if key == "tenant" else tree.path(key)
+            entry = {"scope": node.scope, "label": label, "key": key}
+            if node.scope in id_field:
+                entry[id_field[node.scope]] = node.id if node.scope == "project" else str(node.id)
+            scopes.append(entry)
+        return scopes
+
     # --- org reads --------------------------------------------------------------------------
 
     def _org_page(self, items, params: Params, key: str) -> dict:
@@ -230,7 +265,15 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             for p in tree.projects.values()
             if access.can_view(scope_key("project", p.id)) and search in p.name.lower()
         ]
-        return self._org_page(sorted(items, key=lambda d: d["name"]), params, "projects")
+
+        def value_of(document, field):
+            # The contract names the department both departmentId and parentId.
+            if field == "parentName":
+                return tree.departments[document["parentId"]].name
+            return str(document["parentId" if field == "departmentId" else field])
+
+        items = orgquery.filter_and_sort(items, params, orgquery.PROJECT_FIELDS, value_of)
+        return self._org_page(items, params, "projects")
 
     def get_project(self, caller: Caller, project_id: str) -> dict:
         tree, access = self._context(caller)
@@ -249,7 +292,8 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             for d in tree.departments.values()
             if access.can_view(scope_key("department", d.id))
         ]
-        return self._org_page(sorted(items, key=lambda d: d["name"]), params, "departments")
+        items = orgquery.filter_and_sort(items, params, orgquery.DEPARTMENT_FIELDS)
+        return self._org_page(items, params, "departments")
 
     def get_department(self, caller: Caller, department_id: str) -> dict:
         tree, access = self._context(caller)
@@ -268,10 +312,8 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     def get_cluster(self, caller: Caller, cluster_uuid: str) -> dict:
         tree, access = self._context(caller)
-        cluster = tree.clusters.get(str(cluster_uuid))
+        # A uuid names the cluster in either case; the tree keys them in lower case.
+        cluster = tree.clusters.get(str(cluster_uuid).lower())
         if cluster is None or not access.can_view(scope_key("cluster", cluster.id)):
             raise NotFound(f"Cluster {cluster_uuid} not found.")
         return documents.cluster_document(cluster)
-
-
-__all__ = ["LocalBackend", "Cluster", "Department", "Project"]

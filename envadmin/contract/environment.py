@@ -413,6 +413,20 @@ FIXED_META = frozenset(
 )  # fmt: skip
 
 
+def _same(key: str, sent, stored) -> bool:
+    """Equal in value and JSON type: "7" is not 7, 0 is not false, "PROJECT" is not "project".
+
+    Nulls inside an object mean "not set", as on create; a cluster uuid is the one value whose
+    spelling may differ (upper or lower case) and still name the same thing.
+    """
+    if isinstance(sent, dict) and isinstance(stored, dict):
+        sent, stored = _plain(sent), _plain(stored)
+        return sent.keys() == stored.keys() and all(_same(k, sent[k], stored[k]) for k in sent)
+    if key == "clusterId" and isinstance(sent, str) and isinstance(stored, str):
+        return sent.lower() == stored.lower()
+    return type(sent) is type(stored) and sent == stored
+
+
 def validate_update(document, current_meta: dict | None = None) -> dict:
     """A clean EnvironmentUpdateRequest: meta.name, meta.description and the whole spec.
 
@@ -428,7 +442,7 @@ def validate_update(document, current_meta: dict | None = None) -> dict:
             stored = (current_meta or {}).get(key)
             if key in ("autoDelete", "private"):  # unset reads as false
                 stored = bool(stored)
-            if _plain(sent) != stored and str(sent).lower() != str(stored).lower():
+            if not _same(key, sent, stored):
                 raise InvalidRequest(
                     f"meta.{key}: fixed at creation ({stored!r}); make a copy to change it.",
                     field_errors={f"meta.{key}": ["Fixed at creation; make a copy to change it."]},

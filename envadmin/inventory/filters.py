@@ -63,18 +63,28 @@ def _choice_filter(choices, method="filter_nothing"):
     return QueryChoiceFilter(choices=[(c, c) for c in choices], method=method)
 
 
+# Each names one node; the first one given wins and the others are refused, not ignored.
+NODE_PARAMETERS = {"projectId": "project", "departmentId": "department", "clusterId": "cluster"}
+
+
 class EnvironmentFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("scope") and cleaned.get("includeDescendants"):
-            raise forms.ValidationError(
-                "scope and includeDescendants are mutually exclusive: send only one."
+            self.add_error(
+                "includeDescendants",
+                "scope and includeDescendants are mutually exclusive: send only one.",
             )
+        given = [name for name in NODE_PARAMETERS if cleaned.get(name) not in (None, "")]
+        for extra in given[1:]:
+            message = f"{given[0]} is given: send only one of projectId, departmentId, clusterId."
+            self.add_error(extra, message)
         return cleaned
 
 
 class EnvironmentFilterSet(django_filters.FilterSet):
-    name = django_filters.CharFilter(field_name="name", lookup_expr="exact")
+    # An exact name: " a" is not "a".
+    name = django_filters.CharFilter(field_name="name", lookup_expr="exact", strip=False)
     scope = _choice_filter(LIST_SCOPES)
     projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
     departmentId = django_filters.CharFilter(method="filter_nothing")
@@ -97,9 +107,11 @@ class EnvironmentFilterSet(django_filters.FilterSet):
         fields: list[str] = []
         form = EnvironmentFilterForm
 
-    def __init__(self, data=None, queryset=None, *, tree=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, tree=None, visible=frozenset(), **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.tree = tree
+        # Scope keys the caller may see: a node outside them reads as one that does not exist.
+        self.visible = visible
 
     def filter_nothing(self, queryset, name, value):
         return queryset
@@ -125,12 +137,10 @@ class EnvironmentFilterSet(django_filters.FilterSet):
         data = self.form.cleaned_data
         scope = data.get("scope")
         node = None
-        if data.get("projectId") is not None:
-            node = scope_key("project", data["projectId"])
-        elif data.get("departmentId"):
-            node = scope_key("department", data["departmentId"])
-        elif data.get("clusterId"):
-            node = scope_key("cluster", data["clusterId"])
+        for name, level in NODE_PARAMETERS.items():
+            if data.get(name) not in (None, ""):
+                node = scope_key(level, data[name])
+                break
 
         if node is None:
             if scope in ("tenant", "system"):
@@ -138,6 +148,10 @@ class EnvironmentFilterSet(django_filters.FilterSet):
             if scope:  # every node of that level
                 return {k for k, n in self.tree.nodes.items() if n.scope == scope}
             return None
+        if node not in self.visible:
+            # Unknown or out of reach alike: listing its ancestors' assets would confirm that a
+            # node the caller cannot see exists.
+            return set()
         if scope:
             # Exactly that node, when the scope names its level (or an ancestor's level).
             return {k for k in self.tree.chain(node) if self.tree.nodes[k].scope == scope}

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import yaml
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -38,6 +39,7 @@ SECTIONS = (
 # Keys a snapshot may add to an environment's meta beyond the creation request (built-ins).
 META_EXTRAS = ("readOnly", "createdBy", "createdAt")
 LOADER = Caller("snapshot", SubjectType.APPLICATION, ((Role.SYSTEM_ADMINISTRATOR, "tenant"),))
+INT32 = (-(2**31), 2**31 - 1)
 
 
 class SnapshotError(Exception):
@@ -54,7 +56,9 @@ class _Problems(list):
                 return fn()
         except BackendError as exc:
             self.append(f"{label}: {exc.details or exc.message}")
-        except (KeyError, TypeError, ValueError, IntegrityError) as exc:
+        # DatabaseError: what the model checks let through and the database still refuses
+        # (a value PostgreSQL cannot store) is this entry's problem, not a traceback.
+        except (KeyError, TypeError, ValueError, ValidationError, DatabaseError) as exc:
             self.append(f"{label}: {_describe(exc)}")
         return None
 
@@ -62,9 +66,52 @@ class _Problems(list):
 def _describe(exc) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):  # "__all__" holds the model's constraint messages
+            return "; ".join(
+                " ".join(v) if k == "__all__" else f"{k}: {' '.join(v)}"
+                for k, v in exc.message_dict.items()
+            )
+        return " ".join(exc.messages)
     if isinstance(exc, IntegrityError):
         return "already exists (or clashes with an existing entry)"
+    if isinstance(exc, DatabaseError):
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"refused by the database: {first_line}"
     return str(exc)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _text(entry: dict, key: str) -> str:
+    """entry[key] as it is: a snapshot is data, so 12 or null is not quietly the text '12'."""
+    value = entry[key]
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, not {_kind(value)}")
+    return value
+
+
+def _project_id(value, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an integer")
+    if not INT32[0] <= value <= INT32[1]:
+        raise ValueError(f"{key} must fit in 32 bits ({INT32[0]} to {INT32[1]})")
+    return value
+
+
+def _create(instance):
+    """Save after the model's own checks, so an over-long name is reported, not a DataError."""
+    instance.full_clean()
+    instance.save(force_insert=True)
+    return instance
 
 
 def read_file(path) -> dict:
@@ -73,6 +120,8 @@ def read_file(path) -> dict:
             data = yaml.safe_load(handle)
     except OSError as exc:
         raise SnapshotError([f"{path}: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotError([f"{path}: not UTF-8 text ({exc.reason})"]) from None
     except yaml.YAMLError as exc:
         raise SnapshotError([f"{path}: not valid YAML: {exc}"]) from None
     return data
@@ -128,23 +177,22 @@ def _when(value) -> datetime:
 
 
 def _load_clusters(entry):
-    Cluster.objects.create(id=uuid.UUID(str(entry["id"])), name=str(entry["name"]))
+    _create(Cluster(id=uuid.UUID(str(entry["id"])), name=_text(entry, "name")))
 
 
 def _load_departments(entry):
     cluster = Cluster.objects.filter(pk=uuid.UUID(str(entry["clusterId"]))).first()
     if cluster is None:
         raise ValueError(f"clusterId {entry['clusterId']} is not a cluster of the snapshot")
-    Department.objects.create(id=str(entry["id"]), name=str(entry["name"]), cluster=cluster)
+    _create(Department(id=_text(entry, "id"), name=_text(entry, "name"), cluster=cluster))
 
 
 def _load_projects(entry):
     department = Department.objects.filter(pk=str(entry["departmentId"])).first()
     if department is None:
         raise ValueError(f"departmentId {entry['departmentId']} is not a department")
-    if isinstance(entry["id"], bool) or not isinstance(entry["id"], int):
-        raise ValueError("id must be an integer")
-    Project.objects.create(id=entry["id"], name=str(entry["name"]), department=department)
+    project_id = _project_id(entry["id"], "id")
+    _create(Project(id=project_id, name=_text(entry, "name"), department=department))
 
 
 def _load_environments(entry):
@@ -154,8 +202,18 @@ def _load_environments(entry):
     extras = {key: meta.pop(key) for key in META_EXTRAS if key in meta}
     document = LocalBackend().create_environment(LOADER, {**entry, "meta": meta})
     env = Environment.objects.get(pk=document["meta"]["id"])
-    env.read_only = bool(extras.get("readOnly", False))
-    env.created_by = env.updated_by = str(extras.get("createdBy") or "admin@envadmin.local")
+    read_only = extras.get("readOnly", False)
+    if not isinstance(read_only, bool):
+        raise ValueError(f"meta.readOnly must be true or false, not {_kind(read_only)}")
+    env.read_only = read_only
+    created_by = extras.get("createdBy") or "admin@envadmin.local"
+    if not isinstance(created_by, str):
+        raise ValueError(f"meta.createdBy must be a string, not {_kind(created_by)}")
+    # The rest of the row passed the API's validation; only the snapshot's extras need checks.
+    limit = Environment._meta.get_field("created_by").max_length
+    if len(created_by) > limit:
+        raise ValueError(f"meta.createdBy must be at most {limit} characters")
+    env.created_by = env.updated_by = created_by
     env.created_at = env.updated_at = _when(extras.get("createdAt"))
     env.save()
 
@@ -177,22 +235,22 @@ def _load_workloads(entry):
     kind = entry["type"]
     if kind not in WorkloadType.values:
         raise ValueError(f"type must be one of {', '.join(WorkloadType.values)}")
-    if isinstance(entry["projectId"], bool) or not isinstance(entry["projectId"], int):
-        raise ValueError("projectId must be an integer")
-    project = Project.objects.filter(pk=entry["projectId"]).first()
+    project = Project.objects.filter(pk=_project_id(entry["projectId"], "projectId")).first()
     if project is None:
         raise ValueError(f"projectId {entry['projectId']} is not a project")
     env = None
     if entry.get("environment"):
         env = _environment_named(entry["environment"], scope_key("project", project.id))
-    Workload.objects.create(
-        id=uuid.UUID(str(entry.get("id") or uuid.uuid4())),
-        name=str(entry["name"]),
-        type=kind,
-        status=str(entry["status"]),
-        project=project,
-        environment=env,
-        created_at=_when(entry.get("createdAt")),
+    _create(
+        Workload(
+            id=uuid.UUID(str(entry.get("id") or uuid.uuid4())),
+            name=_text(entry, "name"),
+            type=kind,
+            status=_text(entry, "status"),
+            project=project,
+            environment=env,
+            created_at=_when(entry.get("createdAt")),
+        )
     )
 
 
@@ -212,12 +270,14 @@ def _node_key(entry) -> str:
 def _load_templates(entry):
     key = _node_key(entry)
     env = _environment_named(entry["environment"], key) if entry.get("environment") else None
-    Template.objects.create(
-        id=uuid.UUID(str(entry.get("id") or uuid.uuid4())),
-        name=str(entry["name"]),
-        scope=entry["scope"],
-        scope_key=key,
-        environment=env,
+    _create(
+        Template(
+            id=uuid.UUID(str(entry.get("id") or uuid.uuid4())),
+            name=_text(entry, "name"),
+            scope=entry["scope"],
+            scope_key=key,
+            environment=env,
+        )
     )
 
 
@@ -259,16 +319,16 @@ def _load_users(entry):
     if role not in Role.values:
         raise ValueError(f"role must be one of: {', '.join(Role.values)}")
     key = _node_key(entry)
+    username, password = _text(entry, "username"), _text(entry, "password")
     user_model = get_user_model()
-    if user_model.objects.filter(username=entry["username"]).exists():
-        raise ValueError(f"user {entry['username']} already exists")
-    user_model.objects.create_user(
-        username=str(entry["username"]),
-        password=str(entry["password"]),
-        email=str(entry.get("email") or ""),
+    if user_model.objects.filter(username=username).exists():
+        raise ValueError(f"user {username} already exists")
+    user = user_model(
+        username=username,
+        email=_text(entry, "email") if entry.get("email") is not None else "",
         is_staff=role == Role.SYSTEM_ADMINISTRATOR,
         is_superuser=role == Role.SYSTEM_ADMINISTRATOR,
     )
-    AccessRule.objects.create(
-        subject_type=SubjectType.USER, subject=entry["username"], role=role, scope_key=key
-    )
+    user.set_password(password)
+    _create(user)
+    _create(AccessRule(subject_type=SubjectType.USER, subject=username, role=role, scope_key=key))

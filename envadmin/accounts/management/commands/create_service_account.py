@@ -1,4 +1,5 @@
 import json
+import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -8,6 +9,18 @@ from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
 
 SCOPES = ("tenant", "cluster", "department", "project")
+
+
+def normalised_id(scope: str, scope_id: str) -> str:
+    """The id as scope keys spell it: a cluster uuid in lower case, a project id as a number."""
+    try:
+        if scope == "cluster":
+            return str(uuid.UUID(scope_id))
+        if scope == "project":
+            return str(int(scope_id))
+    except ValueError:
+        raise CommandError(f"There is no {scope} with id {scope_id}.") from None
+    return scope_id
 
 
 class Command(BaseCommand):
@@ -27,7 +40,7 @@ class Command(BaseCommand):
         else:
             if not scope_id:
                 raise CommandError(f"--scope {scope} needs --scope-id.")
-            key = scope_key(scope, scope_id)
+            key = scope_key(scope, normalised_id(scope, scope_id))
             if key not in OrgTree.load():
                 raise CommandError(f"There is no {scope} with id {scope_id}.")
         if ServiceAccount.objects.filter(name=name).exists():

@@ -1,0 +1,75 @@
+"""Who the signed-in user is for the backend, and the org names the pages show."""
+
+from dataclasses import dataclass, field
+
+from envadmin.accounts.access import Caller
+from envadmin.accounts.models import AccessRule, Role, SubjectType
+from envadmin.backends.base import EnvironmentBackend
+
+WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
+
+
+def caller_for(request) -> Caller:
+    """The signed-in user as the backend sees them: their access rules, exactly as in the API."""
+    user = request.user
+    rules = tuple(
+        AccessRule.objects.filter(
+            subject_type=SubjectType.USER, subject=user.get_username()
+        ).values_list("role", "scope_key")
+    )
+    if not rules and user.is_superuser:
+        # A superuser made with createsuperuser has no rule yet: treat it as the tenant's admin.
+        rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
+    return Caller(user.get_username(), SubjectType.USER, rules)
+
+
+@dataclass
+class OrgIndex:
+    """Names of clusters, departments and projects the user may see, from the backend."""
+
+    clusters: dict[str, str] = field(default_factory=dict)
+    departments: dict[str, dict] = field(default_factory=dict)
+    projects: dict[int, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, backend: EnvironmentBackend, caller: Caller) -> "OrgIndex":
+        index = cls()
+        for cluster in backend.list_clusters(caller, {}):
+            index.clusters[cluster["uuid"]] = cluster["name"]
+        for department in _all_pages(backend.list_departments, caller, "departments"):
+            index.departments[str(department["id"])] = department
+        for project in _all_pages(backend.list_projects, caller, "projects"):
+            index.projects[int(project["id"])] = project
+        return index
+
+    def scope_path(self, meta: dict) -> str:
+        scope = meta.get("scope")
+        if scope in ("tenant", "system"):
+            return scope
+        names = [self.clusters.get(meta.get("clusterId"), "")]
+        if scope in ("department", "project"):
+            names.append(self.departments.get(str(meta.get("departmentId")), {}).get("name", ""))
+        if scope == "project":
+            names.append(meta.get("projectName") or str(meta.get("projectId")))
+        return " / ".join(name for name in names if name) or scope
+
+    def cluster_name(self, meta: dict) -> str:
+        return self.clusters.get(meta.get("clusterId"), "")
+
+    def project_label(self, project_id) -> str:
+        project = self.projects.get(int(project_id)) if project_id not in (None, "") else None
+        if not project:
+            return ""
+        department = self.departments.get(str(project.get("parentId")), {})
+        cluster = self.clusters.get(project.get("clusterId"), "")
+        return " / ".join(n for n in (cluster, department.get("name"), project["name"]) if n)
+
+
+def _all_pages(method, caller, key):
+    offset = 0
+    while True:
+        page = method(caller, {"offset": offset, "limit": 500})
+        yield from page[key]
+        if "next" not in page:
+            return
+        offset = page["next"]

@@ -1,0 +1,34 @@
+from django.urls import include, path
+
+from .views import environments as env
+from .views import form, review
+
+environment_patterns = (
+    [
+        path("", env.EnvironmentListView.as_view(), name="list"),
+        path("new", form.EnvironmentFormView.as_view(mode="create"), name="create"),
+        path("preview", form.CompliancePreviewView.as_view(), name="preview"),
+        path("row/<str:kind>", form.empty_row, name="row"),
+        path("columns", env.save_columns, name="columns"),
+        path("review-as", env.save_review_as, name="review-as"),
+        path("<str:asset_id>", env.EnvironmentDetailView.as_view(), name="detail"),
+        path("<str:asset_id>/edit", form.EnvironmentFormView.as_view(mode="edit"), name="update"),
+        path("<str:asset_id>/copy", form.EnvironmentFormView.as_view(mode="copy"), name="copy"),
+        path("<str:asset_id>/delete", env.EnvironmentDeleteView.as_view(), name="delete"),
+    ],
+    "environments",
+)
+
+review_patterns = (
+    [
+        path("compliance", review.ComplianceReviewView.as_view(), name="compliance"),
+        path("policies", review.PolicyView.as_view(), name="policies"),
+        path("org", review.OrgTreeView.as_view(), name="org"),
+    ],
+    "review",
+)
+
+urlpatterns = [
+    path("environments/", include(environment_patterns)),
+    path("", include(review_patterns)),
+]

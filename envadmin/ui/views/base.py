@@ -1,0 +1,68 @@
+"""What every page view needs: the backend, the caller, the user's preferences, errors."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+
+from envadmin.backends.base import get_backend
+from envadmin.contract.errors import BackendError
+
+from ..context import WORKLOAD_TYPES, OrgIndex, caller_for
+from ..models import Preference
+
+
+class PageView(LoginRequiredMixin):
+    """Mixin for the admin's pages."""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.backend = get_backend()
+
+    @property
+    def caller(self):
+        if not hasattr(self, "_caller"):
+            self._caller = caller_for(self.request)
+        return self._caller
+
+    @property
+    def preference(self) -> Preference:
+        if not hasattr(self, "_preference"):
+            self._preference = Preference.of(self.request.user)
+        return self._preference
+
+    @property
+    def org(self) -> OrgIndex:
+        if not hasattr(self, "_org"):
+            self._org = OrgIndex.load(self.backend, self.caller)
+        return self._org
+
+    def review_as(self) -> tuple[int | None, str]:
+        """The project and workload type the user reviews as, if both are set and still valid."""
+        pref = self.preference
+        if pref.review_project in self.org.projects and pref.review_workload_type in WORKLOAD_TYPES:
+            return pref.review_project, pref.review_workload_type
+        return None, ""
+
+    def base_context(self) -> dict:
+        project, kind = self.review_as()
+        return {
+            "review_project": project,
+            "review_project_label": self.org.project_label(project) if project else "",
+            "review_workload_type": kind,
+            "workload_types": WORKLOAD_TYPES,
+            "projects": sorted(
+                ((pid, self.org.project_label(pid)) for pid in self.org.projects),
+                key=lambda item: item[1],
+            ),
+        }
+
+
+def backend_error_page(request, error: BackendError, title="Something went wrong"):
+    """A backend refusal as a page with its status (404 stays 404, 403 stays 403)."""
+    messages.error(request, error.message)
+    return render(
+        request,
+        "error.html",
+        {"title": title, "error": error},
+        status=error.status if 400 <= error.status < 600 else 500,
+    )

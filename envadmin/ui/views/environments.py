@@ -1,0 +1,235 @@
+"""Environments: the list (with its HTMX partial and CSV), detail, delete."""
+
+import io
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from envadmin.contract.environment import DIST_FRAMEWORKS
+from envadmin.contract.errors import BackendError, NotFound
+
+from .. import browse
+from ..context import WORKLOAD_TYPES
+from ..models import Preference
+from .base import PageView, backend_error_page
+
+# Query parameters passed to the backend as they are: the API's own names and meanings.
+API_PARAMETERS = [
+    "scope", "projectId", "departmentId", "clusterId", "includeDescendants",
+    "isWorkspace", "isTraining", "isInference", "isDistributed", "distributedFramework",
+]  # fmt: skip
+UI_FILTERS = ["q", "tool", "image", "created_by", "compliance"]
+
+
+def wants_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@method_decorator(vary_on_headers("HX-Request"), name="dispatch")
+class EnvironmentListView(PageView, View):
+    template_name = "environments/list.html"
+
+    def backend_params(self) -> dict:
+        params = {k: v for k in API_PARAMETERS if (v := self.request.GET.get(k, "").strip())}
+        # Pickers for cluster, department and project may all be set: the most specific wins.
+        for broad, narrow in (("clusterId", "departmentId"), ("departmentId", "projectId"),
+                              ("clusterId", "projectId")):  # fmt: skip
+            if narrow in params:
+                params.pop(broad, None)
+        params["usageInfo"] = "true"
+        project, kind = self.review_as()
+        if project:
+            params["complyToProject"] = str(project)
+            params["complyToWorkloadType"] = kind
+            # "Review as" shows what the project can see, unless placement is filtered.
+            if not {"projectId", "departmentId", "clusterId", "scope"} & params.keys():
+                params["projectId"] = str(project)
+        return params
+
+    def rows(self) -> tuple[list[dict], str | None]:
+        try:
+            entries = self.backend.list_environments(self.caller, self.backend_params())["entries"]
+        except BackendError as error:
+            return [], error.message
+        filters = {k: self.request.GET.get(k, "") for k in UI_FILTERS}
+        rows = [row for e in entries if browse.matches(row := browse.row_of(e, self.org), filters)]
+        return browse.sort_rows(rows, self.request.GET.get("sort", "name")), None
+
+    def columns(self) -> list[str]:
+        chosen = [c for c in self.preference.columns if c in browse.COLUMN_KEYS]
+        return chosen or browse.DEFAULT_COLUMNS
+
+    def page_size(self) -> int:
+        requested = self.request.GET.get("per_page")
+        if requested and requested.isdigit() and int(requested) in browse.PAGE_SIZES:
+            if int(requested) != self.preference.page_size:
+                self.preference.page_size = int(requested)
+                self.preference.save(update_fields=["page_size"])
+            return int(requested)
+        return self.preference.page_size
+
+    def get(self, request):
+        rows, error = self.rows()
+        if request.GET.get("format") == "csv":
+            return self.csv(rows)
+        page = Paginator(rows, self.page_size()).get_page(request.GET.get("page"))
+        actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
+        for row in page.object_list:
+            row["actions"] = actions.get(row["id"], set())
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            **self.base_context(),
+            "page": page,
+            "rows": page.object_list,
+            "total": len(rows),
+            "error": error,
+            "columns": [c for c in browse.COLUMNS if c.key in self.columns()],
+            "all_columns": browse.COLUMNS,
+            "chosen_columns": self.columns(),
+            "sort": request.GET.get("sort", "name"),
+            "query": query.urlencode(),
+            "query_without_sort": _without(request.GET, "sort", "page"),
+            "filters": request.GET,
+            "tool_types": browse.TOOL_TYPES,
+            "frameworks": DIST_FRAMEWORKS,
+            "compliance_states": browse.COMPLIANCE_STATES,
+            "page_sizes": browse.PAGE_SIZES,
+            "page_size": self.page_size(),
+            "can_create": bool(self.backend.creatable_scopes(self.caller)),
+            "org": self.org,
+        }
+        template = f"{self.template_name}#table" if wants_partial(request) else self.template_name
+        return render(request, template, context)
+
+    def csv(self, rows):
+        out = io.StringIO()
+        browse.write_csv(rows, self.columns(), out)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="environments.csv"'
+        return response
+
+
+def _without(query, *keys) -> str:
+    copy = query.copy()
+    for key in keys:
+        copy.pop(key, None)
+    return copy.urlencode()
+
+
+@require_POST
+def save_columns(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    preference = Preference.of(request.user)
+    chosen = [c for c in request.POST.getlist("columns") if c in browse.COLUMN_KEYS]
+    preference.columns = chosen or browse.DEFAULT_COLUMNS
+    preference.save(update_fields=["columns"])
+    back = request.POST.get("next") or reverse("environments:list")
+    if not back.startswith("/"):
+        back = reverse("environments:list")
+    if request.htmx:
+        return HttpResponseClientRedirect(back)
+    return redirect(back)
+
+
+@require_POST
+def save_review_as(request):
+    if not request.user.is_authenticated:
+        return redirect("login")
+    preference = Preference.of(request.user)
+    project = request.POST.get("project", "")
+    kind = request.POST.get("workload_type", "")
+    preference.review_project = int(project) if project.isdigit() else None
+    preference.review_workload_type = kind if kind in WORKLOAD_TYPES else ""
+    preference.save(update_fields=["review_project", "review_workload_type"])
+    back = request.POST.get("next") or reverse("environments:list")
+    if not back.startswith("/"):
+        back = reverse("environments:list")
+    if preference.review_project and preference.review_workload_type:
+        messages.success(request, "Reviewing as the chosen project and workload type.")
+    else:
+        messages.info(request, "Review mode is off.")
+    return redirect(back)
+
+
+class EnvironmentDetailView(PageView, View):
+    template_name = "environments/detail.html"
+
+    def get(self, request, asset_id):
+        try:
+            document = self.backend.get_environment(
+                self.caller, asset_id, {"usageInfo": "true", "statusInfo": "true"}
+            )
+        except BackendError as error:
+            return backend_error_page(request, error, "Environment not available")
+        project, _ = self.review_as()
+        compliance = []
+        if project:
+            for kind in WORKLOAD_TYPES:
+                params = {"complyToProject": str(project), "complyToWorkloadType": kind}
+                judged = self.backend.get_environment(self.caller, asset_id, params)
+                compliance.append((kind, judged.get("compliance"), judged.get("usageTimes")))
+        row = browse.row_of(document, self.org)
+        actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
+        return render(
+            request,
+            self.template_name,
+            {
+                **self.base_context(),
+                "document": document,
+                "meta": document["meta"],
+                "spec": document["spec"],
+                "row": row,
+                "actions": actions,
+                # A copy is a creation: offered only to who may create somewhere.
+                "can_copy": bool(self.backend.creatable_scopes(self.caller)),
+                "compliance": compliance,
+            },
+        )
+
+
+class EnvironmentDeleteView(PageView, View):
+    template_name = "environments/confirm_delete.html"
+
+    def load(self, asset_id):
+        document = self.backend.get_environment(self.caller, asset_id, {"usageInfo": "true"})
+        if "delete" not in self.backend.allowed_actions(self.caller, [asset_id]).get(
+            asset_id, set()
+        ):
+            raise Http404
+        return document
+
+    def get(self, request, asset_id):
+        try:
+            document = self.load(asset_id)
+        except BackendError as error:
+            return backend_error_page(request, error, "Environment not available")
+        except Http404:
+            return backend_error_page(
+                request, NotFound("You may not delete this environment."), "Not allowed"
+            )
+        return render(
+            request,
+            self.template_name,
+            {**self.base_context(), "document": document, "row": browse.row_of(document, self.org)},
+        )
+
+    def post(self, request, asset_id):
+        try:
+            document = self.backend.get_environment(self.caller, asset_id, {})
+            self.backend.delete_environment(self.caller, asset_id)
+        except BackendError as error:
+            return backend_error_page(request, error, "Could not delete")
+        messages.success(request, f"Environment '{document['meta']['name']}' was deleted.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("environments:list"))
+        return redirect("environments:list")

@@ -1,0 +1,193 @@
+"""Create, edit and copy: one form, the backend judges, errors land next to their fields."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
+
+from envadmin.contract.errors import BackendError, InvalidRequest
+
+from .. import forms as f
+from ..context import WORKLOAD_TYPES
+from .base import PageView, backend_error_page
+
+
+def placement_key(meta: dict) -> str:
+    scope = meta.get("scope")
+    if scope in ("tenant", "system"):
+        return scope
+    field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}[scope]
+    return f"{scope}:{meta.get(field)}"
+
+
+class EnvironmentFormView(PageView, View):
+    """mode: create | edit | copy."""
+
+    template_name = "environments/form.html"
+    mode = "create"
+
+    def placements(self, document=None) -> list[dict]:
+        placements = self.backend.creatable_scopes(self.caller)
+        if self.mode == "edit" and document is not None:
+            key = placement_key(document["meta"])
+            if key not in {p["key"] for p in placements}:
+                placements = [{"key": key, "label": key, "scope": document["meta"]["scope"]}]
+        return placements
+
+    def load(self, asset_id):
+        return self.backend.get_environment(self.caller, asset_id, {})
+
+    def forms(self, data=None, document=None):
+        initial, variables, connections = {}, [], []
+        if document is not None:
+            initial, variables, connections = f.initial_from(
+                document, placement_key(document["meta"])
+            )
+            if self.mode == "copy":
+                initial["name"] = ""
+        form = f.EnvironmentForm(
+            data, initial=initial, placements=self.placements(document),
+            placement_fixed=self.mode == "edit",
+        )  # fmt: skip
+        env_vars = f.EnvironmentVariableFormSet(data, initial=variables, prefix="env")
+        conns = f.ConnectionFormSet(data, initial=connections, prefix="conn")
+        return form, env_vars, conns
+
+    def context(self, form, env_vars, conns, document=None, status=200):
+        project, kind = self.review_as()
+        return {
+            **self.base_context(),
+            "form": form,
+            "env_vars": env_vars,
+            "connections": conns,
+            "document": document,
+            "mode": self.mode,
+            "preview_project": project,
+            "preview_type": kind or "Workspace",
+        }
+
+    def get(self, request, asset_id=None):
+        document = None
+        if asset_id:
+            try:
+                document = self.load(asset_id)
+            except BackendError as error:
+                return backend_error_page(request, error, "Environment not available")
+            if self.mode == "edit" and "edit" not in self.backend.allowed_actions(
+                self.caller, [asset_id]
+            ).get(asset_id, set()):
+                messages.error(request, "You may not edit this environment; make a copy instead.")
+                return redirect("environments:detail", asset_id=asset_id)
+        if self.mode != "edit" and not self.backend.creatable_scopes(self.caller):
+            messages.error(request, "You may not create environments.")
+            return redirect("environments:list")
+        form, env_vars, conns = self.forms(document=document)
+        return render(request, self.template_name, self.context(form, env_vars, conns, document))
+
+    def post(self, request, asset_id=None):
+        document = None
+        if asset_id:
+            try:
+                document = self.load(asset_id)
+            except BackendError as error:
+                return backend_error_page(request, error, "Environment not available")
+        form, env_vars, conns = self.forms(request.POST, document)
+        valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
+        if valid:
+            variable_rows = [f._variable(d) for d in env_vars.cleaned_data]
+            connection_rows = [f._connection(d) for d in conns.cleaned_data]
+            spec = f.build_spec(form.cleaned_data, env_vars.cleaned_data, conns.cleaned_data)
+            try:
+                saved = self.save(form, spec, asset_id)
+            except InvalidRequest as error:
+                f.apply_errors(
+                    error.field_errors or {"body": [error.message]},
+                    form, env_vars, conns, variable_rows, connection_rows,
+                )  # fmt: skip
+            except BackendError as error:
+                form.add_error("name" if error.status == 409 else None, error.message)
+            else:
+                verb = {"create": "created", "copy": "created", "edit": "saved"}[self.mode]
+                messages.success(request, f"Environment '{saved['meta']['name']}' was {verb}.")
+                url = reverse("environments:detail", args=[saved["meta"]["id"]])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        # htmx 2 does not swap 4xx answers: the form comes back with 200 and its errors.
+        return render(request, self.template_name, self.context(form, env_vars, conns, document))
+
+    def save(self, form, spec, asset_id):
+        data = form.cleaned_data
+        if self.mode == "edit":
+            document = {"meta": f.build_meta(data, None), "spec": spec}
+            return self.backend.update_environment(self.caller, asset_id, document)
+        placement = form.placements.get(data["placement"])
+        document = {"meta": f.build_meta(data, placement), "spec": spec}
+        return self.backend.create_environment(self.caller, document)
+
+
+class CompliancePreviewView(PageView, View):
+    """The draft's compliance while the user types (the form posts here through HTMX)."""
+
+    template_name = "environments/_preview.html"
+
+    def post(self, request):
+        form = f.EnvironmentForm(
+            request.POST, placements=self.backend.creatable_scopes(self.caller)
+        )
+        env_vars = f.EnvironmentVariableFormSet(request.POST, prefix="env")
+        conns = f.ConnectionFormSet(request.POST, prefix="conn")
+        project = request.POST.get("preview_project", "")
+        kind = request.POST.get("preview_type", "")
+        context = {"project": project, "kind": kind, "compliance": None, "problems": []}
+        if not project.isdigit() or kind not in WORKLOAD_TYPES:
+            context["hint"] = "Choose a project and a workload type to see the draft's compliance."
+            return render(request, self.template_name, context)
+        form.is_valid(), env_vars.is_valid(), conns.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        spec = f.build_spec(
+            data,
+            [getattr(x, "cleaned_data", {}) for x in env_vars.forms] if env_vars.is_bound else [],
+            [getattr(x, "cleaned_data", {}) for x in conns.forms] if conns.is_bound else [],
+        )
+        placement = form.placements.get(request.POST.get("placement"))
+        meta = f.build_meta({**data, "name": data.get("name") or "draft"}, placement)
+        if request.POST.get("asset_id"):
+            # Editing: placement and workload types are fixed, so they come from the stored asset.
+            try:
+                stored = self.backend.get_environment(self.caller, request.POST["asset_id"], {})
+            except BackendError as error:
+                context["problems"] = [error.message]
+                return render(request, self.template_name, context)
+            fixed = ("scope", "clusterId", "departmentId", "projectId", "workloadSupportedTypes")
+            meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
+        body = {"environment": {"meta": meta, "spec": spec}, "projectId": int(project),
+                "workloadType": kind}  # fmt: skip
+        try:
+            context["compliance"] = self.backend.preview_compliance(self.caller, body)["compliance"]
+        except InvalidRequest as error:
+            context["problems"] = [
+                f"{path}: {' '.join(msgs)}" for path, msgs in error.field_errors.items()
+            ] or [error.message]
+        except BackendError as error:
+            context["problems"] = [error.message]
+        return render(request, self.template_name, context)
+
+
+@login_required
+def empty_row(request, kind):
+    """A blank env var or connection row for the form (HTMX 'add' without a page reload)."""
+    formsets = {"env": f.EnvironmentVariableFormSet, "conn": f.ConnectionFormSet}
+    if kind not in formsets:
+        raise Http404
+    formset = formsets[kind](prefix=kind)
+    index = request.GET.get("index", "0")
+    if not index.isdigit():
+        return HttpResponse(status=400)
+    # As the formset builds its own extra forms: blank rows may stay empty.
+    form = formset.form(
+        prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False
+    )
+    template = "environments/_env_row.html" if kind == "env" else "environments/_conn_row.html"
+    return render(request, template, {"row": form})

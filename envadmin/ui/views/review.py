@@ -1,0 +1,239 @@
+"""Pages for team leads and administrators: compliance review, policies, the org tree."""
+
+import csv
+import io
+
+import yaml
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from envadmin.accounts.models import Role
+from envadmin.compliance.paths import flatten_rules
+from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.policy import POLICY_PATHS
+
+from ..context import WORKLOAD_TYPES
+from .base import PageView
+
+POLICY_KINDS = {"Workspace": "workspace", "Training": "training",
+                "Distributed": "distributed", "Inference": "inference"}  # fmt: skip
+
+
+class ComplianceReviewView(PageView, View):
+    """For one project: every environment it can see against the four workload types."""
+
+    template_name = "compliance/review.html"
+
+    def project(self):
+        requested = self.request.GET.get("project", "")
+        if requested.isdigit() and int(requested) in self.org.projects:
+            return int(requested)
+        project, _ = self.review_as()
+        return project or next(iter(sorted(self.org.projects)), None)
+
+    def matrix(self, project):
+        rows: dict[str, dict] = {}
+        for kind in WORKLOAD_TYPES:
+            params = {"projectId": str(project), "complyToProject": str(project),
+                      "complyToWorkloadType": kind}  # fmt: skip
+            for entry in self.backend.list_environments(self.caller, params)["entries"]:
+                row = rows.setdefault(
+                    entry["meta"]["id"],
+                    {"id": entry["meta"]["id"], "name": entry["meta"]["name"],
+                     "scope": self.org.scope_path(entry["meta"]), "cells": {}},
+                )  # fmt: skip
+                row["cells"][kind] = entry.get("compliance")
+        ordered = sorted(rows.values(), key=lambda r: r["name"].lower())
+        counts = {
+            kind: sum(1 for r in ordered if (r["cells"].get(kind) or {}).get("compliance"))
+            for kind in WORKLOAD_TYPES
+        }
+        return ordered, counts
+
+    def get(self, request):
+        project = self.project()
+        rows, counts, error = [], {}, None
+        if project is not None:
+            try:
+                rows, counts = self.matrix(project)
+            except BackendError as exc:
+                error = exc.message
+        if request.GET.get("format") == "csv":
+            return self.csv(rows)
+        return render(
+            request,
+            self.template_name,
+            {
+                **self.base_context(),
+                "project": project,
+                "project_label": self.org.project_label(project) if project else "",
+                "rows": rows,
+                "counts": counts,
+                "error": error,
+            },
+        )
+
+    def csv(self, rows):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["Environment", "Scope"] + WORKLOAD_TYPES + ["Reasons"])
+        for row in rows:
+            cells, reasons = [], []
+            for kind in WORKLOAD_TYPES:
+                cell = row["cells"].get(kind) or {}
+                cells.append(
+                    "imposed" if cell.get("imposed") else
+                    "compliant" if cell.get("compliance") else "not compliant"
+                )  # fmt: skip
+                reasons += [f"{kind}: {r['details']}" for r in cell.get("reason") or []]
+            writer.writerow([row["name"], row["scope"], *cells, " | ".join(reasons)])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="compliance.csv"'
+        return response
+
+
+class PolicyView(PageView, View):
+    """A node's effective policy per workload type, each rule with its source; YAML editing."""
+
+    template_name = "policies/page.html"
+
+    def node_params(self):
+        scope = self.request.GET.get("scope") or self.request.POST.get("scope") or "project"
+        params = {"scope": scope}
+        for key in ("projectId", "departmentId", "clusterId"):
+            value = self.request.GET.get(key) or self.request.POST.get(key)
+            if value:
+                params[key] = value
+        if scope == "project" and "projectId" not in params:
+            project, _ = self.review_as()
+            project = project or next(iter(sorted(self.org.projects)), None)
+            if project is None:
+                params = {"scope": "tenant"}
+            else:
+                params["projectId"] = str(project)
+        return params
+
+    def sections(self, params, drafts=None, errors=None):
+        sections = []
+        for kind, policy_type in POLICY_KINDS.items():
+            path = next(p for p, t in POLICY_PATHS.items() if t == policy_type)
+            try:
+                document = self.backend.get_policy(self.caller, policy_type, params)
+            except BackendError as error:
+                sections.append({"kind": kind, "error": error.message, "path": path})
+                continue
+            rules = []
+            for field, rule in sorted(flatten_rules(document["effective"].get("rules")).items()):
+                if isinstance(rule, dict):
+                    source = rule.get("sourceOfRule") or {}
+                    shown = {k: v for k, v in rule.items() if k != "sourceOfRule"}
+                    rules.append({"field": field, "rule": shown, "source": _source(source)})
+            own = document.get("policy") or {}
+            sections.append({
+                "kind": kind, "path": path, "rules": rules,
+                "defaults": document["effective"].get("defaults") or {},
+                "yaml": (drafts or {}).get(kind) or yaml.safe_dump(
+                    {k: own.get(k) for k in ("defaults", "rules", "imposedAssets") if own.get(k)},
+                    sort_keys=True,
+                ),
+                "errors": (errors or {}).get(kind, []),
+                "name": (document.get("meta") or {}).get("name") or f"{policy_type} policy",
+            })  # fmt: skip
+        return sections
+
+    def render_page(self, params, drafts=None, errors=None):
+        return render(
+            self.request,
+            self.template_name,
+            {
+                **self.base_context(),
+                "node": params,
+                "sections": self.sections(params, drafts, errors),
+                "can_edit": self.caller_can_edit(params),
+                "org": self.org,
+            },
+        )
+
+    def caller_can_edit(self, params) -> bool:
+        # Only offered to system administrators; the backend still decides per node (403).
+        return any(role == Role.SYSTEM_ADMINISTRATOR for role, _ in self.caller.rules)
+
+    def get(self, request):
+        return self.render_page(self.node_params())
+
+    def post(self, request):
+        params = self.node_params()
+        kind = request.POST.get("kind", "")
+        text = request.POST.get("yaml", "")
+        if kind not in POLICY_KINDS:
+            messages.error(request, "Unknown workload type.")
+            return self.render_page(params)
+        try:
+            policy = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            return self.render_page(params, {kind: text}, {kind: [f"Not valid YAML: {error}"]})
+        meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **params}
+        if "projectId" in meta:
+            meta["projectId"] = int(meta["projectId"]) if meta["projectId"].isdigit() else meta[
+                "projectId"]  # fmt: skip
+        try:
+            self.backend.write_policy(
+                self.caller, POLICY_KINDS[kind], {"meta": meta, "policy": policy},
+                partial=False, validate_only=False,
+            )  # fmt: skip
+        except InvalidRequest as error:
+            problems = [f"{p}: {' '.join(m)}" for p, m in error.field_errors.items()]
+            return self.render_page(params, {kind: text}, {kind: problems or [error.message]})
+        except BackendError as error:
+            return self.render_page(params, {kind: text}, {kind: [error.message]})
+        messages.success(request, f"The {kind} policy was saved.")
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return redirect(f"{request.path}?{query}")
+
+
+def _source(source: dict) -> str:
+    scope = source.get("scope", "")
+    node = source.get("projectId") or source.get("departmentId") or source.get("clusterId")
+    return f"{scope} {node}" if node else scope
+
+
+class OrgTreeView(PageView, View):
+    """Clusters, departments and projects with the number of environments at each node."""
+
+    template_name = "org/tree.html"
+
+    def get(self, request):
+        entries = self.backend.list_environments(self.caller, {})["entries"]
+        counts: dict[str, int] = {}
+        for entry in entries:
+            meta = entry["meta"]
+            key = meta["scope"]
+            if key == "cluster":
+                key = f"cluster:{meta.get('clusterId')}"
+            elif key == "department":
+                key = f"department:{meta.get('departmentId')}"
+            elif key == "project":
+                key = f"project:{meta.get('projectId')}"
+            counts[key] = counts.get(key, 0) + 1
+        clusters = []
+        for cluster_id, name in sorted(self.org.clusters.items(), key=lambda i: i[1]):
+            departments = []
+            for dep_id, dep in sorted(self.org.departments.items(), key=lambda i: i[1]["name"]):
+                if dep.get("clusterId") != cluster_id:
+                    continue
+                projects = [
+                    {"id": pid, "name": p["name"], "count": counts.get(f"project:{pid}", 0)}
+                    for pid, p in sorted(self.org.projects.items(), key=lambda i: i[1]["name"])
+                    if str(p.get("parentId")) == dep_id
+                ]
+                departments.append({"id": dep_id, "name": dep["name"], "projects": projects,
+                                    "count": counts.get(f"department:{dep_id}", 0)})  # fmt: skip
+            clusters.append({"id": cluster_id, "name": name, "departments": departments,
+                             "count": counts.get(f"cluster:{cluster_id}", 0)})  # fmt: skip
+        return render(
+            request,
+            self.template_name,
+            {**self.base_context(), "clusters": clusters, "tenant_count": counts.get("tenant", 0)},
+        )

@@ -1,0 +1,79 @@
+// envadmin's only script: adding and removing form rows in place, and keeping the list's
+// filter controls in step with the URL. Everything else is htmx.
+(function () {
+  "use strict";
+
+  async function addRow(button) {
+    const kind = button.dataset.addRow;
+    const total = document.querySelector(`input[name="${kind}-TOTAL_FORMS"]`);
+    const index = parseInt(total.value, 10);
+    // Counted before the request: a second click while the first row loads gets its own index.
+    total.value = String(index + 1);
+    const response = await fetch(`${button.dataset.url}?index=${index}`, {
+      headers: { "HX-Request": "true" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      total.value = String(index);
+      return;
+    }
+    const container = document.querySelector(`[data-rows="${kind}"]`);
+    container.insertAdjacentHTML("beforeend", await response.text());
+    const added = container.lastElementChild;
+    if (window.htmx) window.htmx.process(added);
+    const first = added.querySelector("input, select");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-add-row]");
+    if (button) {
+      event.preventDefault();
+      addRow(button);
+    }
+  });
+
+  // "Remove" keeps the row in the form (so the formset knows it is deleted) but hides it.
+  document.addEventListener("change", (event) => {
+    const box = event.target.closest("[data-remove-row]");
+    if (!box) return;
+    const row = box.closest("fieldset.row");
+    row.classList.toggle("removed", box.checked);
+    row.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // A plain GET form marked data-autosubmit applies a choice at once (its button is for no-JS).
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest("form[data-autosubmit]");
+    if (form) form.requestSubmit();
+  });
+
+  // The list's URL is the truth: after the back button restores a view from htmx's history
+  // cache, the filter controls show that view's filters, not the ones last typed.
+  function syncFiltersWithUrl() {
+    const form = document.getElementById("filters");
+    if (!form) return;
+    const params = new URLSearchParams(window.location.search);
+    for (const control of form.elements) {
+      if (!control.name || control.type === "hidden" || control.type === "submit") continue;
+      if (control.name === "per_page") continue; // rendered with the table, and remembered
+      if (control.type === "checkbox" || control.type === "radio") {
+        control.checked = params.getAll(control.name).includes(control.value);
+      } else {
+        control.value = params.get(control.name) || "";
+      }
+    }
+  }
+  document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
+  window.addEventListener("pageshow", syncFiltersWithUrl);
+
+  // Shorter, shareable links: a list request leaves out the filters that are not set.
+  document.addEventListener("htmx:configRequest", (event) => {
+    const source = event.detail.elt;
+    if (event.detail.verb !== "get" || !source.closest("#filters, #env-table")) return;
+    const parameters = event.detail.parameters;
+    for (const name of Array.from(new Set(parameters.keys ? parameters.keys() : []))) {
+      if (parameters.getAll(name).every((value) => value === "")) parameters.delete(name);
+    }
+  });
+})();
