@@ -2,21 +2,14 @@ import uuid
 
 from django.db import models
 
-from envadmin.inventory.models import Scope
-
-
-class PolicyType(models.TextChoices):
-    WORKSPACE = "workspace"
-    TRAINING = "training"
-    DISTRIBUTED = "distributed"
-    INFERENCE = "inference"
+from envadmin.inventory.models import Scope, WorkloadType
 
 
 class Policy(models.Model):
     """A policy document in Run:ai's shape ({defaults, rules, imposedAssets}) on one node."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    workload_type = models.CharField(max_length=16, choices=PolicyType.choices)
+    workload_type = models.CharField(max_length=16, choices=WorkloadType.choices)
     name = models.CharField(max_length=255)
     scope = models.CharField(max_length=16, choices=Scope.choices)
     # The node, as inventory.models.scope_key() spells it.

@@ -69,31 +69,34 @@ class EnvironmentFormView(PageView, View):
             "preview_type": kind or "Workspace",
         }
 
-    def get(self, request, asset_id=None):
+    def prepare(self, request, asset_id):
+        """(stored document or None, a refusal page or None) for both GET and POST."""
         document = None
         if asset_id:
             try:
                 document = self.load(asset_id)
             except BackendError as error:
-                return backend_error_page(request, error, "Environment not available")
-            if self.mode == "edit" and "edit" not in self.backend.allowed_actions(
-                self.caller, [asset_id]
-            ).get(asset_id, set()):
+                return None, backend_error_page(request, error, "Environment not available")
+            allowed = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
+            if self.mode == "edit" and "edit" not in allowed:
                 messages.error(request, "You may not edit this environment; make a copy instead.")
-                return redirect("environments:detail", asset_id=asset_id)
+                return None, redirect("environments:detail", asset_id=asset_id)
         if self.mode != "edit" and not self.backend.creatable_scopes(self.caller):
             messages.error(request, "You may not create environments.")
-            return redirect("environments:list")
+            return None, redirect("environments:list")
+        return document, None
+
+    def get(self, request, asset_id=None):
+        document, refusal = self.prepare(request, asset_id)
+        if refusal:
+            return refusal
         form, env_vars, conns = self.forms(document=document)
         return render(request, self.template_name, self.context(form, env_vars, conns, document))
 
     def post(self, request, asset_id=None):
-        document = None
-        if asset_id:
-            try:
-                document = self.load(asset_id)
-            except BackendError as error:
-                return backend_error_page(request, error, "Environment not available")
+        document, refusal = self.prepare(request, asset_id)
+        if refusal:
+            return refusal
         form, env_vars, conns = self.forms(request.POST, document)
         valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
         if valid:
