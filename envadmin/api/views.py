@@ -1,5 +1,7 @@
 """The API face: Run:ai's paths, each a thin call into the configured backend."""
 
+from functools import cached_property
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -46,7 +48,7 @@ DETAIL_PARAMETERS = [p for p in LIST_PARAMETERS if p.name in DETAIL_PARAMETER_NA
 
 
 class BackendView(APIView):
-    @property
+    @cached_property
     def backend(self):
         return get_backend()
 

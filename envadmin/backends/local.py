@@ -23,11 +23,18 @@ READ_ONLY_MESSAGE = "Environment '{name}' is read-only (built in): make a copy t
 
 
 class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
+    """One instance serves one request (get_backend() per request), so the org tree it loads
+    once is reused by every call of that request: a page calls the backend several times."""
+
+    def __init__(self):
+        self._tree: OrgTree | None = None
+
     # --- helpers ----------------------------------------------------------------------------
 
     def _context(self, caller: Caller) -> tuple[OrgTree, Access]:
-        tree = OrgTree.load()
-        return tree, Access(caller, tree)
+        if self._tree is None:
+            self._tree = OrgTree.load()
+        return self._tree, Access(caller, self._tree)
 
     def _visible_environment(self, asset_id: str, access: Access) -> Environment:
         try:
