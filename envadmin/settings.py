@@ -87,6 +87,12 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
+# In proxy mode UI users sign in with their Run:ai account first; local accounts still work
+# (they act through envadmin's service account). In local mode the first backend stands aside.
+AUTHENTICATION_BACKENDS = [
+    "envadmin.ui.runai_auth.RunaiPasswordBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "environments:list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -135,6 +141,15 @@ SPECTACULAR_SETTINGS = {
 
 # envadmin's own settings.
 ENVADMIN_BACKEND = os.environ.get("ENVADMIN_BACKEND", "local")
+# Proxy mode (ENVADMIN_BACKEND=runai): the control plane envadmin forwards every action to.
+RUNAI_URL = os.environ.get("RUNAI_URL", "")
+RUNAI_CLIENT_ID = os.environ.get("RUNAI_CLIENT_ID", "")
+RUNAI_CLIENT_SECRET = os.environ.get("RUNAI_CLIENT_SECRET", "")
+RUNAI_CONNECT_TIMEOUT = float(os.environ.get("RUNAI_CONNECT_TIMEOUT", "3.05"))
+RUNAI_READ_TIMEOUT = float(os.environ.get("RUNAI_READ_TIMEOUT", "10"))
+RUNAI_RETRIES = int(os.environ.get("RUNAI_RETRIES", "2"))
+# Org units and policies change rarely: cached this long per caller. Environments never are.
+RUNAI_CACHE_SECONDS = int(os.environ.get("RUNAI_CACHE_SECONDS", "30"))
 # The tenant every local asset belongs to; Run:ai reports it as meta.tenantId.
 ENVADMIN_TENANT_ID = int(os.environ.get("ENVADMIN_TENANT_ID", "1001"))
 ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")

@@ -16,6 +16,8 @@ class Caller:
     rules: tuple[tuple[str, str], ...] = ()  # (role, scope_key)
     # The bearer token as received: a proxy backend forwards it unchanged.
     token: str | None = field(default=None, repr=False, compare=False)
+    # Or, for a signed-in UI user in proxy mode, where to get (and renew) their token.
+    token_provider: object | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def with_rules_from_db(cls, subject: str, subject_type: str, token=None) -> "Caller":

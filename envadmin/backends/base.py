@@ -99,6 +99,16 @@ def get_backend() -> EnvironmentBackend:
         from .local import LocalBackend
 
         return LocalBackend()
+    if settings.ENVADMIN_BACKEND == "runai":
+        from .runai import RunaiBackend
+
+        return RunaiBackend()
     raise ImproperlyConfigured(
-        f"ENVADMIN_BACKEND={settings.ENVADMIN_BACKEND!r} is not available; use 'local'."
+        f"ENVADMIN_BACKEND={settings.ENVADMIN_BACKEND!r} is not available; use 'local' or 'runai'."
     )
+
+
+def is_proxy() -> bool:
+    from django.conf import settings
+
+    return settings.ENVADMIN_BACKEND == "runai"

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
-from envadmin.backends.base import EnvironmentBackend
+from envadmin.backends.base import EnvironmentBackend, is_proxy
 
 WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
 
@@ -12,6 +12,12 @@ WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
 def caller_for(request) -> Caller:
     """The signed-in user as the backend sees them: their access rules, exactly as in the API."""
     user = request.user
+    if is_proxy():
+        from .runai_auth import SESSION_KEY, SessionTokens
+
+        # Run:ai judges what the user may do: their own tokens, else envadmin's service account.
+        provider = SessionTokens(request.session) if SESSION_KEY in request.session else None
+        return Caller(user.get_username(), SubjectType.USER, (), token_provider=provider)
     rules = tuple(
         AccessRule.objects.filter(
             subject_type=SubjectType.USER, subject=user.get_username()

@@ -1,7 +1,9 @@
 """What every page view needs: the backend, the caller, the user's preferences, errors."""
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
 from envadmin.backends.base import get_backend
@@ -30,11 +32,43 @@ class PageView(LoginRequiredMixin):
             self._preference = Preference.of(self.request.user)
         return self._preference
 
+    degraded: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except BackendError as error:
+            if error.status == 401 and request.user.is_authenticated:
+                logout(request)
+                messages.error(request, f"{error.message} Please sign in again.")
+                return redirect_to_login(request.get_full_path())
+            if error.status >= 500:
+                return render(
+                    request,
+                    "degraded.html",
+                    {**self.safe_context(), "error": error, "degraded": error.message},
+                    status=error.status,
+                )
+            raise
+
     @property
     def org(self) -> OrgIndex:
         if not hasattr(self, "_org"):
-            self._org = OrgIndex.load(self.backend, self.caller)
+            try:
+                self._org = OrgIndex.load(self.backend, self.caller)
+            except BackendError as error:
+                if error.status < 500:
+                    raise
+                # The control plane is down: pages still render, with a banner and no names.
+                self.degraded = error.message
+                self._org = OrgIndex()
         return self._org
+
+    def safe_context(self) -> dict:
+        try:
+            return self.base_context()
+        except BackendError:
+            return {}
 
     def review_as(self) -> tuple[int | None, str]:
         """The project and workload type the user reviews as, if both are set and still valid."""
@@ -46,6 +80,7 @@ class PageView(LoginRequiredMixin):
     def base_context(self) -> dict:
         project, kind = self.review_as()
         return {
+            "degraded": self.degraded,
             "review_project": project,
             "review_project_label": self.org.project_label(project) if project else "",
             "review_workload_type": kind,

@@ -1,0 +1,248 @@
+"""The proxy backend: every action forwarded to a Run:ai control plane, answers as it gives them.
+
+The caller's own token is forwarded unchanged, so Run:ai enforces their permissions. Org units
+and policies are cached briefly per caller (they change rarely); environments never are. The
+draft compliance preview fetches the effective policy from Run:ai and judges the draft with the
+same pure engine as the local backend.
+"""
+
+import hashlib
+import threading
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+from envadmin.accounts.access import Caller
+from envadmin.compliance.engine import evaluate
+from envadmin.contract.environment import validate_creation
+from envadmin.contract.errors import InvalidRequest, Unauthorized
+from envadmin.contract.policy import POLICY_PATHS, WORKLOAD_TYPE_NAMES
+from envadmin.runai.client import RunaiClient
+from envadmin.runai.errors import UpstreamUnauthorized
+from envadmin.runai.tokens import ServiceAccountTokens
+
+from .base import EnvironmentBackend, Params
+
+ENVIRONMENTS = "/api/v1/asset/environment"
+PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
+
+_lock = threading.Lock()
+_shared: dict = {}
+
+
+def shared_client() -> RunaiClient:
+    """One client (one pooled session) per process, built from the settings."""
+    with _lock:
+        key = (settings.RUNAI_URL, settings.RUNAI_CONNECT_TIMEOUT, settings.RUNAI_READ_TIMEOUT)
+        if _shared.get("key") != key:
+            if not settings.RUNAI_URL:
+                raise ImproperlyConfigured("ENVADMIN_BACKEND=runai needs RUNAI_URL.")
+            _shared["client"] = RunaiClient(
+                settings.RUNAI_URL,
+                connect_timeout=settings.RUNAI_CONNECT_TIMEOUT,
+                read_timeout=settings.RUNAI_READ_TIMEOUT,
+                retries=settings.RUNAI_RETRIES,
+            )
+            _shared["service"] = None
+            _shared["key"] = key
+        return _shared["client"]
+
+
+def service_tokens() -> ServiceAccountTokens | None:
+    """envadmin's own service account, when RUNAI_CLIENT_ID/RUNAI_CLIENT_SECRET are set."""
+    client = shared_client()
+    if not (settings.RUNAI_CLIENT_ID and settings.RUNAI_CLIENT_SECRET):
+        return None
+    with _lock:
+        if _shared.get("service") is None:
+            _shared["service"] = ServiceAccountTokens(
+                client, settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET
+            )
+        return _shared["service"]
+
+
+def _params(params: Params | None) -> dict:
+    """Query parameters as Run:ai should see them: every one passed through, as sent."""
+    if params is None:
+        return {}
+    if hasattr(params, "lists"):  # a QueryDict: keep repeated parameters
+        return {key: values if len(values) > 1 else values[0] for key, values in params.lists()}
+    return {key: value for key, value in params.items() if value is not None}
+
+
+class RunaiBackend(EnvironmentBackend):
+    def __init__(self):
+        self.client = shared_client()
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def _provider(self, caller: Caller):
+        if caller.token_provider is not None:
+            return caller.token_provider
+        if caller.token:
+            return None
+        provider = service_tokens()
+        if provider is None:
+            raise Unauthorized(
+                "No Run:ai credentials: sign in with your Run:ai account, or configure "
+                "RUNAI_CLIENT_ID and RUNAI_CLIENT_SECRET."
+            )
+        return provider
+
+    def _call(self, caller: Caller, method: str, path: str, *, params=None, json=None):
+        provider = self._provider(caller)
+        if provider is None:  # an API caller's own token, forwarded unchanged
+            return self.client.request(method, path, params=params, json=json, token=caller.token)
+        try:
+            return self.client.request(method, path, params=params, json=json,
+                                       token=provider.token())  # fmt: skip
+        except UpstreamUnauthorized:
+            # Run:ai refused before doing anything: one renewal and one more try.
+            return self.client.request(method, path, params=params, json=json,
+                                       token=provider.refresh())  # fmt: skip
+
+    def _document(self, caller, method, path, **kwargs):
+        return self._call(caller, method, path, **kwargs)[1]
+
+    def _cached(self, caller: Caller, path: str, params: dict):
+        """GET with a short per-caller cache, for data that changes rarely."""
+        who = caller.token or caller.subject or ""
+        key = (
+            "runai:"
+            + hashlib.sha256(
+                f"{settings.RUNAI_URL}|{who}|{path}|{sorted(params.items())}".encode()
+            ).hexdigest()
+        )
+        found = cache.get(key)
+        if found is None:
+            found = self._document(caller, "GET", path, params=params)
+            cache.set(key, found, settings.RUNAI_CACHE_SECONDS)
+        return found
+
+    # --- environments: never cached ---------------------------------------------------------
+
+    def list_environments(self, caller, params):
+        return self._document(caller, "GET", ENVIRONMENTS, params=_params(params))
+
+    def create_environment(self, caller, document):
+        return self._document(caller, "POST", ENVIRONMENTS, json=document)
+
+    def get_environment(self, caller, asset_id, params):
+        return self._document(caller, "GET", f"{ENVIRONMENTS}/{asset_id}", params=_params(params))
+
+    def update_environment(self, caller, asset_id, document):
+        return self._document(caller, "PUT", f"{ENVIRONMENTS}/{asset_id}", json=document)
+
+    def delete_environment(self, caller, asset_id):
+        return self._document(caller, "DELETE", f"{ENVIRONMENTS}/{asset_id}")
+
+    # --- org units: cached briefly ----------------------------------------------------------
+
+    def list_projects(self, caller, params):
+        return self._cached(caller, "/api/v1/org-unit/projects", _params(params))
+
+    def get_project(self, caller, project_id):
+        return self._cached(caller, f"/api/v1/org-unit/projects/{project_id}", {})
+
+    def list_departments(self, caller, params):
+        return self._cached(caller, "/api/v1/org-unit/departments", _params(params))
+
+    def get_department(self, caller, department_id):
+        return self._cached(caller, f"/api/v1/org-unit/departments/{department_id}", {})
+
+    def list_clusters(self, caller, params):
+        return self._cached(caller, "/api/v1/clusters", _params(params))
+
+    def get_cluster(self, caller, cluster_uuid):
+        return self._cached(caller, f"/api/v1/clusters/{cluster_uuid}", {})
+
+    # --- what the UI may offer --------------------------------------------------------------
+
+    def allowed_actions(self, caller, asset_ids):
+        # Run:ai publishes no cheap "may I" question: offer the actions and let Run:ai refuse
+        # (its 403 is shown next to the action), rather than hide what may well be allowed.
+        return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
+
+    def creatable_scopes(self, caller):
+        clusters = {c["uuid"]: c["name"] for c in self.list_clusters(caller, {})}
+        departments = self.list_departments(caller, {"limit": 500})["departments"]
+        projects = self.list_projects(caller, {"limit": 500})["projects"]
+        names = {str(d["id"]): d["name"] for d in departments}
+        scopes = [{"scope": "tenant", "label": "tenant (everyone)", "key": "tenant"}]
+        scopes += [
+            {"scope": "cluster", "clusterId": cid, "label": name, "key": f"cluster:{cid}"}
+            for cid, name in sorted(clusters.items(), key=lambda item: item[1])
+        ]
+        scopes += [
+            {"scope": "department", "departmentId": str(d["id"]), "key": f"department:{d['id']}",
+             "label": f"{clusters.get(d.get('clusterId'), '')} / {d['name']}"}
+            for d in departments
+        ]  # fmt: skip
+        scopes += [
+            {"scope": "project", "projectId": int(p["id"]), "key": f"project:{p['id']}",
+             "label": f"{clusters.get(p.get('clusterId'), '')} / "
+                      f"{names.get(str(p.get('parentId')), '')} / {p['name']}"}
+            for p in projects
+        ]  # fmt: skip
+        return scopes
+
+    # --- policies ---------------------------------------------------------------------------
+
+    def get_policy(self, caller, workload_type, params):
+        return self._cached(caller, PATH_OF_TYPE[workload_type], _params(params))
+
+    def write_policy(self, caller, workload_type, body, *, partial, validate_only):
+        method = "PATCH" if partial else "PUT"
+        params = {"validateOnly": "true"} if validate_only else None
+        answer = self._document(caller, method, PATH_OF_TYPE[workload_type], params=params,
+                                json=body)  # fmt: skip
+        cache.clear()  # a policy changed: cached effective policies may be stale
+        return answer
+
+    def delete_policy(self, caller, workload_type, params):
+        self._call(caller, "DELETE", PATH_OF_TYPE[workload_type], params=_params(params))
+        cache.clear()
+
+    def list_policies(self, caller, params):
+        return self._cached(caller, "/api/v2/policy", _params(params))
+
+    # --- the draft preview: Run:ai's effective policy, envadmin's engine ----------------------
+
+    def preview_compliance(self, caller, body):
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        kind, replica = body.get("workloadType"), body.get("replicaType")
+        if kind not in WORKLOAD_TYPE_NAMES:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}.")
+        if replica is not None and replica not in ("Worker", "Master"):
+            raise InvalidRequest("replicaType: must be Worker or Master.")
+        project_id = body.get("projectId")
+        if isinstance(project_id, bool) or not isinstance(project_id, int):
+            raise InvalidRequest("projectId: must be a project id (an integer).")
+        clean = validate_creation(body.get("environment"))
+        project = self.get_project(caller, str(project_id))
+        policy = self.get_policy(
+            caller, WORKLOAD_TYPE_NAMES[kind], {"scope": "project", "projectId": str(project_id)}
+        )
+        meta = clean["meta"]
+        # The project can use what is placed on its chain: tenant, its cluster, department, itself.
+        visible = (
+            meta["scope"] == "tenant"
+            or (meta["scope"] == "cluster" and meta.get("clusterId") == project.get("clusterId"))
+            or (meta["scope"] == "department"
+                and str(meta.get("departmentId")) == str(project.get("parentId")))
+            or (meta["scope"] == "project" and str(meta.get("projectId")) == str(project_id))
+        )  # fmt: skip
+        note = "" if visible else f"it is placed outside project '{project.get('name')}'."
+        compliance = evaluate(
+            {"meta": meta, "spec": clean["spec"]}, policy.get("effective") or {}, kind, replica,
+            visible, visibility_note=note,
+        )  # fmt: skip
+        return {"compliance": compliance}
+
+    # --- the token endpoint -----------------------------------------------------------------
+
+    def grant_token(self, body) -> dict:
+        """POST /api/v1/token forwarded as it is: Run:ai issues the caller's tokens."""
+        return self.client.request("POST", "/api/v1/token", json=body, anonymous=True)[1]
