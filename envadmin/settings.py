@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "envadmin.inventory",
     "envadmin.policies",
     "envadmin.ui",
+    "envadmin.runai",
 ]
 
 MIDDLEWARE = [

@@ -29,8 +29,22 @@ class EnvironmentFormView(PageView, View):
     template_name = "environments/form.html"
     mode = "create"
 
+    def creatable(self) -> list[dict]:
+        """Where the user may create; when the control plane is down, what they had chosen,
+        so a posted form still comes back filled (with the error) instead of being lost."""
+        if not hasattr(self, "_creatable"):
+            try:
+                self._creatable = self.backend.creatable_scopes(self.caller)
+            except BackendError as error:
+                if error.status < 500 or self.request.method != "POST":
+                    raise
+                self.degraded = error.message
+                chosen = self.request.POST.get("placement", "")
+                self._creatable = [_placement_of(chosen)] if chosen else []
+        return self._creatable
+
     def placements(self, document=None) -> list[dict]:
-        placements = self.backend.creatable_scopes(self.caller)
+        placements = self.creatable()
         if self.mode == "edit" and document is not None:
             key = placement_key(document["meta"])
             if key not in {p["key"] for p in placements}:
@@ -81,7 +95,7 @@ class EnvironmentFormView(PageView, View):
             if self.mode == "edit" and "edit" not in allowed:
                 messages.error(request, "You may not edit this environment; make a copy instead.")
                 return None, redirect("environments:detail", asset_id=asset_id)
-        if self.mode != "edit" and not self.backend.creatable_scopes(self.caller):
+        if self.mode != "edit" and not self.creatable():
             messages.error(request, "You may not create environments.")
             return None, redirect("environments:list")
         return document, None
@@ -194,3 +208,13 @@ def empty_row(request, kind):
     )
     template = "environments/_env_row.html" if kind == "env" else "environments/_conn_row.html"
     return render(request, template, {"row": form})
+
+
+def _placement_of(key: str) -> dict:
+    """A placement entry rebuilt from its key ("project:7"), labelled with the key."""
+    scope, _, node = key.partition(":")
+    placement = {"scope": scope, "key": key, "label": key}
+    field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+    if scope in field:
+        placement[field[scope]] = int(node) if scope == "project" and node.isdigit() else node
+    return placement

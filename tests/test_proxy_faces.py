@@ -1,0 +1,140 @@
+"""Proxy mode seen from envadmin's own faces, against a stub Run:ai on loopback: what the API
+caller and the UI user get when the control plane misbehaves, and that their token is the
+one forwarded."""
+
+import json
+import time
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from .upstream_stub import Reply, UpstreamStub, closed_port
+
+URL = "/api/v1/asset/environment"
+TOKEN = "header.payload.signature"
+
+
+@pytest.fixture
+def stub():
+    with UpstreamStub() as upstream:
+        yield upstream
+
+
+@pytest.fixture
+def proxy(settings, stub):
+    settings.ENVADMIN_BACKEND = "runai"
+    settings.RUNAI_URL = stub.url
+    settings.RUNAI_READ_TIMEOUT = 0.5
+    settings.RUNAI_RETRIES = 1
+    settings.RUNAI_CLIENT_ID = ""
+    settings.RUNAI_CLIENT_SECRET = ""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    return client
+
+
+def test_the_callers_token_and_parameters_are_forwarded_unchanged(db, proxy, stub):
+    stub.script(Reply(200, {"entries": []}))
+    response = proxy.get(URL, {"projectId": "7", "complyToWorkloadType": "Workspace"})
+    assert response.status_code == 200 and response.json() == {"entries": []}
+    seen = stub.seen("GET")[0]
+    assert seen.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "projectId=7" in seen.path and "complyToWorkloadType=Workspace" in seen.path
+
+
+def test_answers_are_passed_on_exactly(db, proxy, stub):
+    document = {"meta": {"name": "x", "id": "1"}, "spec": {"image": "y"}, "extra": [1, 2]}
+    stub.script(Reply(202, document))
+    response = proxy.post(URL, data=json.dumps({"meta": {}}), content_type="application/json")
+    assert response.status_code == 202 and response.json() == document
+    assert stub.seen("POST")[0].json() == {"meta": {}}
+
+
+@pytest.mark.parametrize(
+    "reply, status, words",
+    [
+        (Reply(404, {"code": 404, "message": "Resource id not found."}), 404, "Resource id"),
+        (Reply(409, {"code": 409, "message": "Resource with this name"}), 409, "with this name"),
+        (Reply(500, {"code": 500, "message": "boom"}), 502, "control plane failed"),
+        (Reply(503, {"code": 503, "message": "later"}, {"Retry-After": "100"}), 503, "Run:ai"),
+        (Reply(200, "<html>not json"), 502, "not JSON"),
+        (Reply(200, {}, delay=2), 504, "did not answer"),
+    ],
+)
+def test_upstream_failures_become_the_contracts_error_body(db, proxy, stub, reply, status, words):
+    stub.default = reply
+    started = time.monotonic()
+    response = proxy.get(f"{URL}/00000000-0000-0000-0000-000000000001")
+    assert time.monotonic() - started < 3  # bounded by the configured timeouts
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] == status and words in body["message"]
+
+
+def test_a_refused_connection_is_a_503_that_names_the_control_plane(db, settings, proxy):
+    settings.RUNAI_URL = f"http://127.0.0.1:{closed_port()}"
+    response = proxy.get(URL)
+    assert response.status_code == 503
+    assert "Cannot reach the Run:ai control plane" in response.json()["message"]
+
+
+def test_a_post_is_never_sent_twice(db, proxy, stub):
+    stub.default = Reply(503, {"code": 503, "message": "busy"})
+    response = proxy.post(URL, data=json.dumps({"meta": {}}), content_type="application/json")
+    assert response.status_code == 503
+    assert len(stub.seen("POST")) == 1
+
+
+def test_the_token_endpoint_is_forwarded(db, proxy, stub):
+    stub.script(Reply(200, {"accessToken": "a.b.c", "expiresIn": 60}))
+    body = {"grantType": "app_token", "AppId": "x", "AppSecret": "y"}
+    response = APIClient().post("/api/v1/token", body, format="json")
+    assert response.status_code == 200 and response.json()["accessToken"] == "a.b.c"
+    assert stub.seen("POST")[0].json() == body
+
+
+def test_the_ui_shows_a_banner_and_keeps_the_form_when_the_control_plane_is_down(
+    db, settings, proxy, client
+):
+    settings.RUNAI_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET = "sa", "secret"
+    user = get_user_model().objects.create_user("local", password="x")
+    client.force_login(user)
+    page = client.get("/environments/")
+    assert page.status_code == 503
+    assert "Run:ai is not answering" in page.content.decode()
+    typed = {"placement": "tenant", "name": "my-env", "image": "python:3.12",
+             "env-TOTAL_FORMS": "0", "env-INITIAL_FORMS": "0",
+             "conn-TOTAL_FORMS": "0", "conn-INITIAL_FORMS": "0"}  # fmt: skip
+    response = client.post("/environments/new", typed)
+    body = response.content.decode()
+    assert response.status_code == 200  # the form itself, not an error page
+    assert "Cannot reach the Run:ai control plane" in body
+    assert 'value="my-env"' in body and 'value="python:3.12"' in body
+
+
+def test_check_runai_reports_what_it_found(live_server, transactional_db):
+    from envadmin.inventory import snapshot
+
+    from .conftest import DATA
+
+    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    out = StringIO()
+    call_command("create_service_account", "check", "--role", "Viewer", "--scope", "tenant",
+                 stdout=out)  # fmt: skip
+    credentials = json.loads(out.getvalue())
+    out = StringIO()
+    call_command("check_runai", "--url", live_server.url, "--client-id", credentials["clientId"],
+                 "--client-secret", credentials["clientSecret"], stdout=out)  # fmt: skip
+    text = out.getvalue()
+    assert "authenticated" in text and "c1" in text and "4 projects" in text
+    assert credentials["clientSecret"] not in text
+    with pytest.raises(CommandError, match="refused envadmin's service account"):
+        call_command("check_runai", "--url", live_server.url, "--client-id",
+                     credentials["clientId"], "--client-secret", "wrong")  # fmt: skip
+    with pytest.raises(CommandError, match="Cannot reach"):
+        call_command("check_runai", "--url", f"http://127.0.0.1:{closed_port()}", "--client-id",
+                     "x", "--client-secret", "y")  # fmt: skip
