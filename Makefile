@@ -27,13 +27,17 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py load_snapshot --if-empty envadmin/demo/demo.yaml
+	@# In proxy mode the environments live in Run:ai: no demo data to load.
+	@if [ "$$ENVADMIN_BACKEND" != "runai" ]; then \
+		$(BIN)/python manage.py load_snapshot --if-empty envadmin/demo/demo.yaml; fi
 	$(BIN)/python manage.py collectstatic --noinput -v0
 
 run: demo
 	@echo ""
 	@echo "  envadmin is at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
-	@echo "  demo login: admin / envadmin-demo   (other roles: see README)"
+	@if [ "$$ENVADMIN_BACKEND" = "runai" ]; then \
+		echo "  sign in with your Run:ai account ($$RUNAI_URL)"; \
+	else echo "  demo login: admin / envadmin-demo   (other roles: see README)"; fi
 	@echo ""
 	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
