@@ -259,3 +259,12 @@ def test_list_queries_do_not_grow_with_environments(org, signed_in, htmx):
         )
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/x"])
+def test_preference_forms_never_redirect_off_site(org, signed_in, target):
+    client = signed_in()
+    response = client.post(f"{LIST}columns", {"columns": ["name"], "next": target})
+    assert response.url == LIST
+    response = client.post(f"{LIST}review-as", {"project": "", "next": target})
+    assert response.url == LIST

@@ -3,11 +3,13 @@
 import io
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -125,35 +127,37 @@ def _without(query, *keys) -> str:
     return copy.urlencode()
 
 
+def _back(request) -> str:
+    """Where to return after a preference change: the posted page, if it is one of ours."""
+    back = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return reverse("environments:list")
+
+
+@login_required
 @require_POST
 def save_columns(request):
-    if not request.user.is_authenticated:
-        return redirect("login")
     preference = Preference.of(request.user)
     chosen = [c for c in request.POST.getlist("columns") if c in browse.COLUMN_KEYS]
     preference.columns = chosen or browse.DEFAULT_COLUMNS
     preference.save(update_fields=["columns"])
-    back = request.POST.get("next") or reverse("environments:list")
-    if not back.startswith("/"):
-        back = reverse("environments:list")
+    back = _back(request)
     if request.htmx:
         return HttpResponseClientRedirect(back)
     return redirect(back)
 
 
+@login_required
 @require_POST
 def save_review_as(request):
-    if not request.user.is_authenticated:
-        return redirect("login")
     preference = Preference.of(request.user)
     project = request.POST.get("project", "")
     kind = request.POST.get("workload_type", "")
     preference.review_project = int(project) if project.isdigit() else None
     preference.review_workload_type = kind if kind in WORKLOAD_TYPES else ""
     preference.save(update_fields=["review_project", "review_workload_type"])
-    back = request.POST.get("next") or reverse("environments:list")
-    if not back.startswith("/"):
-        back = reverse("environments:list")
+    back = _back(request)
     if preference.review_project and preference.review_workload_type:
         messages.success(request, "Reviewing as the chosen project and workload type.")
     else:
