@@ -46,6 +46,7 @@ test: install-test
 
 bench: install
 	$(BIN)/python bench/list_with_compliance.py
+	$(BIN)/python bench/proxy_overhead.py
 
 lint: install-test
 	$(BIN)/ruff check .
