@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
 from envadmin.compliance.effective import conflicts, merge
-from envadmin.compliance.engine import evaluate
+from envadmin.compliance.engine import compile_policy
 from envadmin.compliance.paths import deep_merge, remove_path
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -95,6 +95,10 @@ class LocalPolicyOperations:
         )
         chain = set(tree.chain(project_key))
         project = tree.nodes[project_key].name
+        compiled = compile_policy(
+            effective, workload_type_name, replica_type,
+            source_label=lambda source: label_of(tree, source),
+        )  # fmt: skip
 
         def judge(document: dict, placement_key: str) -> dict:
             visible = placement_key in chain
@@ -103,10 +107,7 @@ class LocalPolicyOperations:
                 if visible
                 else (f"it belongs to {tree.path(placement_key)}, outside project '{project}'.")
             )
-            return evaluate(
-                document, effective, workload_type_name, replica_type, visible,
-                source_label=lambda source: label_of(tree, source), visibility_note=note,
-            )  # fmt: skip
+            return compiled(document, visible, note)
 
         return judge
 

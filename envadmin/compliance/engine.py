@@ -79,15 +79,46 @@ def evaluate(
     """{imposed, compliance, reason[]} of `environment` ({meta, spec}) for a workload type
     (Workspace|Training|Distributed|Inference) under `effective` {defaults, rules, imposedAssets}.
     """
-    meta = environment.get("meta") or {}
-    spec = environment.get("spec") or {}
-    effective = effective or {}
-    reasons = _non_policy_reasons(meta, workload_type, visible, visibility_note)
-    imposed = False
-    for prefix, defaults, rules, assets in _sections(effective, workload_type, replica_type):
-        reasons.extend(_policy_reasons(spec, defaults, rules, prefix, source_label))
-        imposed = imposed or (meta.get("id") is not None and meta.get("id") in (assets or []))
-    return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
+    judge = compile_policy(effective, workload_type, replica_type, source_label=source_label)
+    return judge(environment, visible, visibility_note)
+
+
+def compile_policy(
+    effective: dict | None,
+    workload_type: str,
+    replica_type: str | None = None,
+    *,
+    source_label: Callable[[dict | None], str] = default_source_label,
+) -> Callable[..., dict]:
+    """`evaluate` split in two: the policy is read once, then judge(environment, visible,
+    visibility_note) is called per environment (a list judges thousands against one policy)."""
+    sections = []
+    for prefix, defaults, rules, assets in _sections(effective or {}, workload_type, replica_type):
+        flat = flatten_rules(rules)
+        checks = []
+        for field, (spec_path, kind) in ENVIRONMENT_FIELDS.items():
+            rule = flat.get(f"{field}.instances" if kind == "instances" else field)
+            if isinstance(rule, dict):
+                source = source_label(rule.get("sourceOfRule"))
+                default = lookup(defaults, field)
+                checks.append((field, tuple(spec_path.split(".")), kind, rule, default, source))
+        sections.append((prefix, checks, set(assets or [])))
+
+    def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
+        meta = environment.get("meta") or {}
+        spec = environment.get("spec") or {}
+        reasons = _non_policy_reasons(meta, workload_type, visible, visibility_note)
+        imposed = False
+        for prefix, checks, assets in sections:
+            for field, spec_path, kind, rule, default, source in checks:
+                value = lookup(spec, spec_path)
+                rule_judge = _judge_instances if kind == "instances" else _judge_value
+                for rule_kind, details in rule_judge(field, kind, value, default, rule, source):
+                    reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
+            imposed = imposed or (meta.get("id") is not None and meta.get("id") in assets)
+        return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
+
+    return judge
 
 
 def _sections(effective, workload_type, replica_type):
@@ -125,22 +156,6 @@ def _non_policy_reasons(meta, workload_type, visible, visibility_note) -> list[d
                 + (visibility_note or "it belongs to a scope outside the project's chain.")
             }
         )
-    return reasons
-
-
-def _policy_reasons(spec, defaults, rules, prefix, source_label) -> list[dict]:
-    reasons = []
-    flat = flatten_rules(rules)
-    for field, (spec_path, kind) in ENVIRONMENT_FIELDS.items():
-        rule = flat.get(f"{field}.instances" if kind == "instances" else field)
-        if not isinstance(rule, dict):
-            continue
-        value = lookup(spec, spec_path)
-        default = lookup(defaults, field)
-        source = source_label(rule.get("sourceOfRule"))
-        judge = _judge_instances if kind == "instances" else _judge_value
-        for rule_kind, details in judge(field, kind, value, default, rule, source):
-            reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
     return reasons
 
 

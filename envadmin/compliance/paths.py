@@ -41,10 +41,10 @@ def unflatten(flat: dict[str, object]) -> dict:
     return tree
 
 
-def lookup(document, path: str):
-    """The value at a dotted path, or None."""
+def lookup(document, path: str | tuple[str, ...]):
+    """The value at a dotted path (or its parts), or None."""
     node = document
-    for part in path.split("."):
+    for part in path.split(".") if isinstance(path, str) else path:
         if not isinstance(node, dict):
             return None
         node = node.get(part)

@@ -4,7 +4,8 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import CharField, Max
+from django.db.models.functions import Cast
 
 from .models import Environment, Template, Workload
 
@@ -77,7 +78,7 @@ def _department_of(env, tree):
 def environment_document(env, tree, usage=None, with_status=False) -> dict:
     document = {"meta": environment_meta(env, tree), "spec": env.spec}
     if usage is not None:
-        document["usedBy"] = usage.get(env.id, empty_usage())
+        document["usedBy"] = usage.get(str(env.id)) or empty_usage()
     if with_status:
         # Environments are not synced to clusters, so Run:ai reports no status for them.
         document["status"] = {"status": "No status"}
@@ -90,26 +91,41 @@ def empty_usage() -> dict:
     return usage
 
 
+def _uuid_text(value: str) -> str:
+    """A uuid as Run:ai writes it, from its text in the database (SQLite keeps 32 hex digits)."""
+    if len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value
+
+
+def _as_text(field: str) -> Cast:
+    # Reading uuids as text skips building a UUID object per row: tens of thousands per list.
+    return Cast(field, output_field=CharField())
+
+
 def usage_by_environment(environment_ids, visible_keys) -> dict:
-    """usedBy for many environments in two queries: workloads and templates the caller may see."""
+    """usedBy, keyed by environment id text, for many environments in two queries: the
+    workloads and templates the caller may see. `environment_ids` may be a queryset."""
     usage = defaultdict(empty_usage)
     visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
     workloads = (
         Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
         .order_by("created_at", "name")
-        .values_list("environment_id", "type", "id", "name", "status")
+        .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
+        .values_list("env_text", "type", "id_text", "name", "status")
     )
     for env_id, kind, workload_id, name, status in workloads:
-        usage[env_id][WORKLOAD_USAGE_KEYS[kind]].append(
-            {"id": str(workload_id), "name": name, "status": status}
+        usage[_uuid_text(env_id)][WORKLOAD_USAGE_KEYS[kind]].append(
+            {"id": _uuid_text(workload_id), "name": name, "status": status}
         )
     templates = (
         Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
         .order_by("name")
-        .values_list("environment_id", "id", "name")
+        .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
+        .values_list("env_text", "id_text", "name")
     )
     for env_id, template_id, name in templates:
-        usage[env_id]["templates"].append({"id": str(template_id), "name": name})
+        usage[_uuid_text(env_id)]["templates"].append({"id": _uuid_text(template_id), "name": name})
     return usage
 
 
@@ -119,11 +135,12 @@ def last_used(environment_ids, project_id, workload_type) -> dict:
         Workload.objects.filter(
             environment_id__in=environment_ids, project_id=project_id, type=workload_type
         )
-        .values("environment_id")
+        .annotate(env_text=_as_text("environment_id"))
+        .values("env_text")
         .annotate(last=Max("created_at"))
-        .values_list("environment_id", "last")
+        .values_list("env_text", "last")
     )
-    return dict(rows)
+    return {_uuid_text(env_id): last for env_id, last in rows}
 
 
 # --- org units --------------------------------------------------------------------------------

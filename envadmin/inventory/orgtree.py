@@ -29,6 +29,7 @@ class OrgTree:
             TENANT: Node(TENANT, "tenant", None, tenant_name, SYSTEM),
         }
         self.nodes[SYSTEM].children.append(TENANT)
+        self._chains: dict[str, tuple[str, ...]] = {}
         self.clusters = {str(c.id): c for c in clusters}
         self.departments = {str(d.id): d for d in departments}
         self.projects = {int(p.id): p for p in projects}
@@ -65,6 +66,13 @@ class OrgTree:
 
     def chain(self, key: str) -> list[str]:
         """The node and its ancestors up to system, nearest first; empty for an unknown node."""
+        # Asked once or twice per environment of a list: remembered (the tree never changes).
+        cached = self._chains.get(key)
+        if cached is None:
+            cached = self._chains[key] = tuple(self._walk_up(key))
+        return list(cached)
+
+    def _walk_up(self, key: str) -> list[str]:
         keys = []
         while key is not None and key in self.nodes:
             keys.append(key)
