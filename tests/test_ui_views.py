@@ -268,3 +268,39 @@ def test_preference_forms_never_redirect_off_site(org, signed_in, target):
     assert response.url == LIST
     response = client.post(f"{LIST}review-as", {"project": "", "next": target})
     assert response.url == LIST
+
+
+@pytest.mark.parametrize(
+    "sort", ["name", "-name", "image", "-updated_at", "workloads", "-templates", "cluster",
+             "scope", "workload_types", "tools", "created_by", "description", "architecture"],
+)  # fmt: skip
+def test_database_paging_matches_sorting_the_whole_list(org, signed_in, sort):
+    """The page the database cuts is the page the whole list, sorted, would show."""
+    client = signed_in()
+    add_environments(30)
+    seen = []
+    for number in range(1, Environment.objects.count() // 10 + 2):
+        body = client.get(LIST, {"sort": sort, "per_page": 10, "page": number}).content.decode()
+        seen += re.findall(r'<tr data-name="([^"]+)"', body)
+    assert len(seen) == len(set(seen)) == Environment.objects.count()
+    csv = client.get(LIST, {"sort": sort, "format": "csv"}).content.decode().splitlines()[1:]
+    assert [line.split(",")[1] for line in csv] == seen
+
+
+def test_a_page_past_the_end_shows_the_last_page(org, signed_in):
+    body = signed_in().get(LIST, {"per_page": 10, "page": 99}).content.decode()
+    assert "Page 1 of 1" in body and 'data-name="tenant-env"' in body
+
+
+def test_tool_and_image_filters_use_the_copied_spec_columns(org, signed_in, admin):
+    import json
+
+    wandb = {"toolType": "wandb", "externalUrl": "https://w"}
+    connection = {"name": "w", "isExternal": True, "externalToolInfo": wandb}
+    spec = {"image": "nvcr.io/nvidia/pytorch:24.05-py3", "connections": [connection]}
+    document = {"meta": {"name": "tooled", "scope": "tenant"}, "spec": spec}
+    admin.post(API, data=json.dumps(document), content_type="application/json")
+    client = signed_in()
+    assert names_in(client.get(LIST, {"tool": "wandb"})) == {"tooled"}
+    assert names_in(client.get(LIST, {"image": "NVIDIA/PYTORCH"})) == {"tooled"}
+    assert names_in(client.get(LIST, {"q": "wandb"})) == {"tooled"}

@@ -100,6 +100,9 @@ class Environment(models.Model):
     auto_delete = models.BooleanField(null=True)
     private = models.BooleanField(null=True)
     spec = models.JSONField(default=dict)
+    # Copies of spec values the list page filters and sorts on, kept by sync_from_spec().
+    image = models.TextField(blank=True, default="")
+    tool_types = models.TextField(blank=True, default="")
     read_only = models.BooleanField(default=False)
     created_by = models.CharField(max_length=255)
     created_at = models.DateTimeField()
@@ -117,6 +120,21 @@ class Environment(models.Model):
 
     def __str__(self):
         return self.name
+
+    def sync_from_spec(self):
+        self.image = (self.spec or {}).get("image") or ""
+        self.tool_types = ",".join(tool_types_of(self.spec))
+
+
+def tool_types_of(spec: dict | None) -> list[str]:
+    types = []
+    for connection in (spec or {}).get("connections") or []:
+        info = connection.get(
+            "externalToolInfo" if connection.get("isExternal") else "internalToolInfo"
+        )
+        if isinstance(info, dict) and info.get("toolType"):
+            types.append(info["toolType"])
+    return types
 
 
 class WorkloadType(models.TextChoices):

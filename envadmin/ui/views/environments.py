@@ -56,7 +56,22 @@ class EnvironmentListView(PageView, View):
                 params["projectId"] = str(project)
         return params
 
+    def in_database(self) -> bool:
+        """Whether the backend can filter, sort and page the list itself (the local one can):
+        then a page costs the same whatever the number of environments. Compliance is judged
+        per environment in Python, so sorting or filtering on it takes the whole list."""
+        sort = self.request.GET.get("sort", "name").lstrip("-")
+        return (
+            hasattr(self.backend, "browse_environments")
+            and sort != "compliance"
+            and not self.request.GET.get("compliance")
+        )
+
     def rows(self) -> tuple[list[dict], str | None]:
+        """Every matching row, sorted (CSV, and backends that cannot page)."""
+        if self.in_database():
+            rows, _, error = self.window(0, browse.CSV_LIMIT)
+            return rows, error
         try:
             entries = self.backend.list_environments(self.caller, self.backend_params())["entries"]
         except BackendError as error:
@@ -64,6 +79,34 @@ class EnvironmentListView(PageView, View):
         filters = {k: self.request.GET.get(k, "") for k in UI_FILTERS}
         rows = [row for e in entries if browse.matches(row := browse.row_of(e, self.org), filters)]
         return browse.sort_rows(rows, self.request.GET.get("sort", "name")), None
+
+    def window(self, offset: int, limit: int) -> tuple[list[dict], int, str | None]:
+        """(rows, total, error) of one window of the list, filtered and sorted by the backend."""
+        get = self.request.GET.get
+        try:
+            entries, total = self.backend.browse_environments(
+                self.caller, self.backend_params(), search=get("q", "").strip(),
+                tool=get("tool", ""), image=get("image", "").strip(),
+                created_by=get("created_by", "").strip(), sort=get("sort", "name"),
+                offset=offset, limit=limit,
+            )  # fmt: skip
+        except BackendError as error:
+            return [], 0, error.message
+        return [browse.row_of(e, self.org) for e in entries], total, None
+
+    def page(self):
+        """(page, total, error): the requested page, fetched alone when the backend can."""
+        size, number = self.page_size(), self.request.GET.get("page")
+        if not self.in_database():
+            rows, error = self.rows()
+            return Paginator(rows, size).get_page(number), len(rows), error
+        wanted = int(number) if str(number).isdigit() and int(number) > 0 else 1
+        rows, total, error = self.window((wanted - 1) * size, size)
+        page = Paginator(range(total), size).get_page(wanted)
+        if page.number != wanted:  # past the last page: show the last one
+            rows, total, error = self.window((page.number - 1) * size, size)
+        page.object_list = rows
+        return page, total, error
 
     def columns(self) -> list[str]:
         chosen = [c for c in self.preference.columns if c in browse.COLUMN_KEYS]
@@ -79,10 +122,9 @@ class EnvironmentListView(PageView, View):
         return self.preference.page_size
 
     def get(self, request):
-        rows, error = self.rows()
         if request.GET.get("format") == "csv":
-            return self.csv(rows)
-        page = Paginator(rows, self.page_size()).get_page(request.GET.get("page"))
+            return self.csv(self.rows()[0])
+        page, total, error = self.page()
         actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
         for row in page.object_list:
             row["actions"] = actions.get(row["id"], set())
@@ -92,7 +134,7 @@ class EnvironmentListView(PageView, View):
             **self.base_context(),
             "page": page,
             "rows": page.object_list,
-            "total": len(rows),
+            "total": total,
             "error": error,
             "columns": [c for c in browse.COLUMNS if c.key in self.columns()],
             "all_columns": browse.COLUMNS,
