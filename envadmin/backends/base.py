@@ -67,6 +67,10 @@ class EnvironmentBackend(ABC):
         """Placements where the caller may create: [{scope, clusterId?, departmentId?,
         projectId?, label}]."""
 
+    def can_create(self, caller: Caller) -> bool:
+        """Whether to offer "New environment" (backends may answer more cheaply)."""
+        return bool(self.creatable_scopes(caller))
+
     # --- policies (policy.openapi.json) and compliance ---------------------------------------
     @abstractmethod
     def get_policy(self, caller: Caller, workload_type: str, params: Params) -> dict:

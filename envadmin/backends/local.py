@@ -318,6 +318,10 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             for pk, key, read_only in rows
         }
 
+    def can_create(self, caller: Caller) -> bool:
+        _, access = self._context(caller)
+        return bool(access.writable - {"system"})
+
     def creatable_scopes(self, caller: Caller) -> list[dict]:
         tree, access = self._context(caller)
         id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}

@@ -148,7 +148,7 @@ class EnvironmentListView(PageView, View):
             "compliance_states": browse.COMPLIANCE_STATES,
             "page_sizes": browse.PAGE_SIZES,
             "page_size": self.page_size(),
-            "can_create": bool(self.backend.creatable_scopes(self.caller)),
+            "can_create": self.backend.can_create(self.caller),
             "org": self.org,
         }
         template = f"{self.template_name}#table" if wants_partial(request) else self.template_name
@@ -237,7 +237,7 @@ class EnvironmentDetailView(PageView, View):
                 "row": row,
                 "actions": actions,
                 # A copy is a creation: offered only to who may create somewhere.
-                "can_copy": bool(self.backend.creatable_scopes(self.caller)),
+                "can_copy": self.backend.can_create(self.caller),
                 "compliance": compliance,
             },
         )
