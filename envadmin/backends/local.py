@@ -1,7 +1,10 @@
 """The embedded backend: Run:ai's environment API over envadmin's own database."""
 
+import gc
 import re
 import uuid
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, IntegerField, Q, Value
@@ -23,6 +26,34 @@ from .local_policies import LocalPolicyOperations
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
 READ_ONLY_MESSAGE = "Environment '{name}' is read-only (built in): make a copy to change it."
+
+
+# What a document needs of an environment. Lists read these as plain rows: building a model
+# instance per row (signals, descriptors) cost more than the rest of a 10,000-entry list.
+DOCUMENT_FIELDS = (
+    "id", "name", "description", "scope", "scope_key", "project_id", "auto_delete", "private",
+    "supports_workspace", "supports_training", "supports_inference", "supports_distributed",
+    "dist_framework", "spec", "created_by", "created_at", "updated_by", "updated_at",
+    "update_count",
+)  # fmt: skip
+
+
+@contextmanager
+def paused_gc():
+    """No cyclic garbage collection while a large list is built: it makes hundreds of
+    thousands of small, acyclic objects, and the collector's repeated passes over them cost
+    more than building them. Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _rows(queryset) -> list[SimpleNamespace]:
+    return [SimpleNamespace(**row) for row in queryset.values(*DOCUMENT_FIELDS)]
 
 
 class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
@@ -99,11 +130,12 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     # --- environments -----------------------------------------------------------------------
 
+    @paused_gc()
     def list_environments(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
         visible = Environment.objects.filter(scope_key__in=access.visible)
         filterset = self._query(params, tree, access, visible)
-        envs = list(filterset.qs)
+        envs = _rows(filterset.qs)
         ids = filterset.qs.order_by().values("id")
         return {"entries": self._documents(envs, tree, access, filterset.form.cleaned_data, ids)}
 
@@ -132,7 +164,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             qs = qs.filter(created_by__icontains=created_by)
         total = qs.count()
         qs = self._sorted(qs, sort, access)
-        envs = list(qs[offset : offset + limit])
+        envs = _rows(qs[offset : offset + limit])
         return self._documents(envs, tree, access, filterset.form.cleaned_data), total
 
     @staticmethod
