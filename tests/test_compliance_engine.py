@@ -871,3 +871,13 @@ def test_merge_neither_lets_a_lower_attribute_rule_win_nor_mutates_the_higher_do
     assert tenant == {"rules": PVC_BOTH}
     claim = merged["rules"]["storage"]["pvc"]["attributes"]["claimName"]
     assert claim["sourceOfRule"] == TENANT
+
+
+def test_boolean_options_match_their_json_spelling():
+    both = {"options": [{"value": "true"}, {"value": "false"}]}
+    only_false = {"options": [{"value": "false"}]}
+    effective = merge([({"scope": "tenant"}, {"rules": {"stdin": both, "tty": only_false}})])
+    environment = {"meta": {"workloadSupportedTypes": {"workspace": True}},
+                   "spec": {"stdin": True, "tty": True}}  # fmt: skip
+    result = evaluate(environment, effective, "Workspace")
+    assert [(r["field"], r["rule"]) for r in result["reason"]] == [("tty", "options")]

@@ -170,3 +170,11 @@ def test_compliance_does_not_add_queries_per_environment(
         assert len(response.json()["entries"]) == size + 4
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("project", ["7", 7.0, True])
+def test_the_preview_wants_a_project_number(policies, project):
+    body = {"environment": environment_document(), "projectId": project,
+            "workloadType": "Workspace"}  # fmt: skip
+    response = post_json(policies, PREVIEW, body)
+    assert response.status_code == 400 and response.json()["message"].startswith("projectId")

@@ -236,3 +236,35 @@ def test_distributed_policies_keep_worker_and_master_apart(org, admin):
 def test_policy_calls_need_a_token(client):
     assert client.get(f"{BASE}/workspaces?scope=tenant").status_code == 401
     assert client.get("/api/v2/policy/nim-services?scope=tenant").status_code in (401, 404)
+
+
+@pytest.mark.parametrize(
+    "rules, field",
+    [
+        ({"security": "none"}, "policy.rules.security"),
+        ({"zz": 5}, "policy.rules.zz"),
+        ({"worker": "x"}, "policy.rules.worker"),
+    ],
+)
+def test_every_leaf_of_rules_must_be_a_rule_object(org, admin, rules, field):
+    response = put(admin, "workspaces", {"meta": meta("tenant"), "policy": {"rules": rules}})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(field)
+
+
+def test_a_rule_inside_a_ruled_path_clashes(chain):
+    response = put(chain, "workspaces", {"meta": meta("project", projectId=8), "policy": {
+        "rules": {"security": {"runAsUid": {"step": {"required": True}}}}}})  # fmt: skip
+    assert response.status_code == 400 and "security.runAsUid" in response.json()["message"]
+
+
+def test_patch_cannot_merge_into_what_put_would_refuse(chain):
+    response = patch(chain, "workspaces", {"meta": meta("cluster", clusterId=C1), "policy": {
+        "rules": {"security": {"runAsUid": {"max": 5}}}}})  # fmt: skip
+    assert response.status_code == 400 and "min 1000 is above max 5" in response.json()["message"]
+
+
+def test_policy_meta_refuses_ids_below_its_scope(org, admin):
+    body = {"meta": {"name": "x", "scope": "tenant", "projectId": 7}, "policy": {}}
+    response = put(admin, "workspaces", body)
+    assert response.status_code == 400 and response.json()["message"].startswith("meta.projectId")

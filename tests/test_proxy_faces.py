@@ -138,3 +138,46 @@ def test_check_runai_reports_what_it_found(live_server, transactional_db):
     with pytest.raises(CommandError, match="Cannot reach"):
         call_command("check_runai", "--url", f"http://127.0.0.1:{closed_port()}", "--client-id",
                      "x", "--client-secret", "y")  # fmt: skip
+
+
+def test_a_run_ai_sign_in_never_takes_over_a_local_account(db, proxy, stub, client):
+    get_user_model().objects.create_superuser("researcher", password="local-secret-1")
+    stub.default = Reply(200, {"accessToken": "a.b.c", "refreshToken": "r", "expiresIn": 600})
+    refused = client.post("/login", {"username": "researcher", "password": "runai-password"})
+    assert refused.status_code == 200  # the login form again, with its error
+    assert stub.seen("POST") == []  # the local account's name never sends a password upstream
+    local = client.post("/login", {"username": "researcher", "password": "local-secret-1"})
+    assert local.status_code == 302
+
+
+def test_a_run_ai_user_signs_in_and_keeps_the_token_server_side(db, proxy, stub, client):
+    stub.script(Reply(200, {"accessToken": "a.b.c", "refreshToken": "r", "expiresIn": 600}))
+    response = client.post("/login", {"username": "alice", "password": "runai-password"})
+    assert response.status_code == 302
+    assert stub.seen("POST")[0].json()["grantType"] == "password"
+    assert all("a.b.c" not in value.value for value in client.cookies.values())
+    user = get_user_model().objects.get(username="alice")
+    assert not user.has_usable_password()
+
+
+def test_ids_stay_one_path_segment_upstream(db, proxy, stub):
+    stub.default = Reply(404, {"code": 404, "message": "Resource id not found."})
+    proxy.get(f"{URL}/%3Fscope=tenant")
+    proxy.get(f"{URL}/..")
+    paths = [seen.path for seen in stub.seen("GET")]
+    assert paths[0] == "/api/v1/asset/environment/%3Fscope%3Dtenant"
+    assert all(path.startswith("/api/v1/asset/environment/") for path in paths)
+
+
+def test_a_run_ai_refusal_in_a_page_is_an_error_page_not_a_500(db, settings, proxy, stub, client):
+    settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET = "sa", "secret"
+    stub.handler = lambda seen: (
+        Reply(200, {"accessToken": "a.b.c", "expiresIn": 600})
+        if seen.path.startswith("/api/v1/token")
+        else Reply(403, {"code": 403, "message": "You do not have sufficient permissions."})
+    )
+    client.force_login(get_user_model().objects.create_user("local", password="x"))
+    for path in ("/environments/", "/org", "/compliance", "/policies"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "sufficient permissions" in response.content.decode()

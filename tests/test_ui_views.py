@@ -304,3 +304,57 @@ def test_tool_and_image_filters_use_the_copied_spec_columns(org, signed_in, admi
     assert names_in(client.get(LIST, {"tool": "wandb"})) == {"tooled"}
     assert names_in(client.get(LIST, {"image": "NVIDIA/PYTORCH"})) == {"tooled"}
     assert names_in(client.get(LIST, {"q": "wandb"})) == {"tooled"}
+
+
+def test_search_and_sort_use_the_scope_path_as_shown(org, signed_in):
+    client = signed_in()
+    assert names_in(client.get(LIST, {"q": "research / team-b"})) == {"p8-env"}
+    body = client.get(LIST, {"sort": "scope", "per_page": 100}).content.decode()
+    paths = re.findall(r'class="scope scope-\w+" title="\w+">([^<]+)<', body)
+    assert paths == sorted(paths, key=str.lower)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=%C2%B2", "per_page=%C2%B2", "page=99999999999999999999999", "page=-1", "sort=zzz"],
+)
+def test_odd_list_parameters_never_fail(org, signed_in, query):
+    assert signed_in().get(f"{LIST}?{query}").status_code == 200
+
+
+def test_odd_numbers_elsewhere_never_fail(org, signed_in):
+    client = signed_in()
+    assert client.get("/compliance?project=%C2%B2").status_code == 200
+    assert client.get(f"{LIST}row/env?index=%C2%B2").status_code == 400
+    assert client.post(f"{LIST}review-as", {"project": "²"}).status_code == 302
+    assert client.post(f"{LIST}review-as", {"project": "2147483648"}).status_code == 302
+
+
+def test_sorting_by_tools_counts_them(org, signed_in, admin):
+    import json
+
+    def tool(name, kind):
+        info = {"toolType": kind, "connectionType": "NodePort", "containerPort": 8888}
+        return {"name": name, "internalToolInfo": info}
+
+    two = [tool("a", "jupyter-notebook"), tool("b", "tensorboard")]
+    for name, tools in (("one-tool", [tool("a", "mlflow")]), ("two-tools", two)):
+        document = {"meta": {"name": name, "scope": "tenant"},
+                    "spec": {"image": "python:3.12", "connections": tools}}  # fmt: skip
+        admin.post(API, data=json.dumps(document), content_type="application/json")
+    body = signed_in().get(LIST, {"sort": "-tools", "per_page": 100}).content.decode()
+    assert re.findall(r'<tr data-name="([^"]+)"', body)[:2] == ["two-tools", "one-tool"]
+
+
+def test_policy_edits_are_refused_to_non_administrators_and_bad_yaml_is_named(org, signed_in):
+    from envadmin.policies.models import Policy
+
+    viewer = signed_in("Viewer", "tenant")
+    body = viewer.post("/policies?scope=tenant", {"kind": "Workspace", "yaml": "rules: {}"})
+    assert "Only system administrators" in body.content.decode()
+    assert not Policy.objects.exists()
+    admin = signed_in()
+    dated = "rules:\n  foo:\n    required: true\n    when: 2020-01-01\n"
+    body = admin.post("/policies?scope=tenant", {"kind": "Workspace", "yaml": dated})
+    assert body.status_code == 200 and "Not a JSON value" in body.content.decode()
+    assert not Policy.objects.exists()

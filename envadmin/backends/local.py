@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, Q, Value
-from django.db.models.functions import Cast, Coalesce, Length, Lower
+from django.db.models import Case, Count, F, IntegerField, Q, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, Length, Lower, Replace
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
@@ -50,6 +50,29 @@ def paused_gc():
     finally:
         if was_enabled:
             gc.enable()
+
+
+# The scope as the list shows it ("cluster-a / research / team-a", or "tenant"), for search
+# and sort in the database.
+def _then(field: str):
+    """ " / <name>" when the environment has that node, else nothing (Concat reads NULL as "")."""
+    return Case(
+        When(**{f"{field}__isnull": False}, then=Concat(Value(" / "), field)),
+        default=Value(""),
+        output_field=TextField(),
+    )
+
+
+SCOPE_PATH = Concat(
+    Coalesce(
+        "cluster__name", "department__cluster__name", "project__department__cluster__name",
+        "scope", output_field=TextField(),
+    ),
+    _then("department__name"),
+    _then("project__department__name"),
+    _then("project__name"),
+    output_field=TextField(),
+)  # fmt: skip
 
 
 def _rows(queryset) -> list[SimpleNamespace]:
@@ -151,10 +174,10 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         filterset = self._query(params, tree, access, visible)
         qs = filterset.qs
         if search:
-            qs = qs.filter(
+            qs = qs.annotate(_path=SCOPE_PATH).filter(
                 Q(name__icontains=search) | Q(description__icontains=search)
                 | Q(image__icontains=search) | Q(created_by__icontains=search)
-                | Q(tool_types__icontains=search)
+                | Q(tool_types__icontains=search) | Q(_path__icontains=search)
             )  # fmt: skip
         if tool:
             qs = qs.filter(tool_types__regex=rf"(^|,){re.escape(tool)}(,|$)")
@@ -180,9 +203,13 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             "created_by": Lower("created_by"),
             "created_at": F("created_at"),
             "updated_at": F("updated_at"),
-            "scope": F("scope_key"),
+            "scope": Lower(SCOPE_PATH),
             "architecture": Coalesce("supports_distributed", Value(False)),
-            "tools": Length("tool_types"),
+            # Tools are stored comma-joined: their number is the commas plus one, if any.
+            "tools": Case(
+                When(tool_types="", then=Value(0)),
+                default=Length("tool_types") - Length(Replace("tool_types", Value(","))) + 1,
+            ),
             "cluster": Lower(
                 Coalesce(
                     "cluster__name",
@@ -207,7 +234,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         }
         order = expressions.get(key, expressions["name"])
         if key in ("workloads", "templates", "workload_types", "tools", "architecture", "cluster",
-                   "description"):  # fmt: skip
+                   "description", "scope"):  # fmt: skip
             qs = qs.annotate(_sort=order)
             order = F("_sort")
         order = order.desc() if descending else order.asc()

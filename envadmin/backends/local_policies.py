@@ -9,7 +9,12 @@ from envadmin.compliance.engine import compile_policy
 from envadmin.compliance.paths import deep_merge, remove_path
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from envadmin.contract.policy import POLICY_SCOPES, WORKLOAD_TYPE_NAMES, validate_policy_request
+from envadmin.contract.policy import (
+    POLICY_SCOPES,
+    WORKLOAD_TYPE_NAMES,
+    validate_policy,
+    validate_policy_request,
+)
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
@@ -180,6 +185,8 @@ class LocalPolicyOperations:
                 for part in ("defaults", "rules"):
                     if isinstance(document.get(part), dict):
                         document = {**document, part: remove_path(document[part], path)}
+            if partial:  # what PUT would refuse, a merge must not produce
+                document = validate_policy(document, workload_type)
             others = [
                 (label_of(tree, source_of(tree, k)), p.document.get("rules") or {})
                 for k, p in policies.items()
@@ -273,6 +280,9 @@ class LocalPolicyOperations:
     def project_key(project_id, tree: OrgTree, access: Access, name: str) -> str:
         if isinstance(project_id, bool) or project_id is None:
             raise InvalidRequest(f"{name}: a project id is required.")
+        if isinstance(project_id, float) or (isinstance(project_id, str) and name == "projectId"):
+            # The preview's JSON body carries a number; only query strings carry text.
+            raise InvalidRequest(f"{name}: must be a project id (an integer).")
         try:
             key = scope_key("project", int(project_id))
         except (TypeError, ValueError):

@@ -8,6 +8,7 @@ same pure engine as the local backend.
 
 import hashlib
 import threading
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from envadmin.accounts.access import Caller
 from envadmin.compliance.engine import evaluate
 from envadmin.contract.environment import validate_creation
-from envadmin.contract.errors import InvalidRequest, Unauthorized
+from envadmin.contract.errors import InvalidRequest, NotFound, Unauthorized
 from envadmin.contract.policy import POLICY_PATHS, WORKLOAD_TYPE_NAMES
 from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamUnauthorized
@@ -60,6 +61,14 @@ def service_tokens() -> ServiceAccountTokens | None:
                 client, settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET
             )
         return _shared["service"]
+
+
+def _segment(value) -> str:
+    """An id as one path segment: "..", "/" or "?" in it must not reach another Run:ai path."""
+    text = str(value)
+    if text in ("", ".", ".."):  # quoting leaves dots alone, and URLs resolve dot segments
+        raise NotFound(f"Resource id {text!r} not found.")
+    return quote(text, safe="")
 
 
 def _params(params: Params | None) -> dict:
@@ -129,13 +138,15 @@ class RunaiBackend(EnvironmentBackend):
         return self._document(caller, "POST", ENVIRONMENTS, json=document)
 
     def get_environment(self, caller, asset_id, params):
-        return self._document(caller, "GET", f"{ENVIRONMENTS}/{asset_id}", params=_params(params))
+        return self._document(
+            caller, "GET", f"{ENVIRONMENTS}/{_segment(asset_id)}", params=_params(params)
+        )
 
     def update_environment(self, caller, asset_id, document):
-        return self._document(caller, "PUT", f"{ENVIRONMENTS}/{asset_id}", json=document)
+        return self._document(caller, "PUT", f"{ENVIRONMENTS}/{_segment(asset_id)}", json=document)
 
     def delete_environment(self, caller, asset_id):
-        return self._document(caller, "DELETE", f"{ENVIRONMENTS}/{asset_id}")
+        return self._document(caller, "DELETE", f"{ENVIRONMENTS}/{_segment(asset_id)}")
 
     # --- org units: cached briefly ----------------------------------------------------------
 
@@ -143,19 +154,19 @@ class RunaiBackend(EnvironmentBackend):
         return self._cached(caller, "/api/v1/org-unit/projects", _params(params))
 
     def get_project(self, caller, project_id):
-        return self._cached(caller, f"/api/v1/org-unit/projects/{project_id}", {})
+        return self._cached(caller, f"/api/v1/org-unit/projects/{_segment(project_id)}", {})
 
     def list_departments(self, caller, params):
         return self._cached(caller, "/api/v1/org-unit/departments", _params(params))
 
     def get_department(self, caller, department_id):
-        return self._cached(caller, f"/api/v1/org-unit/departments/{department_id}", {})
+        return self._cached(caller, f"/api/v1/org-unit/departments/{_segment(department_id)}", {})
 
     def list_clusters(self, caller, params):
         return self._cached(caller, "/api/v1/clusters", _params(params))
 
     def get_cluster(self, caller, cluster_uuid):
-        return self._cached(caller, f"/api/v1/clusters/{cluster_uuid}", {})
+        return self._cached(caller, f"/api/v1/clusters/{_segment(cluster_uuid)}", {})
 
     # --- what the UI may offer --------------------------------------------------------------
 

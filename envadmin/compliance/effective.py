@@ -50,6 +50,12 @@ def conflicts(new_rules: dict, others: list[tuple[str, dict]]) -> list[tuple[str
     wanted = set(flatten_rules(new_rules))
     found = []
     for label, rules in others:
-        for path in sorted(wanted & set(flatten_rules(rules))):
+        held = set(flatten_rules(rules))
+        # A path also clashes with a path inside it ("a.b" and "a.b.c" rule the same field).
+        for path in sorted(p for p in wanted if any(_overlap(p, h) for h in held)):
             found.append((path, label))
     return found
+
+
+def _overlap(one: str, other: str) -> bool:
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")

@@ -185,7 +185,7 @@ def _judge_value(field, kind, value, default, rule, source):
         allowed = ", ".join(str(o) for o in options)
         items = value if kind == "array" else [value]
         for item in items:
-            if str(item) not in options and item not in options:
+            if _option_text(item) not in options and item not in options:
                 what = (
                     f"{field} item {_shown(item)}" if kind == "array" else f"{field} {_shown(item)}"
                 )
@@ -212,6 +212,11 @@ def _judge_value(field, kind, value, default, rule, source):
     if not can_edit and not _empty(value) and not _same(value, default):
         fixed = "unset" if _empty(default) else _shown(default)
         yield "canEdit", f"{field} is {_shown(value)}, but {source} fixes it to {fixed}."
+
+
+def _option_text(value) -> str:
+    """Options are strings: a boolean is written as JSON writes it, "true" or "false"."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _same(value, default) -> bool:

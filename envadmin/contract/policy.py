@@ -51,6 +51,8 @@ def validate_meta(meta) -> dict:
     name = meta.get("name")
     if not isinstance(name, str) or not name.strip():
         _fail("meta.name", "A policy needs a name.")
+    if len(name) > 255:
+        _fail("meta.name", "At most 255 characters.")
     scope = meta.get("scope")
     if scope not in POLICY_SCOPES:
         _fail("meta.scope", f"Must be one of: {', '.join(POLICY_SCOPES)}.")
@@ -72,6 +74,10 @@ def validate_meta(meta) -> dict:
         clean[key] = value
     if scope in id_field and id_field[scope] not in clean:
         _fail(f"meta.{id_field[scope]}", f"Required for a policy of scope '{scope}'.")
+    levels = ["tenant", "cluster", "department", "project"]
+    for below in levels[levels.index(scope) + 1 :]:
+        if id_field[below] in clean:
+            _fail(f"meta.{id_field[below]}", f"Not used for a policy of scope '{scope}'.")
     return clean
 
 
@@ -144,9 +150,12 @@ def validate_policy(policy, workload_type: str) -> dict:
             clean[key] = value
     rules = clean.get("rules") or {}
     for path, rule in flatten_rules(rules).items():
-        if isinstance(rule, dict):
-            rule.pop("sourceOfRule", None)
-            _check_rule(f"policy.rules.{path}", rule)
+        if not isinstance(rule, dict):
+            # Every leaf of `rules` is a rule object; anything else would hide the rules of a
+            # whole group (e.g. "security": "none") from the one-rule-per-branch check.
+            _fail(f"policy.rules.{path}", "Must be a rule object such as {required, canEdit}.")
+        rule.pop("sourceOfRule", None)
+        _check_rule(f"policy.rules.{path}", rule)
     defaults = clean.get("defaults") or {}
     sections = DISTRIBUTED_SECTIONS if workload_type == "distributed" else (None,)
     for section in sections:

@@ -36,6 +36,11 @@ class RunaiPasswordBackend:
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not is_proxy() or request is None or not username or not password:
             return None
+        local = get_user_model().objects.filter(username=username).first()
+        if local is not None and local.has_usable_password():
+            # A local account of that name signs in with its own password (next backend);
+            # a Run:ai user must never take it over, nor is its password sent to Run:ai.
+            return None
         from envadmin.backends.runai import RunaiBackend
 
         body = {"grantType": "password", "username": username, "password": password}
@@ -45,8 +50,9 @@ class RunaiPasswordBackend:
             if error.status >= 500:
                 messages.error(request, f"Signing in through Run:ai failed: {error.message}")
             return None  # wrong credentials: the next backend (a local account) may still match
-        user, created = get_user_model().objects.get_or_create(username=username)
-        if created:
+        user = local
+        if user is None:
+            user = get_user_model().objects.create_user(username=username)
             user.set_unusable_password()
             user.save(update_fields=["password"])
         _store(request.session, answer)

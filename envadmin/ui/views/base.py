@@ -49,7 +49,8 @@ class PageView(LoginRequiredMixin):
                     {**self.safe_context(), "error": error, "degraded": error.message},
                     status=error.status,
                 )
-            raise
+            # Any other refusal (a Run:ai 403 on org units, say) is a page, never a 500.
+            return backend_error_page(request, error, "Not available")
 
     @property
     def org(self) -> OrgIndex:

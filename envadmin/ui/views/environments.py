@@ -21,6 +21,7 @@ from envadmin.contract.errors import BackendError, NotFound
 from .. import browse
 from ..context import WORKLOAD_TYPES
 from ..models import Preference
+from ..params import whole
 from .base import PageView, backend_error_page
 
 # Query parameters passed to the backend as they are: the API's own names and meanings.
@@ -100,7 +101,8 @@ class EnvironmentListView(PageView, View):
         if not self.in_database():
             rows, error = self.rows()
             return Paginator(rows, size).get_page(number), len(rows), error
-        wanted = int(number) if str(number).isdigit() and int(number) > 0 else 1
+        # Past the last page is clamped below; bound it first so the offset fits the database.
+        wanted = max(1, whole(number, 1, maximum=10**6))
         rows, total, error = self.window((wanted - 1) * size, size)
         page = Paginator(range(total), size).get_page(wanted)
         if page.number != wanted:  # past the last page: show the last one
@@ -114,7 +116,7 @@ class EnvironmentListView(PageView, View):
 
     def page_size(self) -> int:
         requested = self.request.GET.get("per_page")
-        if requested and requested.isdigit() and int(requested) in browse.PAGE_SIZES:
+        if whole(requested) in browse.PAGE_SIZES:
             if int(requested) != self.preference.page_size:
                 self.preference.page_size = int(requested)
                 self.preference.save(update_fields=["page_size"])
@@ -196,7 +198,7 @@ def save_review_as(request):
     preference = Preference.of(request.user)
     project = request.POST.get("project", "")
     kind = request.POST.get("workload_type", "")
-    preference.review_project = int(project) if project.isdigit() else None
+    preference.review_project = whole(project)
     preference.review_workload_type = kind if kind in WORKLOAD_TYPES else ""
     preference.save(update_fields=["review_project", "review_workload_type"])
     back = _back(request)

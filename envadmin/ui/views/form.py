@@ -12,6 +12,7 @@ from envadmin.contract.errors import BackendError, InvalidRequest
 
 from .. import forms as f
 from ..context import WORKLOAD_TYPES
+from ..params import whole
 from .base import PageView, backend_error_page
 
 
@@ -158,7 +159,7 @@ class CompliancePreviewView(PageView, View):
         project = request.POST.get("preview_project", "")
         kind = request.POST.get("preview_type", "")
         context = {"project": project, "kind": kind, "compliance": None, "problems": []}
-        if not project.isdigit() or kind not in WORKLOAD_TYPES:
+        if whole(project) is None or kind not in WORKLOAD_TYPES:
             context["hint"] = "Choose a project and a workload type to see the draft's compliance."
             return render(request, self.template_name, context)
         form.is_valid(), env_vars.is_valid(), conns.is_valid()
@@ -200,7 +201,7 @@ def empty_row(request, kind):
         raise Http404
     formset = formsets[kind](prefix=kind)
     index = request.GET.get("index", "0")
-    if not index.isdigit():
+    if whole(index, maximum=1000) is None:
         return HttpResponse(status=400)
     # As the formset builds its own extra forms: blank rows may stay empty.
     form = formset.form(
@@ -216,5 +217,5 @@ def _placement_of(key: str) -> dict:
     placement = {"scope": scope, "key": key, "label": key}
     field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
     if scope in field:
-        placement[field[scope]] = int(node) if scope == "project" and node.isdigit() else node
+        placement[field[scope]] = whole(node, node) if scope == "project" else node
     return placement

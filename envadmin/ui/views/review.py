@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import yaml
 from django.contrib import messages
@@ -15,6 +16,7 @@ from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
 
 from ..context import WORKLOAD_TYPES
+from ..params import whole
 from .base import PageView
 
 POLICY_KINDS = {"Workspace": "workspace", "Training": "training",
@@ -28,8 +30,8 @@ class ComplianceReviewView(PageView, View):
 
     def project(self):
         requested = self.request.GET.get("project", "")
-        if requested.isdigit() and int(requested) in self.org.projects:
-            return int(requested)
+        if whole(requested) in self.org.projects:
+            return whole(requested)
         project, _ = self.review_as()
         return project or next(iter(sorted(self.org.projects)), None)
 
@@ -170,14 +172,18 @@ class PolicyView(PageView, View):
         if kind not in POLICY_KINDS:
             messages.error(request, "Unknown workload type.")
             return self.render_page(params)
+        if not self.caller_can_edit(params):
+            problems = {kind: ["Only system administrators change policies."]}
+            return self.render_page(params, {kind: text}, problems)
         try:
-            policy = yaml.safe_load(text) or {}
+            policy = json.loads(json.dumps(yaml.safe_load(text) or {}))
         except yaml.YAMLError as error:
             return self.render_page(params, {kind: text}, {kind: [f"Not valid YAML: {error}"]})
+        except TypeError as error:  # dates and other values a JSON policy cannot hold
+            return self.render_page(params, {kind: text}, {kind: [f"Not a JSON value: {error}"]})
         meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **params}
         if "projectId" in meta:
-            meta["projectId"] = int(meta["projectId"]) if meta["projectId"].isdigit() else meta[
-                "projectId"]  # fmt: skip
+            meta["projectId"] = whole(meta["projectId"], meta["projectId"])
         try:
             self.backend.write_policy(
                 self.caller, POLICY_KINDS[kind], {"meta": meta, "policy": policy},
