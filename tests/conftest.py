@@ -69,3 +69,25 @@ def post_json(client, url, body):
 
 def put_json(client, url, body):
     return client.put(url, data=json.dumps(body), content_type="application/json")
+
+
+# The browser tests (tests/browser, tests/e2e) drive Debian's Chromium, never a downloaded one,
+# with the flags this closed network needs.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }

@@ -17,24 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "envadmin" / "demo" / "demo.yaml"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "envadmin-demo"
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    }
 
 
 @pytest.fixture(scope="session")

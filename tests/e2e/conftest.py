@@ -35,7 +35,6 @@ GUNICORN = BIN / "gunicorn"
 DEMO = ROOT / "envadmin" / "demo" / "demo.yaml"
 DEMO_USER = "admin"
 DEMO_PASSWORD = "envadmin-demo"
-CHROMIUM = "/usr/bin/chromium"
 ENVIRONMENTS = "/api/v1/asset/environment"
 STARTUP_SECONDS = 30
 # Settings of the test run that must not leak into the servers: each gets its own below.
@@ -283,23 +282,6 @@ def via_b(servers) -> Api:
 
 
 # --- the browser (pytest-playwright, Debian's Chromium), against B ---------------------------
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    }
 
 
 @pytest.fixture(scope="session")
