@@ -91,3 +91,17 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+def watch_for_failures(page) -> list[str]:
+    """Collects the JavaScript errors a page throws and the 5xx answers it gets; a browser test
+    asserts the list is empty at its end."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 500 and problems.append(f"{response.status} from {response.url}")
+        ),
+    )
+    return problems

@@ -10,6 +10,8 @@ import pytest
 
 from envadmin.inventory import snapshot
 
+from ..conftest import watch_for_failures
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -70,13 +72,6 @@ def screenshot(page):
 @pytest.fixture(autouse=True)
 def no_browser_errors(page):
     """Fails a test whose pages throw a JavaScript error or get a server error back."""
-    problems = []
-    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
-    page.on(
-        "response",
-        lambda response: (
-            response.status >= 500 and problems.append(f"{response.status} from {response.url}")
-        ),
-    )
+    problems = watch_for_failures(page)
     yield
     assert not problems, "\n".join(problems)

@@ -28,6 +28,8 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from tests.contract import spec
 
+from ..conftest import watch_for_failures
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PYTHON = BIN / "python"
@@ -304,13 +306,6 @@ def base_url(servers):
 @pytest.fixture
 def b_page(page):
     """The page, failing the test if it throws a JavaScript error or gets a 5xx from B."""
-    problems = []
-    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
-    page.on(
-        "response",
-        lambda response: (
-            response.status >= 500 and problems.append(f"{response.status} from {response.url}")
-        ),
-    )
+    problems = watch_for_failures(page)
     yield page
     assert not problems, "\n".join(problems)
