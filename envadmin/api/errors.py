@@ -26,7 +26,10 @@ def error_body(status: int, message: str, details: str | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, BackendError):
-        headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else {}
+        current = getattr(exc, "current", None)
+        if current:  # a refused stale edit: the version to base a retry on
+            headers["ETag"] = f'"{current["meta"].get("updateCount")}"'
         return Response(exc.body(), status=exc.status, headers=headers)
     if isinstance(exc, DatabaseUnavailable):
         # The store is down or unreachable: tell the client to retry, as Run:ai's 503 does.

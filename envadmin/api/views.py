@@ -1,10 +1,16 @@
 """The API face: Run:ai's paths, each a thin call into the configured backend."""
 
+import re
 from functools import cached_property
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +22,7 @@ from envadmin.contract.environment import (
     EnvironmentCreationRequestSerializer,
     EnvironmentUpdateRequestSerializer,
 )
+from envadmin.contract.errors import InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
 
 LIST_PARAMETERS = [
@@ -45,6 +52,47 @@ DETAIL_PARAMETER_NAMES = {
     "usageInfo", "statusInfo", "complyToProject", "complyToWorkloadType", "complyToReplicaType",
 }  # fmt: skip
 DETAIL_PARAMETERS = [p for p in LIST_PARAMETERS if p.name in DETAIL_PARAMETER_NAMES]
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description='The updateCount the change is based on, as an entity tag ("3"; W/"3" and 3 '
+    "are accepted too). A different current updateCount answers 412. Without it the update "
+    "applies whatever the version, as in Run:ai.",
+)
+ERROR_RESPONSE = OpenApiResponse(
+    inline_serializer(
+        "ErrorBody",
+        {
+            "code": serializers.IntegerField(),
+            "message": serializers.CharField(),
+            "details": serializers.CharField(required=False),
+        },
+    ),
+    description="The environment changed since the If-Match version: {code, message, details}.",
+)
+ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def if_match_of(request) -> int | None:
+    """The updateCount an If-Match header names; None without one (or with `*`)."""
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    match = ENTITY_TAG.match(value)
+    if not match:
+        raise InvalidRequest(
+            "If-Match: expected the environment's updateCount as an entity tag, such as \"3\".",
+            f"Received {value[:80]!r}.",
+        )
+    return int(match.group(1))
+
+
+def etag_of(document: dict) -> dict:
+    count = (document.get("meta") or {}).get("updateCount")
+    return {"ETag": f'"{count}"'} if isinstance(count, int) else {}
 
 
 class BackendView(APIView):
@@ -83,14 +131,25 @@ class EnvironmentListView(BackendView):
 class EnvironmentDetailView(BackendView):
     @extend_schema(parameters=DETAIL_PARAMETERS)
     def get(self, request, asset_id):
-        """One environment."""
-        return Response(self.backend.get_environment(request.user, asset_id, request.query_params))
+        """One environment. Its ETag is its updateCount, for If-Match on PUT."""
+        document = self.backend.get_environment(request.user, asset_id, request.query_params)
+        return Response(document, headers=etag_of(document))
 
-    @extend_schema(request=EnvironmentUpdateRequestSerializer, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[IF_MATCH],
+        request=EnvironmentUpdateRequestSerializer,
+        responses={202: OpenApiTypes.OBJECT, 412: ERROR_RESPONSE},
+    )
     def put(self, request, asset_id):
-        """Replace name, description and the whole spec; placement never changes."""
-        document = self.backend.update_environment(request.user, asset_id, request.data)
-        return Response(document, status=status.HTTP_202_ACCEPTED)
+        """Replace name, description and the whole spec; placement never changes.
+
+        With `If-Match: "<updateCount>"` (envadmin's own; Run:ai has none) the update happens only
+        if nobody changed the environment since that version; otherwise 412, naming what differs.
+        """
+        document = self.backend.update_environment(
+            request.user, asset_id, request.data, if_match=if_match_of(request)
+        )
+        return Response(document, status=status.HTTP_202_ACCEPTED, headers=etag_of(document))
 
     @extend_schema(responses={202: OpenApiTypes.OBJECT})
     def delete(self, request, asset_id):

@@ -9,6 +9,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 from envadmin.accounts.access import Caller
+from envadmin.contract import diff
+from envadmin.contract.errors import PreconditionFailed
 
 Params = Mapping[str, str]
 
@@ -28,8 +30,11 @@ class EnvironmentBackend(ABC):
         """One EnvironmentAsset; params: usageInfo, statusInfo, complyTo*."""
 
     @abstractmethod
-    def update_environment(self, caller: Caller, asset_id: str, document: dict) -> dict:
-        """Apply an EnvironmentUpdateRequest (name, description, whole spec)."""
+    def update_environment(
+        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None
+    ) -> dict:
+        """Apply an EnvironmentUpdateRequest (name, description, whole spec). With `if_match`,
+        only if the stored updateCount still is that number (else PreconditionFailed)."""
 
     @abstractmethod
     def delete_environment(self, caller: Caller, asset_id: str) -> dict:
@@ -92,6 +97,23 @@ class EnvironmentBackend(ABC):
     @abstractmethod
     def preview_compliance(self, caller: Caller, body) -> dict:
         """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own)."""
+
+
+def stale_edit(if_match: int, current: dict, sent: dict | None = None) -> PreconditionFailed:
+    """The refusal of an update made from an old version: which version is current, who made it,
+    and field by field how the current version differs from what was sent."""
+    meta = current.get("meta") or {}
+    message = (
+        f"The environment was changed since updateCount {if_match}: it is now "
+        f"{meta.get('updateCount')} (last updated by {meta.get('updatedBy') or 'someone'} at "
+        f"{meta.get('updatedAt') or 'an unknown time'}). Read it again and reapply your change."
+    )
+    lines = [
+        f"{c['field']} is {diff.show(c['after'])} (you sent {diff.show(c['before'])})"
+        for c in diff.changes(diff.editable(sent), diff.editable(current))
+    ]
+    details = "Where the current version differs: " + "; ".join(lines) if lines else None
+    return PreconditionFailed(message, details, current=current)
 
 
 def get_backend() -> EnvironmentBackend:

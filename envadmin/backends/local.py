@@ -21,7 +21,7 @@ from envadmin.inventory.filters import EnvironmentFilterSet
 from envadmin.inventory.models import Environment, scope_key
 from envadmin.inventory.orgtree import OrgTree
 
-from .base import EnvironmentBackend, Params
+from .base import EnvironmentBackend, Params, stale_edit
 from .local_policies import LocalPolicyOperations
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
@@ -330,10 +330,16 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
                 )
         return key
 
-    def update_environment(self, caller: Caller, asset_id: str, document: dict) -> dict:
+    def update_environment(
+        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None
+    ) -> dict:
         tree, access = self._context(caller)
         with transaction.atomic():
+            # The row lock makes the If-Match comparison and the write one step: of two editors
+            # holding the same updateCount, the second waits here and then sees the new count.
             env = self._writable_environment(asset_id, access, lock=True)
+            if if_match is not None and env.update_count != if_match:
+                raise stale_edit(if_match, documents.environment_document(env, tree), document)
             clean = validate_update(document, documents.environment_meta(env, tree))
             meta = clean["meta"]
             if self._name_taken(meta["name"], env.scope_key, exclude_id=env.pk):

@@ -23,7 +23,7 @@ from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamUnauthorized
 from envadmin.runai.tokens import ServiceAccountTokens
 
-from .base import EnvironmentBackend, Params
+from .base import EnvironmentBackend, Params, stale_edit
 
 ENVIRONMENTS = "/api/v1/asset/environment"
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
@@ -142,8 +142,15 @@ class RunaiBackend(EnvironmentBackend):
             caller, "GET", f"{ENVIRONMENTS}/{_segment(asset_id)}", params=_params(params)
         )
 
-    def update_environment(self, caller, asset_id, document):
-        return self._document(caller, "PUT", f"{ENVIRONMENTS}/{_segment(asset_id)}", json=document)
+    def update_environment(self, caller, asset_id, document, *, if_match=None):
+        path = f"{ENVIRONMENTS}/{_segment(asset_id)}"
+        if if_match is not None:
+            # Run:ai has no If-Match: read, compare, then write. That narrows the window for a lost
+            # edit to the moment between the two calls instead of closing it (see the README).
+            current = self._document(caller, "GET", path)
+            if (current.get("meta") or {}).get("updateCount") != if_match:
+                raise stale_edit(if_match, current, document)
+        return self._document(caller, "PUT", path, json=document)
 
     def delete_environment(self, caller, asset_id):
         return self._document(caller, "DELETE", f"{ENVIRONMENTS}/{_segment(asset_id)}")

@@ -56,6 +56,18 @@ class Conflict(BackendError):
     default_message = "Resource with this name already exists"
 
 
+class PreconditionFailed(BackendError):
+    """If-Match named an updateCount the environment no longer has (envadmin's own)."""
+
+    status = 412
+    default_message = "The environment was changed since you read it."
+
+    def __init__(self, message=None, details=None, current: dict | None = None):
+        super().__init__(message, details)
+        # The stored document as it is now, so a face can show what changed.
+        self.current = current
+
+
 class Unavailable(BackendError):
     status = 503
     default_message = "Please try again in few minutes."
