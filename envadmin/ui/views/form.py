@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 
 from .. import forms as f
+from .. import stale as stale_edit
 from ..context import WORKLOAD_TYPES
 from ..params import whole
 from .base import PageView, backend_error_page
@@ -22,6 +23,9 @@ def placement_key(meta: dict) -> str:
         return scope
     field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}[scope]
     return f"{scope}:{meta.get(field)}"
+
+
+STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
 
 
 class EnvironmentFormView(PageView, View):
@@ -71,7 +75,7 @@ class EnvironmentFormView(PageView, View):
         conns = f.ConnectionFormSet(data, initial=connections, prefix="conn")
         return form, env_vars, conns
 
-    def context(self, form, env_vars, conns, document=None, status=200):
+    def context(self, form, env_vars, conns, document=None, stale=None):
         project, kind = self.review_as()
         return {
             **self.base_context(),
@@ -79,6 +83,9 @@ class EnvironmentFormView(PageView, View):
             "env_vars": env_vars,
             "connections": conns,
             "document": document,
+            # The version the form is based on: a save after someone else's is refused.
+            "version": stale_edit.sign(document) if self.mode == "edit" and document else "",
+            "stale": stale,
             "mode": self.mode,
             "preview_project": project,
             "preview_type": kind or "Workspace",
@@ -114,12 +121,22 @@ class EnvironmentFormView(PageView, View):
             return refusal
         form, env_vars, conns = self.forms(request.POST, document)
         valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
+        version = None
+        if self.mode == "edit" and valid:
+            version = stale_edit.opened_version(request.POST.get("version", ""), asset_id)
+            if version is None:
+                form.add_error(None, STALE_FORM)
+                valid = False
+            elif version["n"] != document["meta"]["updateCount"]:
+                return self.refuse_stale(version, document)
         if valid:
             variable_rows = [f._variable(d) for d in env_vars.cleaned_data]
             connection_rows = [f._connection(d) for d in conns.cleaned_data]
             spec = f.build_spec(form.cleaned_data, env_vars.cleaned_data, conns.cleaned_data)
             try:
-                saved = self.save(form, spec, asset_id)
+                saved = self.save(form, spec, asset_id, version)
+            except PreconditionFailed as error:  # saved by someone else since we read it
+                return self.refuse_stale(version, error.current or self.load(asset_id))
             except InvalidRequest as error:
                 f.apply_errors(
                     error.field_errors or {"body": [error.message]},
@@ -135,11 +152,26 @@ class EnvironmentFormView(PageView, View):
         # htmx 2 does not swap 4xx answers: the form comes back with 200 and its errors.
         return render(request, self.template_name, self.context(form, env_vars, conns, document))
 
-    def save(self, form, spec, asset_id):
+    def refuse_stale(self, version: dict, current: dict):
+        """Nothing saved: the current version with the user's changes on top, and theirs listed."""
+        key = placement_key(current["meta"])
+        placements = self.placements(current)
+        stale = stale_edit.reapply(self.request.POST, version, current, key, placements)
+        form = f.EnvironmentForm(initial=stale.initial, placements=placements, placement_fixed=True)
+        env_vars = f.EnvironmentVariableFormSet(initial=stale.variables, prefix="env")
+        conns = f.ConnectionFormSet(initial=stale.connections, prefix="conn")
+        context = self.context(form, env_vars, conns, current, stale=stale)
+        # 409 tells a script the save was refused; htmx 2 swaps only 2xx answers.
+        status = 200 if self.request.htmx else 409
+        return render(self.request, self.template_name, context, status=status)
+
+    def save(self, form, spec, asset_id, version=None):
         data = form.cleaned_data
         if self.mode == "edit":
             document = {"meta": f.build_meta(data, None), "spec": spec}
-            return self.backend.update_environment(self.caller, asset_id, document)
+            return self.backend.update_environment(
+                self.caller, asset_id, document, if_match=version["n"] if version else None
+            )
         placement = form.placements.get(data["placement"])
         document = {"meta": f.build_meta(data, placement), "spec": spec}
         return self.backend.create_environment(self.caller, document)
