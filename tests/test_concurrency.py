@@ -179,3 +179,30 @@ def test_twenty_concurrent_creates_of_one_name_give_one_202_and_nineteen_409s(li
     from envadmin.inventory.models import Environment
 
     assert Environment.objects.filter(name__iexact="race", project_id=7).count() == 1
+
+
+# --- proxy mode: Run:ai has no If-Match, envadmin compares just before the PUT --------------
+
+
+def test_in_proxy_mode_a_stale_if_match_sends_no_put_to_runai(db, settings):
+    from rest_framework.test import APIClient
+
+    from .upstream_stub import Reply, UpstreamStub
+
+    current = {"meta": {"id": "e1", "name": "n", "updateCount": 5, "updatedBy": "bob"},
+               "spec": {"image": "new"}}  # fmt: skip
+    with UpstreamStub() as stub:
+        settings.ENVADMIN_BACKEND = "runai"
+        settings.RUNAI_URL = stub.url
+        settings.RUNAI_CLIENT_ID = settings.RUNAI_CLIENT_SECRET = ""
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Bearer a.b.c")
+        stub.default = Reply(200, current)
+        body = {"meta": {"name": "n"}, "spec": {"image": "old"}}
+        refused = put(client, "e1", body, **{"If-Match": '"4"'})
+        assert refused.status_code == 412
+        assert 'spec.image is "new" (you sent "old")' in refused.json()["details"]
+        assert stub.seen("PUT") == []
+        accepted = put(client, "e1", body, **{"If-Match": '"5"'})
+        assert accepted.status_code == 202
+        assert [seen.json() for seen in stub.seen("PUT")] == [body]
