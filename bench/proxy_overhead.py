@@ -19,17 +19,15 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+import _common
 import requests
+from _common import HOST, Server
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 DEADLINE = 60.0  # seconds for the whole run; every step below is bounded
 STARTED = time.monotonic()
 ENVIRONMENTS = "/api/v1/asset/environment"
@@ -40,12 +38,6 @@ def remaining() -> float:
     if left <= 0:
         raise SystemExit(f"gave up: the run took longer than {DEADLINE:g} s")
     return left
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def base_env(database: Path, **extra: str) -> dict:
@@ -65,17 +57,7 @@ def base_env(database: Path, **extra: str) -> dict:
 
 
 def manage(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=min(60.0, remaining()),
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"manage.py {args[0]} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
+    return _common.manage(env, *args, timeout=min(60.0, remaining()))
 
 
 class Relay:
@@ -149,47 +131,6 @@ class Relay:
                 sock.close()
 
 
-class Server:
-    """A gunicorn serving envadmin on a free loopback port."""
-
-    def __init__(self, name: str, env: dict, workers: int, logdir: Path):
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.log = logdir / f"{name}.log"
-        command = [
-            sys.executable, "-m", "gunicorn", "envadmin.wsgi:application",
-            "-w", str(workers), "-k", "gthread", "--threads", "2", "--keep-alive", "30",
-            "--graceful-timeout", "3", "--bind", f"{HOST}:{self.port}",
-        ]  # fmt: skip
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def wait_ready(self):
-        """Until it answers HTTP at all (a 401 without a token will do)."""
-        limit = time.monotonic() + min(30.0, remaining())
-        while time.monotonic() < limit:
-            if self.process.poll() is not None:
-                raise SystemExit(f"server {self.name} exited:\n{self.log.read_text()[-2000:]}")
-            try:
-                requests.get(self.url + ENVIRONMENTS, timeout=1)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise SystemExit(f"server {self.name} did not answer:\n{self.log.read_text()[-2000:]}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
 def fetch(session: requests.Session, url: str, timeout: float) -> tuple[float, object]:
     start = time.perf_counter()
     response = session.get(url, timeout=timeout)
@@ -253,7 +194,7 @@ def main():
         )
         a = Server("A", env_a, workers=2, logdir=workdir)
         servers.append(a)
-        a.wait_ready()
+        a.wait_ready(min(30.0, remaining()))
 
         relay = Relay((HOST, a.port)).start()
         env_b = base_env(
@@ -264,7 +205,7 @@ def main():
         manage(env_b, "migrate", "--noinput")
         b = Server("B", env_b, workers=1, logdir=workdir)
         servers.append(b)
-        b.wait_ready()
+        b.wait_ready(min(30.0, remaining()))
 
         answer = requests.post(
             a.url + "/api/v1/token",

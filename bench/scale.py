@@ -39,17 +39,17 @@ import argparse
 import gc
 import math
 import os
-import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import _common
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_TARGET = 1.2  # list page and partial: time at the large size / time at the small size
@@ -361,20 +361,9 @@ def acceptance(runs: dict) -> list[tuple[str, bool, str]]:
 
 
 def machine(vendor: str) -> dict:
-    import django
     from django.db import connection
 
-    info = {
-        "platform": platform.platform(),
-        "cpu": _cpu_model(),
-        "cpus": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable)"
-        if hasattr(os, "sched_getaffinity")
-        else str(os.cpu_count()),
-        "memory": _memory(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "load average at the end (1, 5, 15 min)": " ".join(f"{v:.2f}" for v in os.getloadavg()),
-    }
+    info = _common.host_info()
     if vendor == "sqlite":
         import sqlite3
 
@@ -384,44 +373,8 @@ def machine(vendor: str) -> dict:
             cursor.execute("SHOW server_version" if vendor == "postgresql" else "SELECT 1")
             version = cursor.fetchone()[0]
         info["database"] = f"{vendor} {version} (DATABASE_URL, flushed per size)"
-    info["envadmin"] = _commit()
+    info["envadmin"] = _common.commit()
     return info
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                return f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _commit() -> str:
-    def git(*args):
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--", "envadmin", "templates")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if dirty:
-        return f"commit {commit} with uncommitted changes in envadmin/ or templates/"
-    return f"commit {commit}"
 
 
 def write_markdown(path: Path, args, runs, head, rows, checks, info, started, elapsed):

@@ -1,0 +1,666 @@
+"""Load and integrity (issue 6): concurrent clients on a real server, then every write checked.
+
+    DATABASE_URL=postgres://user:pw@127.0.0.1:5432/envadmin_load \\
+        .venv/bin/python bench/load.py [--seconds 60] [--clients 16] [--workers 4] [--threads 4]
+
+Needs PostgreSQL (SQLite serialises writers, so it would not say anything about concurrency).
+The database of DATABASE_URL is created if missing, migrated and FLUSHED: point it at a database
+of its own. It then loads the data set of bench/dataset.py (--size environments, with
+workloads, templates and policies), creates a service account (manage.py
+create_service_account) and gives the data set's UI user a password, and starts gunicorn
+(--workers gthread workers of --threads threads) on 127.0.0.1:<free port>.
+
+Each of --clients threads, with one requests.Session, gets a token (client_credentials) and
+signs in to the UI (the login form), then for --seconds loops over a weighted mix (WEIGHTS):
+the API list of a random project with usageInfo and compliance, the API get of a data-set
+environment or one of its own, a create (a unique name under the run's prefix), an update (PUT
+of the whole acknowledged document of one of its own, with a new description and a new value
+of an environment variable), a delete (of one of its own), the list page and its HTMX partial.
+Every response's status and latency is recorded; anything but a 2xx (or a connection failure)
+is an error, and so is a 2xx whose body is not what the operation answers.
+
+Each client keeps a ledger of its acknowledged writes: the document answered by 202 for a
+create or an update, and the ids of acknowledged deletes. Afterwards everything is read back
+through the API: every acknowledged, not deleted environment must be there with exactly the
+acknowledged name, description, spec and update count; every acknowledged delete must be gone
+(absent from the list and 404 on get); no other environment may carry the run's prefix.
+
+Prints requests, requests/s, errors, lost writes and p50/p95/p99 latency, overall and per
+operation, writes them to --output (bench/load-results.md) with the machine, the versions, the
+date and the parameters, and exits 1 if there was any error or lost write.
+"""
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import _common
+import requests
+from _common import HOST, ROOT, Server
+
+ENVIRONMENTS = "/api/v1/asset/environment"
+UI_PASSWORD = "load-bench-password"
+# Relative weights of the operations of the timed loop.
+WEIGHTS = {
+    "api-list": 25,
+    "api-get": 20,
+    "create": 12,
+    "update": 15,
+    "delete": 6,
+    "page": 11,
+    "partial": 11,
+}
+SETUP_OPS = ("token", "login")
+# Sign-in checks a PBKDF2 hash (Django's 1,000,000 iterations, about 0.5 s of CPU) per token
+# and per login: all clients signing in at once on 2 cores queue for tens of seconds.
+SIGN_IN_TIMEOUT = 120.0
+
+
+# --- the database and the server --------------------------------------------------------------
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit(
+            "bench/load.py needs PostgreSQL: set DATABASE_URL=postgres://user:pw@host:5432/NAME "
+            "(a database of its own: it is created if missing and flushed)."
+        )
+    return url
+
+
+def ensure_database(url: str):
+    """Create the database of `url` if it does not exist (the role needs CREATEDB)."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    db = dj_database_url.parse(url)
+    params = dict(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"]
+    )
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+
+
+def prepare(size: int) -> dict:
+    """Migrate, flush and fill the database in this process; the credentials the clients use."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envadmin.settings")
+    os.environ["ENVADMIN_BACKEND"] = "local"
+    import warnings
+
+    import django
+
+    warnings.filterwarnings("ignore", message="No directory at")
+    django.setup()
+    import io
+
+    import dataset
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    data = dataset.build(size)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would, after a bulk load
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    data.ui_user.set_password(UI_PASSWORD)
+    data.ui_user.save(update_fields=["password"])
+    out = io.StringIO()
+    call_command(
+        "create_service_account", "load", role="System administrator", scope="tenant", stdout=out
+    )
+    connection.close()
+    return {
+        "account": json.loads(out.getvalue()),
+        "username": data.ui_user.username,
+        "counts": data.counts,
+        "postgres": version,
+    }
+
+
+def server_env(url: str) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("RUNAI_") and key not in ("ENVADMIN_BACKEND", "DATABASE_URL")
+    }
+    env.update(
+        DATABASE_URL=url,
+        ENVADMIN_BACKEND="local",
+        DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
+        DJANGO_DEBUG="false",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+# --- the clients ------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    op: str
+    status: int  # 0: no answer (connection error, timeout)
+    seconds: float
+    error: str = ""  # why a request counts as an error
+
+
+@dataclass
+class Ledger:
+    """A client's acknowledged writes."""
+
+    live: dict = field(default_factory=dict)  # id -> the document answered by the last 202
+    deleted: set = field(default_factory=set)
+    sent_mismatch: list = field(default_factory=list)  # a 202 whose document is not what was sent
+
+
+class LoadClient(threading.Thread):
+    def __init__(self, number: int, run: "Run"):
+        super().__init__(name=f"client-{number}", daemon=True)
+        self.number, self.run_ = number, run
+        self.rng = random.Random(number)
+        self.session = requests.Session()
+        self.records: list[Record] = []
+        self.ledger = Ledger()
+        self.sequence = 0
+        self.crashed = ""
+
+    # One request, timed and recorded; the response, or None when it failed. `expect`: the
+    # statuses that are a success (2xx, but the login form answers 302 to the list).
+    def call(self, op, method, path, check=None, expect=range(200, 300), **kwargs):
+        start = time.perf_counter()
+        try:
+            kwargs.setdefault("timeout", self.run_.timeout)
+            response = self.session.request(method, self.run_.url + path, **kwargs)
+        except requests.RequestException as exc:
+            self.records.append(Record(op, 0, time.perf_counter() - start, type(exc).__name__))
+            return None
+        elapsed = time.perf_counter() - start
+        error = ""
+        if response.status_code not in expect:
+            error = f"{method} {path} -> {response.status_code}: {response.text[:300]}"
+        elif check is not None:
+            error = check(response)
+        self.records.append(Record(op, response.status_code, elapsed, error))
+        return None if error else response
+
+    def run(self):
+        try:
+            if self.sign_in():
+                self.run_.ready.wait()
+                while time.monotonic() < self.run_.deadline:
+                    op = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+                    getattr(self, "do_" + op.replace("-", "_"))()
+        except Exception as exc:  # noqa: BLE001 - a bug here must show in the report
+            self.crashed = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.session.close()
+
+    def sign_in(self) -> bool:
+        account = self.run_.account
+        body = {
+            "grantType": "client_credentials",
+            "clientID": account["clientId"],
+            "clientSecret": account["clientSecret"],
+        }
+        wait = max(SIGN_IN_TIMEOUT, self.run_.timeout)
+        answer = self.call("token", "POST", "/api/v1/token", json=body, timeout=wait)
+        if answer is None:
+            return False
+        # The API ignores the session cookie and the pages ignore the bearer token.
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['accessToken']}"
+        if self.call("login", "GET", "/login", timeout=wait) is None:
+            return False
+        form = {
+            "username": self.run_.username,
+            "password": UI_PASSWORD,
+            "csrfmiddlewaretoken": self.session.cookies.get("csrftoken", ""),
+        }
+        signed_in = self.call(
+            "login", "POST", "/login", data=form, allow_redirects=False, expect=(302,),
+            timeout=wait, check=to_the_list,
+        )  # fmt: skip
+        return signed_in is not None
+
+    # --- the operations ---
+
+    def do_api_list(self):
+        project = self.rng.choice(self.run_.projects)
+        query = (
+            f"projectId={project}&usageInfo=true&complyToProject={project}"
+            "&complyToWorkloadType=Workspace"
+        )
+        self.call("api-list", "GET", f"{ENVIRONMENTS}?{query}", check=has_entries)
+
+    def do_api_get(self):
+        own = list(self.ledger.live)
+        if own and self.rng.random() < 0.5:
+            asset_id = self.rng.choice(own)
+        else:  # the data set's environments: nobody deletes them
+            asset_id = self.rng.choice(self.run_.fixed_ids)
+        self.call(
+            "api-get", "GET", f"{ENVIRONMENTS}/{asset_id}?usageInfo=true",
+            check=lambda r: "" if r.json()["meta"]["id"] == asset_id else "another asset",
+        )  # fmt: skip
+
+    def do_create(self):
+        self.sequence += 1
+        name = f"{self.run_.prefix}c{self.number}-{self.sequence}"
+        document = {
+            "meta": {
+                "name": name,
+                "scope": "project",
+                "projectId": self.rng.choice(self.run_.projects),
+                "description": f"created by client {self.number}",
+                "workloadSupportedTypes": {"workspace": True, "training": True},
+            },
+            "spec": {
+                "image": "python:3.11",
+                "command": "python",
+                "args": "-m http.server 8888",
+                "environmentVariables": [
+                    {"name": "LOAD_SEQ", "value": "0"},
+                    {"name": "LOAD_CLIENT", "value": str(self.number)},
+                ],
+            },
+        }
+        answer = self.call("create", "POST", ENVIRONMENTS, json=document)
+        if answer is not None:
+            self.acknowledge(document, answer.json())
+
+    def do_update(self):
+        if not self.ledger.live:
+            return self.do_create()
+        asset_id = self.rng.choice(list(self.ledger.live))
+        self.sequence += 1
+        # The whole acknowledged document PUT back, as runapy does, with two changes.
+        document = copy.deepcopy(self.ledger.live[asset_id])
+        document["meta"]["description"] = f"update {self.sequence} by client {self.number}"
+        for variable in document["spec"]["environmentVariables"]:
+            if variable["name"] == "LOAD_SEQ":
+                variable["value"] = str(self.sequence)
+        answer = self.call("update", "PUT", f"{ENVIRONMENTS}/{asset_id}", json=document)
+        if answer is not None:
+            self.acknowledge(document, answer.json())
+
+    def do_delete(self):
+        if not self.ledger.live:
+            return self.do_create()
+        asset_id = self.rng.choice(list(self.ledger.live))
+        if self.call("delete", "DELETE", f"{ENVIRONMENTS}/{asset_id}") is not None:
+            del self.ledger.live[asset_id]
+            self.ledger.deleted.add(asset_id)
+
+    def do_page(self):
+        self.call("page", "GET", "/environments/", check=full_page)
+
+    def do_partial(self):
+        self.call(
+            "partial", "GET", "/environments/?per_page=50&isWorkspace=true",
+            headers={"HX-Request": "true"}, check=partial_page,
+        )  # fmt: skip
+
+    def acknowledge(self, sent: dict, answered: dict):
+        asset_id = answered["meta"]["id"]
+        if essentials(answered) != essentials(sent):
+            self.ledger.sent_mismatch.append((asset_id, essentials(sent), essentials(answered)))
+        self.ledger.live[asset_id] = answered
+
+
+def to_the_list(response) -> str:
+    """A login that succeeded redirects to the list (a failed one shows the form again: 200)."""
+    return "" if response.headers["Location"].endswith("/environments/") else "not to the list"
+
+
+def has_entries(response) -> str:
+    return "" if isinstance(response.json().get("entries"), list) else "no entries list"
+
+
+def full_page(response) -> str:
+    html = response.text
+    return "" if "<html" in html and 'id="env-count"' in html else "not the list page"
+
+
+def partial_page(response) -> str:
+    html = response.text
+    return "" if 'id="env-count"' in html and "<html" not in html else "not the table partial"
+
+
+def essentials(document: dict) -> tuple:
+    """What a write sets: name, description and spec."""
+    meta = document["meta"]
+    return meta["name"], meta.get("description"), document["spec"]
+
+
+@dataclass
+class Run:
+    url: str
+    account: dict
+    username: str
+    projects: list
+    fixed_ids: list
+    prefix: str
+    timeout: float
+    deadline: float = math.inf
+    ready: threading.Event = field(default_factory=threading.Event)
+
+
+# --- the read-back -----------------------------------------------------------------------------
+
+
+def verify(run: Run, clients: list[LoadClient]) -> dict:
+    """Every acknowledged write read back through the API; the problems found."""
+    session = requests.Session()
+    session.headers["Authorization"] = clients[0].session.headers.get("Authorization", "")
+    everything = session.get(run.url + ENVIRONMENTS, timeout=120)
+    everything.raise_for_status()
+    stored = {e["meta"]["id"]: e for e in everything.json()["entries"]}
+    live = {i: doc for c in clients for i, doc in c.ledger.live.items()}
+    deleted = {i for c in clients for i in c.ledger.deleted}
+    problems = {"missing": [], "different": [], "not deleted": [], "unexpected": []}
+    for asset_id, acknowledged in live.items():
+        found = stored.get(asset_id)
+        if found is None:
+            problems["missing"].append(asset_id)
+        elif (essentials(found), found["meta"]["updateCount"]) != (
+            essentials(acknowledged),
+            acknowledged["meta"]["updateCount"],
+        ):
+            problems["different"].append(asset_id)
+    for asset_id in deleted:
+        answer = session.get(f"{run.url}{ENVIRONMENTS}/{asset_id}", timeout=30)
+        if asset_id in stored or answer.status_code != 404:
+            problems["not deleted"].append(asset_id)
+    for asset_id, document in stored.items():
+        known = asset_id in live or asset_id in deleted  # a not-deleted one is counted above
+        if document["meta"]["name"].startswith(run.prefix) and not known:
+            problems["unexpected"].append(asset_id)
+    session.close()
+    problems["acknowledged differently from sent"] = [
+        m[0] for c in clients for m in c.ledger.sent_mismatch
+    ]
+    return {
+        "problems": problems,
+        "live": len(live),
+        "deleted": len(deleted),
+        "stored": len(stored),
+        "with prefix": sum(1 for d in stored.values() if d["meta"]["name"].startswith(run.prefix)),
+    }
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summary_rows(records: list[Record], window: float) -> list[list[str]]:
+    by_op: dict[str, list[Record]] = {}
+    for record in records:
+        by_op.setdefault(record.op, []).append(record)
+    order = [*SETUP_OPS, *WEIGHTS]
+    rows = []
+    timed = [r for r in records if r.op not in SETUP_OPS]
+    for label, group in [("all (timed loop)", timed)] + [
+        (op, by_op[op]) for op in order if op in by_op
+    ]:
+        errors = sum(1 for r in group if r.error)
+        times = [r.seconds * 1e3 for r in group]
+        rate = f"{len(group) / window:.1f}" if label not in SETUP_OPS else "-"
+        rows.append(
+            [
+                label,
+                str(len(group)),
+                rate,
+                str(errors),
+                f"{100 * errors / len(group):.2f}%" if group else "-",
+                *(f"{percentile(times, q):.0f}" for q in (50, 95, 99)),
+                f"{max(times):.0f}" if times else "-",
+            ]
+        )
+    return rows
+
+
+HEAD = ["operation", "requests", "req/s", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms",
+        "max ms"]  # fmt: skip
+
+
+def text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [HEAD, *rows]) for i in range(len(HEAD))]
+    return "\n".join(
+        "  ".join(
+            [row[0].ljust(widths[0])]
+            + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        )
+        for row in [HEAD, *rows]
+    )
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(HEAD) + " |", "|" + "|".join(["---"] + ["--:"] * 8) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, window, extra):
+    problems = checked["problems"]
+    command = (
+        f"bench/load.py --seconds {args.seconds:g} --clients {args.clients} --workers "
+        f"{args.workers} --threads {args.threads} --size {args.size}"
+    )
+    counts = prepared["counts"]
+    lines = [
+        "# Load and integrity (issue 6)",
+        "",
+        f"Measured {info.pop('date')} UTC by `.venv/bin/python {command}` (`make load`).",
+        "",
+        f"**{args.clients} concurrent clients for {window:.1f} s: "
+        f"{extra['timed']:,} requests, {extra['timed'] / window:.1f} requests/s, "
+        f"{errors} errors, {lost} lost writes; latency p50 {rows[0][5]} ms, p95 {rows[0][6]} ms, "
+        f"p99 {rows[0][7]} ms.**",
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in info.items()],
+        "",
+        "## Parameters",
+        "",
+        f"- server: gunicorn, {args.workers} gthread workers x {args.threads} threads, "
+        f"127.0.0.1, DATABASE_CONN_MAX_AGE={os.environ.get('DATABASE_CONN_MAX_AGE', '0')}",
+        f"- data: bench/dataset.py at {args.size:,} environments ({counts['workloads']:,} "
+        f"workloads, {counts['templates']:,} templates, {counts['policies']:,} policies, 200 "
+        "projects)",
+        f"- clients: {args.clients} threads, one requests.Session each (a service account's "
+        "token for the API, a signed-in session for the pages), timeout "
+        f"{args.timeout:g} s per request ({max(SIGN_IN_TIMEOUT, args.timeout):g} s to sign in: "
+        "a token grant and a login each check a PBKDF2 hash, and all clients sign in at once)",
+        "- mix (weights): " + ", ".join(f"{op} {w}" for op, w in WEIGHTS.items()),
+        "",
+        "## Requests",
+        "",
+        "Latency in ms, nearest rank, measured by the clients (on the same machine: the "
+        "clients' own CPU time is part of it). req/s over the timed loop; token and login are "
+        "the clients' sign-in before it.",
+        "",
+        markdown_table(rows),
+        "",
+        "## Integrity",
+        "",
+        f"- acknowledged writes: {extra['creates']:,} creates, {extra['updates']:,} updates, "
+        f"{checked['deleted']:,} deletes; {checked['live']:,} environments of the run should "
+        f"remain, {checked['with prefix']:,} with the run's prefix were read back "
+        f"({checked['stored']:,} environments in all)",
+        *[
+            f"- {name}: {len(ids)}" + (f" ({', '.join(ids[:5])})" if ids else "")
+            for name, ids in problems.items()
+        ],  # fmt: skip
+        f"- server log: {extra['log problems']} error or traceback lines",
+        "",
+        "## Method",
+        "",
+        "- API list: `GET /api/v1/asset/environment?projectId=P&usageInfo=true&complyToProject=P"
+        "&complyToWorkloadType=Workspace`, P a random project. API get: "
+        "`GET /api/v1/asset/environment/<id>?usageInfo=true`, half the time one of the "
+        "client's own environments. Create: `POST` at a random project, a name unique to the "
+        "run. Update: `PUT` of the whole acknowledged document with a new description and a "
+        "new `LOAD_SEQ` value. Delete: one of the client's own. Page: `GET /environments/`; "
+        "partial: `GET /environments/?per_page=50&isWorkspace=true` with `HX-Request: true`.",
+        "- An error is an answer other than 2xx, no answer, or a 2xx whose body is not the "
+        "operation's (no entries, another asset, not the page or not the partial).",
+        "- The read-back lists every environment through the API: each acknowledged one must "
+        "be there with the acknowledged name, description, spec and update count; each "
+        "acknowledged delete absent from the list and 404 on get; no other with the run's "
+        "prefix. A 202 answering other than what was sent counts too.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def log_problems(log: str) -> list[str]:
+    pattern = re.compile(r"Traceback|\[ERROR\]|\[CRITICAL\]|WORKER TIMEOUT")
+    return [line for line in log.splitlines() if pattern.search(line)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the timed loop")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--size", type=int, default=1000, help="environments of the data set")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "load-results.md")
+    args = parser.parse_args()
+    if args.seconds <= 0 or args.clients < 1 or args.size < 10:
+        parser.error("--seconds > 0, --clients >= 1 and --size >= 10, please")
+
+    url = database_url()
+    ensure_database(url)
+    started = datetime.now(UTC)
+    print(f"preparing the database ({args.size:,} environments) ...", flush=True)
+    prepared = prepare(args.size)
+    workdir = Path(tempfile.mkdtemp(prefix="envadmin-load-"))
+    server = Server("load", server_env(url), args.workers, workdir, threads=args.threads)
+    try:
+        server.wait_ready()
+        run = Run(
+            url=server.url,
+            account=prepared["account"],
+            username=prepared["username"],
+            projects=[],
+            fixed_ids=[],
+            prefix=f"load-{uuid.uuid4().hex[:6]}-",
+            timeout=args.timeout,
+        )
+        discover(run)
+        clients = [LoadClient(n, run) for n in range(args.clients)]
+        for client in clients:
+            client.start()
+        # The timed loop starts once every client has signed in (or failed to).
+        while any(c.is_alive() and len(c.records) < 3 for c in clients):
+            time.sleep(0.05)
+        run.deadline = time.monotonic() + args.seconds
+        window_start = time.monotonic()
+        run.ready.set()
+        print(f"{args.clients} clients running for {args.seconds:g} s ...", flush=True)
+        for client in clients:
+            client.join(args.seconds + args.timeout + 30)
+        window = time.monotonic() - window_start
+        print("reading every write back ...", flush=True)
+        checked = verify(run, clients)
+    finally:
+        server.stop()
+        server_log = server.log.read_text(errors="replace")
+        shutil.rmtree(workdir, ignore_errors=True)
+    problems_in_log = log_problems(server_log)
+
+    records = [r for c in clients for r in c.records]
+    rows = summary_rows(records, window)
+    errors = sum(1 for r in records if r.error)
+    crashed = [f"{c.name}: {c.crashed}" for c in clients if c.crashed]
+    lost = sum(len(ids) for ids in checked["problems"].values())
+    acked = Counter(r.op for r in records if r.status and not r.error)
+    extra = {
+        "timed": sum(1 for r in records if r.op not in SETUP_OPS),
+        "creates": acked["create"],
+        "updates": acked["update"],
+        "log problems": len(problems_in_log),
+    }
+    print()
+    print(text_table(rows))
+    print()
+    print(
+        f"{extra['timed']:,} requests in {window:.1f} s = {extra['timed'] / window:.1f}/s; "
+        f"errors {errors}; lost writes {lost} "
+        + ", ".join(f"{k} {len(v)}" for k, v in checked["problems"].items())
+    )
+    for sample in Counter(r.error[:200] for r in records if r.error).most_common(5):
+        print(f"  ERROR x{sample[1]}: {sample[0]}")
+    for line in crashed + problems_in_log[:10]:
+        print(f"  {line}")
+    info = {"date": f"{started:%Y-%m-%d %H:%M}", **_common.host_info()}
+    info["database"] = f"PostgreSQL {prepared['postgres']} (DATABASE_URL, flushed first)"
+    info["envadmin"] = _common.commit()
+    write_report(args.output, args, info, prepared, rows, checked, errors, lost, window, extra)
+    print(f"wrote {args.output}")
+    if problems_in_log:  # kept for whoever looks into them
+        args.output.with_suffix(".server.log").write_text(server_log)
+    if errors or lost or crashed:
+        raise SystemExit(1)
+
+
+def discover(run: Run):
+    """The projects to list and the data set's environment ids to get, through the API."""
+    session = requests.Session()
+    account = run.account
+    token = session.post(
+        run.url + "/api/v1/token",
+        json={"grantType": "client_credentials", "clientID": account["clientId"],
+              "clientSecret": account["clientSecret"]},
+        timeout=30,
+    )  # fmt: skip
+    token.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {token.json()['accessToken']}"
+    offset = 0
+    while offset is not None:  # pages of at most 500, "next" naming the following offset
+        page = session.get(
+            f"{run.url}/api/v1/org-unit/projects?limit=500&offset={offset}", timeout=30
+        )
+        page.raise_for_status()
+        run.projects += [int(p["id"]) for p in page.json()["projects"]]
+        offset = page.json().get("next")
+    environments = session.get(run.url + ENVIRONMENTS, timeout=120)
+    environments.raise_for_status()
+    run.fixed_ids = [e["meta"]["id"] for e in environments.json()["entries"]]
+    session.close()
+    if not run.projects or not run.fixed_ids:
+        raise SystemExit("the data set has no projects or no environments")
+
+
+if __name__ == "__main__":
+    main()
