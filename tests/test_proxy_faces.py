@@ -181,3 +181,20 @@ def test_a_run_ai_refusal_in_a_page_is_an_error_page_not_a_500(db, settings, pro
         response = client.get(path)
         assert response.status_code == 403, path
         assert "sufficient permissions" in response.content.decode()
+
+
+def test_a_policy_change_forgets_cached_reads_but_not_the_rest_of_the_cache(db, proxy, stub):
+    from django.core.cache import cache
+
+    cache.set("unrelated", "kept")  # e.g. a sign-in throttle counter
+    stub.default = Reply(200, {"policies": []})
+    for _ in range(2):
+        assert proxy.get("/api/v2/policy").status_code == 200
+    assert len(stub.seen("GET")) == 1  # the second read came from the cache
+    stub.script(Reply(200, {"meta": {}, "policy": {}}))
+    written = proxy.put("/api/v2/policy/workspaces", data=json.dumps({"policy": {}}),
+                        content_type="application/json")  # fmt: skip
+    assert written.status_code == 200
+    assert proxy.get("/api/v2/policy").status_code == 200
+    assert len(stub.seen("GET")) == 2  # read again after the change
+    assert cache.get("unrelated") == "kept"

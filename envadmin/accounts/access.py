@@ -18,6 +18,9 @@ class Caller:
     token: str | None = field(default=None, repr=False, compare=False)
     # Or, for a signed-in UI user in proxy mode, where to get (and renew) their token.
     token_provider: object | None = field(default=None, repr=False, compare=False)
+    # Where the call came from, for the audit trail: "api" or "ui", and the client's address.
+    origin: str = field(default="api", compare=False)
+    address: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def with_rules_from_db(cls, subject: str, subject_type: str, token=None) -> "Caller":

@@ -1,5 +1,7 @@
 """Authorization: Bearer <access token> on every API call, as Run:ai requires."""
 
+from dataclasses import replace
+
 import jwt
 from rest_framework import authentication
 
@@ -26,15 +28,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
+        # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be.
+        address = request.META.get("REMOTE_ADDR")
         if is_proxy():
             # Run:ai issued the token and Run:ai judges it: it is forwarded unchanged.
-            return AuthenticatedCaller(_unverified_subject(token), token=token), token
+            caller = AuthenticatedCaller(_unverified_subject(token), token=token, address=address)
+            return caller, token
         claims = read_access_token(token)
         subject, subject_type = claims["sub"], claims.get("st")
         if not subject_exists(subject, subject_type):
             raise Unauthorized("The token's account no longer exists or is disabled.")
         caller = AuthenticatedCaller.with_rules_from_db(subject, subject_type, token)
-        return caller, token
+        return replace(caller, origin="api", address=address), token
 
     def authenticate_header(self, request):
         return CHALLENGE

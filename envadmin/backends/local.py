@@ -12,6 +12,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Length, Lower, Re
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
+from envadmin.audit.record import record
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from envadmin.contract.policy import WORKLOAD_TYPE_NAMES
@@ -282,13 +283,15 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         )
         env.sync_from_spec()
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # the write and its audit event: both or neither
                 env.save(force_insert=True)
+                created = documents.environment_document(env, tree)
+                record(caller, "create", None, created, scope_path=tree.path(key))
         except IntegrityError:  # a concurrent create won the race for the name
             raise Conflict(
                 details=f"An environment named '{meta['name']}' exists in this scope."
             ) from None
-        return documents.environment_document(env, tree)
+        return created
 
     def _placement_key(self, meta: dict, tree: OrgTree, access: Access) -> str:
         scope = meta["scope"]
@@ -340,7 +343,8 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             env = self._writable_environment(asset_id, access, lock=True)
             if if_match is not None and env.update_count != if_match:
                 raise stale_edit(if_match, documents.environment_document(env, tree), document)
-            clean = validate_update(document, documents.environment_meta(env, tree))
+            before = documents.environment_document(env, tree)
+            clean = validate_update(document, before["meta"])
             meta = clean["meta"]
             if self._name_taken(meta["name"], env.scope_key, exclude_id=env.pk):
                 raise Conflict(details=f"An environment named '{meta['name']}' exists here.")
@@ -358,13 +362,17 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
                 raise Conflict(
                     details=f"An environment named '{meta['name']}' exists here."
                 ) from None
-        return documents.environment_document(env, tree)
+            updated = documents.environment_document(env, tree)
+            record(caller, "update", before, updated, scope_path=tree.path(env.scope_key))
+        return updated
 
     def delete_environment(self, caller: Caller, asset_id: str) -> dict:
         tree, access = self._context(caller)
         with transaction.atomic():
             env = self._writable_environment(asset_id, access, lock=True)
+            before = documents.environment_document(env, tree)  # what the audit trail keeps
             env.delete()
+            record(caller, "delete", before, None, scope_path=tree.path(env.scope_key))
         return dict(ACCEPTED)
 
     # --- what the UI may offer -------------------------------------------------------------

@@ -15,9 +15,10 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from envadmin.accounts.access import Caller
+from envadmin.audit.record import record_acknowledged
 from envadmin.compliance.engine import evaluate
 from envadmin.contract.environment import validate_creation
-from envadmin.contract.errors import InvalidRequest, NotFound, Unauthorized
+from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
 from envadmin.contract.policy import POLICY_PATHS, WORKLOAD_TYPE_NAMES
 from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamUnauthorized
@@ -61,6 +62,18 @@ def service_tokens() -> ServiceAccountTokens | None:
                 client, settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET
             )
         return _shared["service"]
+
+
+# Part of every cached read's key: moving it on forgets them all at once, in every instance,
+# without clearing the shared cache (it also holds the sign-in throttle counters).
+GENERATION_KEY = "runai:generation"
+
+
+def forget_cached_reads() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet (or expired)
+        cache.set(GENERATION_KEY, 1, None)
 
 
 def _segment(value) -> str:
@@ -117,10 +130,11 @@ class RunaiBackend(EnvironmentBackend):
     def _cached(self, caller: Caller, path: str, params: dict):
         """GET with a short per-caller cache, for data that changes rarely."""
         who = caller.token or caller.subject or ""
+        generation = cache.get(GENERATION_KEY, 0)
         key = (
             "runai:"
             + hashlib.sha256(
-                f"{settings.RUNAI_URL}|{who}|{path}|{sorted(params.items())}".encode()
+                f"{settings.RUNAI_URL}|{generation}|{who}|{path}|{sorted(params.items())}".encode()
             ).hexdigest()
         )
         found = cache.get(key)
@@ -135,7 +149,9 @@ class RunaiBackend(EnvironmentBackend):
         return self._document(caller, "GET", ENVIRONMENTS, params=_params(params))
 
     def create_environment(self, caller, document):
-        return self._document(caller, "POST", ENVIRONMENTS, json=document)
+        created = self._document(caller, "POST", ENVIRONMENTS, json=document)
+        record_acknowledged(caller, "create", None, created)
+        return created
 
     def get_environment(self, caller, asset_id, params):
         return self._document(
@@ -150,10 +166,28 @@ class RunaiBackend(EnvironmentBackend):
             current = self._document(caller, "GET", path)
             if (current.get("meta") or {}).get("updateCount") != if_match:
                 raise stale_edit(if_match, current, document)
-        return self._document(caller, "PUT", path, json=document)
+        else:
+            current = self._before_change(caller, path)
+        updated = self._document(caller, "PUT", path, json=document)
+        # Run:ai answers the updated asset; should it not, what it accepted is what was sent.
+        after = updated if isinstance(updated, dict) and "spec" in updated else document
+        record_acknowledged(caller, "update", current, after, asset_id=str(asset_id))
+        return updated
 
     def delete_environment(self, caller, asset_id):
-        return self._document(caller, "DELETE", f"{ENVIRONMENTS}/{_segment(asset_id)}")
+        path = f"{ENVIRONMENTS}/{_segment(asset_id)}"
+        current = self._before_change(caller, path)
+        answer = self._document(caller, "DELETE", path)
+        record_acknowledged(caller, "delete", current, None, asset_id=str(asset_id))
+        return answer
+
+    def _before_change(self, caller, path) -> dict | None:
+        """The asset before a change, for the audit trail. A failed read must not block the
+        change (Run:ai decides): the event then keeps only what the change itself tells."""
+        try:
+            return self._document(caller, "GET", path)
+        except BackendError:
+            return None
 
     # --- org units: cached briefly ----------------------------------------------------------
 
@@ -215,12 +249,12 @@ class RunaiBackend(EnvironmentBackend):
         params = {"validateOnly": "true"} if validate_only else None
         answer = self._document(caller, method, PATH_OF_TYPE[workload_type], params=params,
                                 json=body)  # fmt: skip
-        cache.clear()  # a policy changed: cached effective policies may be stale
+        forget_cached_reads()  # a policy changed: cached effective policies may be stale
         return answer
 
     def delete_policy(self, caller, workload_type, params):
         self._call(caller, "DELETE", PATH_OF_TYPE[workload_type], params=_params(params))
-        cache.clear()
+        forget_cached_reads()
 
     def list_policies(self, caller, params):
         return self._cached(caller, "/api/v2/policy", _params(params))

@@ -38,7 +38,9 @@ SECTIONS = (
 )  # fmt: skip
 # Keys a snapshot may add to an environment's meta beyond the creation request (built-ins).
 META_EXTRAS = ("readOnly", "createdBy", "createdAt")
-LOADER = Caller("snapshot", SubjectType.APPLICATION, ((Role.SYSTEM_ADMINISTRATOR, "tenant"),))
+LOADER = Caller(
+    "snapshot", SubjectType.APPLICATION, ((Role.SYSTEM_ADMINISTRATOR, "tenant"),), origin="snapshot"
+)
 INT32 = (-(2**31), 2**31 - 1)
 
 

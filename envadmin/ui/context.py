@@ -17,7 +17,10 @@ def caller_for(request) -> Caller:
 
         # Run:ai judges what the user may do: their own tokens, else envadmin's service account.
         provider = SessionTokens(request.session) if SESSION_KEY in request.session else None
-        return Caller(user.get_username(), SubjectType.USER, (), token_provider=provider)
+        return Caller(
+            user.get_username(), SubjectType.USER, (), token_provider=provider,
+            origin="ui", address=request.META.get("REMOTE_ADDR"),
+        )  # fmt: skip
     rules = tuple(
         AccessRule.objects.filter(
             subject_type=SubjectType.USER, subject=user.get_username()
@@ -26,7 +29,10 @@ def caller_for(request) -> Caller:
     if not rules and user.is_superuser:
         # A superuser made with createsuperuser has no rule yet: treat it as the tenant's admin.
         rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
-    return Caller(user.get_username(), SubjectType.USER, rules)
+    return Caller(
+        user.get_username(), SubjectType.USER, rules,
+        origin="ui", address=request.META.get("REMOTE_ADDR"),
+    )  # fmt: skip
 
 
 @dataclass

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
+from .views import activity, form, review
 from .views import environments as env
-from .views import form, review
 
 environment_patterns = (
     [
@@ -31,4 +31,5 @@ review_patterns = (
 urlpatterns = [
     path("environments/", include(environment_patterns)),
     path("", include(review_patterns)),
+    path("activity", activity.ActivityView.as_view(), name="activity"),
 ]

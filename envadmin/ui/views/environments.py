@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from envadmin.audit.models import AuditEvent
+from envadmin.audit.presentation import with_change_lines
 from envadmin.contract.environment import DIST_FRAMEWORKS
 from envadmin.contract.errors import BackendError, NotFound
 
@@ -241,6 +243,10 @@ class EnvironmentDetailView(PageView, View):
                 # A copy is a creation: offered only to who may create somewhere.
                 "can_copy": self.backend.can_create(self.caller),
                 "compliance": compliance,
+                # The user can see the environment: its whole recorded history is theirs to read.
+                "history": with_change_lines(
+                    AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))[:50]
+                ),
             },
         )
 

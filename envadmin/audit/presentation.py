@@ -1,0 +1,50 @@
+"""Audit events for people: change lines for the pages, and the CSV export."""
+
+import csv
+
+from envadmin.contract import diff
+
+from .models import Action, AuditEvent
+
+CSV_LIMIT = 20_000  # as the environments list's export
+CSV_COLUMNS = [
+    ("Time", "at"), ("Actor", "actor"), ("Actor type", "actor_type"), ("Origin", "origin"),
+    ("Client id", "client_id"), ("Address", "address"), ("Action", "action"),
+    ("Environment id", "asset_id"), ("Environment", "asset_name"), ("Scope", "scope"),
+    ("Scope key", "scope_key"), ("Scope path", "scope_path"), ("Update count", "update_count"),
+]  # fmt: skip
+# A spreadsheet runs a cell that starts like a formula: such text is written quoted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def with_change_lines(events) -> list[AuditEvent]:
+    """The events, each with `lines`: (field, before, after) as the pages show them."""
+    events = list(events)
+    for event in events:
+        event.lines = [
+            (change["field"], diff.show(change["before"]), diff.show(change["after"]))
+            for change in event.changes or []
+        ]
+    return events
+
+
+def deleted_among(asset_ids) -> set[str]:
+    """Which of these environments have been deleted (so a page does not link to them)."""
+    return set(
+        AuditEvent.objects.filter(action=Action.DELETE, asset_id__in=set(asset_ids)).values_list(
+            "asset_id", flat=True
+        )
+    )
+
+
+def _cell(value) -> str:
+    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(events, out) -> None:
+    writer = csv.writer(out)
+    writer.writerow([label for label, _ in CSV_COLUMNS] + ["Changes"])
+    for event in events[:CSV_LIMIT]:
+        changes = "; ".join(diff.describe(change) for change in event.changes or [])
+        writer.writerow([_cell(getattr(event, name)) for _, name in CSV_COLUMNS] + [_cell(changes)])
