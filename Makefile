@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint format migrate demo bench clean
+.PHONY: run test install install-test lint format migrate demo bench load fuzz clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -48,6 +48,15 @@ bench: install
 	@# Issue 7: 1,000 and 10,000 environments, every page and endpoint, into bench/results.md.
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/proxy_overhead.py
+
+load: install
+	@# Issue 6: 16 clients for 60 s on gunicorn + PostgreSQL, every acknowledged write read back,
+	@# into bench/load-results.md. Needs DATABASE_URL=postgres://... (a database it may flush).
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+fuzz: install-test
+	@# Issue 6: schemathesis against our /api/schema/ and Run:ai's contract (.ci/fuzz says how).
+	.ci/fuzz
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,9 +18,18 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A fixed development key is only acceptable when nothing is exposed: the README tells
-# operators to set DJANGO_SECRET_KEY, and it also signs the API's access tokens.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "envadmin-insecure-development-key-change-me")
+# DJANGO_SECURE=1 is production: HTTPS only, a real key, no debug. Without it (`make run`, the
+# tests' live servers) everything still works over plain http on loopback.
+SECURE = env_bool("DJANGO_SECURE", False)
+DEVELOPMENT_SECRET_KEY = "envadmin-insecure-development-key-change-me"
+# The development key is only acceptable when nothing is exposed; it also signs API tokens.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if SECURE and DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECURE=1 is production: DJANGO_DEBUG must be off.")
+if SECURE and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
+    # Failing here beats signing sessions and tokens with a key published in this repository.
+    raise ImproperlyConfigured("DJANGO_SECURE=1 needs DJANGO_SECRET_KEY (50+ random characters).")
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 ]
@@ -44,6 +55,8 @@ INSTALLED_APPS = [
     "envadmin.policies",
     "envadmin.ui",
     "envadmin.runai",
+    "envadmin.audit",
+    "envadmin.security",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "envadmin.urls"
@@ -85,6 +99,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` serves SQLite from several gunicorn workers: a write transaction takes the
+    # write lock when it begins, and waits for it, instead of failing with "database is
+    # locked" when two writers meet halfway.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
@@ -157,6 +178,70 @@ ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")
 ENVADMIN_TOKEN_TTL_SECONDS = int(os.environ.get("ENVADMIN_TOKEN_TTL_SECONDS", "3600"))
 ENVADMIN_REFRESH_TTL_SECONDS = int(os.environ.get("ENVADMIN_REFRESH_TTL_SECONDS", "86400"))
 ENVADMIN_TOKEN_SECRET = os.environ.get("ENVADMIN_TOKEN_SECRET", SECRET_KEY)
+
+# --- Web security (README "Security") -------------------------------------------------------
+# No inline script or style anywhere: htmx's indicator style is off (base.html's htmx-config) and
+# its rules live in envadmin.css. NONCE appears in the header only on a page that used one (the
+# Swagger UI page, templates/drf_spectacular/swagger_ui.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],  # Swagger UI draws its icons from data: URLs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# htmx sends the token from the page (hx-headers on <body>): no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE and env_bool("DJANGO_HSTS_PRELOAD", True)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets (and strips incoming) X-Forwarded-Proto: otherwise a client
+    # could claim https itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Shared by every instance: sessions live in the database (Django's default backend); the cache
+# (throttle counters, proxy mode's org units) is the database's table unless Redis is named.
+CACHE_URL = os.environ.get("ENVADMIN_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL == "locmem://":  # one process only: counters are not shared
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL:
+    raise ImproperlyConfigured("ENVADMIN_CACHE_URL must be redis://..., rediss://... or locmem://")
+else:
+    # The table is created by envadmin/security's migration.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "envadmin_cache",
+        }
+    }
+
+# Sign-in throttling, per username and client address (UI form and the token password grant).
+ENVADMIN_LOGIN_FAILURES = int(os.environ.get("ENVADMIN_LOGIN_FAILURES", "5"))
+ENVADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ENVADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
+# POST /api/v1/token per client address, in DRF's rate syntax.
+ENVADMIN_TOKEN_RATE = os.environ.get("ENVADMIN_TOKEN_RATE", "60/minute")
 
 LOGGING = {
     "version": 1,

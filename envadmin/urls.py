@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from envadmin.security.login import ThrottledLoginView
+
 handler400 = "envadmin.api.errors.bad_request"
 handler500 = "envadmin.api.errors.server_error"
 
@@ -13,7 +15,7 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login", ThrottledLoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("envadmin.ui.urls")),
     path("admin/", admin.site.urls),

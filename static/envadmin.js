@@ -67,6 +67,15 @@
   document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
   window.addEventListener("pageshow", syncFiltersWithUrl);
 
+  // htmx may not eval under the CSP, so hx-trigger filters like change[target.type!='search']
+  // cannot run: a search box's change would repeat the request its input event already made.
+  document.addEventListener("htmx:confirm", (event) => {
+    const trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.type === "change" && trigger.target.type === "search") {
+      event.preventDefault();
+    }
+  });
+
   // Shorter, shareable links: a list request leaves out the filters that are not set.
   document.addEventListener("htmx:configRequest", (event) => {
     const source = event.detail.elt;

@@ -105,3 +105,42 @@ def watch_for_failures(page) -> list[str]:
         ),
     )
     return problems
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings, request):
+    """Each test starts with an empty cache of its own: throttle counters (tests sign in many
+    times) and proxy mode's cached org units never carry over. The servers the e2e tests start
+    keep the database cache; test_security.py checks it too."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+def csp_violations(page) -> list[str]:
+    """What Chromium refuses under the Content-Security-Policy: it reports each refusal (an
+    inline script or style, an eval, a foreign source) as a console error."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and "Content Security Policy" in message.text
+            and refused.append(f"CSP violation on {page.url}: {message.text}")
+        ),
+    )
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Every browser test (tests/browser, tests/e2e) fails if a page breaks the CSP."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    refused = csp_violations(request.getfixturevalue("page"))
+    yield
+    assert not refused, "\n".join(refused)

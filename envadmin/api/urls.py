@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from envadmin.audit.api import AuditView
 from envadmin.contract.policy import POLICY_PATHS
 
 from . import schema, views  # noqa: F401 (schema registers the bearer security scheme)
@@ -39,7 +40,19 @@ urlpatterns = [
         views.CompliancePreviewView.as_view(),
         name="compliance-preview",
     ),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            custom_settings={
+                "POSTPROCESSING_HOOKS": [
+                    "drf_spectacular.hooks.postprocess_schema_enums",
+                    "envadmin.api.schema.document_error_responses",
+                ]
+            }
+        ),
+        name="schema",
+    ),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", api_not_found),
 ]

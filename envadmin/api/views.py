@@ -11,19 +11,24 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from envadmin.accounts.grants import grant
+from envadmin.api import responses
 from envadmin.backends.base import get_backend, is_proxy
 from envadmin.contract.environment import (
     CompliancePreviewRequestSerializer,
     EnvironmentCreationRequestSerializer,
     EnvironmentUpdateRequestSerializer,
+    check_preview_choices,
 )
-from envadmin.contract.errors import InvalidRequest
+from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
+from envadmin.security import throttles
+from envadmin.security.throttles import TokenRateThrottle
 
 LIST_PARAMETERS = [
     OpenApiParameter(name, OpenApiTypes.STR, description=description)
@@ -73,6 +78,10 @@ ERROR_RESPONSE = OpenApiResponse(
     ),
     description="The environment changed since the If-Match version: {code, message, details}.",
 )
+# The token grant's own error (the hook in schema.py adds those every operation has).
+THROTTLED_RESPONSE = OpenApiResponse(
+    ERROR_RESPONSE.response, description="Too many token requests from this address."
+)
 ENTITY_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
@@ -84,7 +93,7 @@ def if_match_of(request) -> int | None:
     match = ENTITY_TAG.match(value)
     if not match:
         raise InvalidRequest(
-            "If-Match: expected the environment's updateCount as an entity tag, such as \"3\".",
+            'If-Match: expected the environment\'s updateCount as an entity tag, such as "3".',
             f"Received {value[:80]!r}.",
         )
     return int(match.group(1))
@@ -104,23 +113,59 @@ class BackendView(APIView):
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Per client address, counted in the shared cache (envadmin/security/throttles.py).
+    throttle_classes = [TokenRateThrottle]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="grant_token",
+        request=OpenApiTypes.OBJECT,
+        responses={200: responses.TOKEN, 429: THROTTLED_RESPONSE},
+    )
     def post(self, request):
         """Grant an access token (client_credentials, app_token, password, refresh_token)."""
-        if is_proxy():
-            return Response(get_backend().grant_token(request.data))
-        return Response(grant(request.data))
+        # The password grant guesses the same passwords as the sign-in form: the same lockout.
+        username = _password_grant_username(request.data)
+        address = throttles.client_address(request)
+        if username and throttles.is_locked(username, address):
+            raise Throttled(detail=throttles.locked_message())
+        try:
+            if is_proxy():
+                answer = get_backend().grant_token(request.data)
+            else:
+                answer = grant(request.data)
+        except BackendError as refused:
+            if username and refused.status in (400, 401):
+                throttles.record_failure(username, address)
+            raise
+        if username:
+            throttles.clear_failures(username, address)
+        return Response(answer)
+
+
+def _password_grant_username(body) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    fields = {str(key).lower(): value for key, value in body.items()}
+    username = fields.get("username")
+    if fields.get("granttype") == "password" and isinstance(username, str) and username:
+        return username
+    return None
 
 
 class EnvironmentListView(BackendView):
-    @extend_schema(parameters=LIST_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="list_environment_assets",
+        parameters=LIST_PARAMETERS,
+        responses={200: responses.ENVIRONMENT_LIST},
+    )
     def get(self, request):
         """List the environments the caller may see: {"entries": [...]}."""
         return Response(self.backend.list_environments(request.user, request.query_params))
 
     @extend_schema(
-        request=EnvironmentCreationRequestSerializer, responses={202: OpenApiTypes.OBJECT}
+        operation_id="create_environment_asset",
+        request=EnvironmentCreationRequestSerializer,
+        responses={202: responses.ENVIRONMENT},
     )
     def post(self, request):
         """Create an environment; answers 202 with the created asset."""
@@ -129,13 +174,18 @@ class EnvironmentListView(BackendView):
 
 
 class EnvironmentDetailView(BackendView):
-    @extend_schema(parameters=DETAIL_PARAMETERS)
+    @extend_schema(
+        operation_id="get_environment_asset_by_id",
+        parameters=DETAIL_PARAMETERS,
+        responses={200: responses.ENVIRONMENT},
+    )
     def get(self, request, asset_id):
         """One environment. Its ETag is its updateCount, for If-Match on PUT."""
         document = self.backend.get_environment(request.user, asset_id, request.query_params)
         return Response(document, headers=etag_of(document))
 
     @extend_schema(
+        operation_id="update_environment_asset_by_id",
         parameters=[IF_MATCH],
         request=EnvironmentUpdateRequestSerializer,
         responses={202: OpenApiTypes.OBJECT, 412: ERROR_RESPONSE},
@@ -151,45 +201,66 @@ class EnvironmentDetailView(BackendView):
         )
         return Response(document, status=status.HTTP_202_ACCEPTED, headers=etag_of(document))
 
-    @extend_schema(responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="delete_environment_asset_by_id", responses={202: responses.ACCEPTED}
+    )
     def delete(self, request, asset_id):
         """Delete; workloads created from it keep running."""
         answer = self.backend.delete_environment(request.user, asset_id)
         return Response(answer, status=status.HTTP_202_ACCEPTED)
 
 
+# The org-unit lists' own parameters (README, "Org lists").
+ORG_LIST_PARAMETERS = [
+    OpenApiParameter("filterBy", OpenApiTypes.STR, many=True, description="field<op>value"),
+    OpenApiParameter("sortBy", OpenApiTypes.STR),
+    OpenApiParameter("sortOrder", OpenApiTypes.STR, enum=["asc", "desc"]),
+    OpenApiParameter("offset", OpenApiTypes.INT),
+    OpenApiParameter("limit", OpenApiTypes.INT),
+]
+ORG_SEARCH = OpenApiParameter("search", OpenApiTypes.STR, description="Part of the name.")
+
+
 class ProjectListView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="get_projects",
+        parameters=[*ORG_LIST_PARAMETERS, ORG_SEARCH],
+        responses={200: responses.PROJECT_PAGE},
+    )
     def get(self, request):
         return Response(self.backend.list_projects(request.user, request.query_params))
 
 
 class ProjectDetailView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="get_project", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, project_id):
         return Response(self.backend.get_project(request.user, project_id))
 
 
 class DepartmentListView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="get_departments",
+        parameters=ORG_LIST_PARAMETERS,
+        responses={200: responses.DEPARTMENT_PAGE},
+    )
     def get(self, request):
         return Response(self.backend.list_departments(request.user, request.query_params))
 
 
 class DepartmentDetailView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="get_department", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, department_id):
         return Response(self.backend.get_department(request.user, department_id))
 
 
 class ClusterListView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="get_clusters", responses={200: responses.CLUSTER_LIST})
     def get(self, request):
         return Response(self.backend.list_clusters(request.user, request.query_params))
 
 
 class ClusterDetailView(BackendView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="get_cluster_by_uuid", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, cluster_uuid):
         return Response(self.backend.get_cluster(request.user, cluster_uuid))
 
@@ -246,7 +317,7 @@ class PolicyView(BackendView):
 class PolicyListView(BackendView):
     @extend_schema(
         parameters=[OpenApiParameter("workloadType", OpenApiTypes.STR), *POLICY_SCOPE_PARAMETERS],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: responses.POLICY_LIST},
     )
     def get(self, request):
         """The policies the caller may see."""
@@ -256,10 +327,11 @@ class PolicyListView(BackendView):
 class CompliancePreviewView(BackendView):
     @extend_schema(
         request=CompliancePreviewRequestSerializer,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: responses.COMPLIANCE_PREVIEW},
         description="envadmin's own: the compliance an environment creation document would have "
         "for a project and workload type, without saving anything. Answers "
         '{"compliance": {imposed, compliance, reason[]}}.',
     )
     def post(self, request):
+        check_preview_choices(request.data)
         return Response(self.backend.preview_compliance(request.user, request.data))

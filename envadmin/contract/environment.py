@@ -376,6 +376,17 @@ class CompliancePreviewRequestSerializer(serializers.Serializer):
     replicaType = serializers.ChoiceField(["Worker", "Master"], required=False)
 
 
+def check_preview_choices(body) -> None:
+    """The preview's workloadType and replicaType are names: any other JSON type is a 400 here,
+    before a backend looks them up (an object there was an unhashable key and a 500)."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    for name in ("workloadType", "replicaType"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequest(f"{name}: must be a string.")
+
+
 def _validated(serializer_class, document) -> dict:
     if not isinstance(document, dict):
         raise InvalidRequest("The request body must be a JSON object.")

@@ -91,10 +91,11 @@ def free_ports(count: int) -> list[int]:
         return [probe.getsockname()[1] for probe in probes]
 
 
-def server_env(database: Path, secret_key: str, **extra) -> dict:
+def server_env(database: Path | str, secret_key: str, **extra) -> dict:
+    """A server's environment; `database` is a SQLite file or a database URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES_DROPPED)}
     env.update(
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database if isinstance(database, str) else f"sqlite:///{database}",
         DJANGO_SETTINGS_MODULE="envadmin.settings",
         DJANGO_SECRET_KEY=secret_key,
         DJANGO_DEBUG="false",

@@ -1,0 +1,146 @@
+"""What schemathesis (.ci/fuzz) found, each kept fixed by an ordinary test.
+
+1. POST /api/envadmin/v1/compliance-preview with a non-string workloadType was a 500.
+2. Our own document (/api/schema/) declared only the success answer of each operation, so every
+   4xx (and a 503) was an undocumented status code; now each declares the error body.
+3. It described GET /api/v1/clusters (a list) as an object, and GET of one environment with no
+   body schema at all; answers must match the document they are checked against.
+"""
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+from .conftest import C1, environment_document, post_json
+
+PREVIEW = "/api/envadmin/v1/compliance-preview"
+SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
+
+
+def our_document(client) -> dict:
+    response = client.get("/api/schema/", HTTP_ACCEPT=SCHEMA_ACCEPT)
+    assert response.status_code == 200
+    return response.json()
+
+
+# --- 1. the draft preview's names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["workloadType", "replicaType"])
+@pytest.mark.parametrize("value", [{}, [], ["Workspace"], 7])
+def test_a_preview_name_of_another_json_type_is_a_400(org, admin, field, value):
+    body = {
+        "environment": environment_document(),
+        "projectId": 7,
+        "workloadType": "Workspace",
+        field: value,
+    }
+    response = post_json(admin, PREVIEW, body)
+    assert response.status_code == 400, response.content
+    assert response.json() == {"code": 400, "message": f"{field}: must be a string."}
+
+
+def test_a_valid_preview_still_answers(org, admin):
+    body = {"environment": environment_document(), "projectId": 7, "workloadType": "Workspace"}
+    response = post_json(admin, PREVIEW, body)
+    assert response.status_code == 200, response.content
+    assert set(response.json()["compliance"]) >= {"imposed", "compliance"}
+
+
+# --- 2. every operation declares its error answers --------------------------------------------
+
+
+def test_every_operation_declares_the_error_body(client):
+    document = our_document(client)
+    error = document["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["code", "message"]
+    operations = [
+        (path, method, operation)
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert len(operations) > 20
+    for path, method, operation in operations:
+        expected = {"400", "503"}
+        if path != "/api/v1/token":
+            expected |= {"401", "403", "404"}
+        if path.startswith("/api/v1/asset/") and method in ("post", "put"):
+            expected.add("409")
+        responses = operation["responses"]
+        assert expected <= set(responses), (method, path, sorted(responses))
+        for code in expected:
+            schema = responses[code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
+    token = document["paths"]["/api/v1/token"]["post"]["responses"]
+    assert "429" in token and "401" not in token
+
+
+# --- 3. answers match our own document ---------------------------------------------------------
+
+
+@pytest.fixture
+def our_spec(client):
+    return OpenAPI.from_dict(our_document(client))
+
+
+def assert_matches_our_document(spec, response):
+    spec.validate_response(
+        DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/clusters",
+        f"/api/v1/clusters/{C1}",
+        "/api/v1/org-unit/projects?limit=1",
+        "/api/v1/org-unit/departments",
+        "/api/v1/asset/environment",
+        "/api/v2/policy",
+        "/api/v1/asset/environment/not-an-id",
+        "/api/v1/asset/environment?projectId=7&departmentId=d1",
+    ],
+)
+def test_answers_match_our_document(org, admin, our_spec, path):
+    response = admin.get(path)
+    assert_matches_our_document(our_spec, response)
+
+
+def test_one_environment_and_its_deletion_match_our_document(org, admin, our_spec):
+    created = post_json(admin, "/api/v1/asset/environment", environment_document())
+    assert created.status_code == 202, created.content
+    assert_matches_our_document(our_spec, created)
+    url = f"/api/v1/asset/environment/{created.json()['meta']['id']}"
+    assert_matches_our_document(our_spec, admin.get(url))
+    assert_matches_our_document(our_spec, admin.delete(url))
+
+
+def test_the_cluster_list_is_documented_as_a_list(client):
+    schema = our_document(client)["paths"]["/api/v1/clusters"]["get"]["responses"]["200"]
+    assert schema["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_runai_paths_keep_the_contracts_operation_ids(client):
+    """A client generated from Run:ai's contract finds the same operations in ours (and list and
+    detail paths no longer collide into numbered ids)."""
+    import json
+    import re
+
+    from .contract import CONTRACT_DIR
+
+    ours = {
+        (re.sub(r"\{[^}]+\}", "{}", path), method): operation["operationId"]
+        for path, operations in our_document(client)["paths"].items()
+        for method, operation in operations.items()
+    }
+    checked = 0
+    for name in ("environment", "org-unit", "token"):
+        document = json.loads((CONTRACT_DIR / f"{name}.openapi.json").read_text())
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                key = (re.sub(r"\{[^}]+\}", "{}", path), method)
+                if key in ours:
+                    assert ours[key] == operation["operationId"], key
+                    checked += 1
+    assert checked >= 12
