@@ -67,8 +67,9 @@
   document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
   window.addEventListener("pageshow", syncFiltersWithUrl);
 
-  // htmx may not eval under the CSP, so hx-trigger filters like change[target.type!='search']
-  // cannot run: a search box's change would repeat the request its input event already made.
+  // The filters form listens to "change": a search box's change (on blur) would repeat the
+  // request its input event already made. htmx may not eval under the CSP, so this is done
+  // here rather than with an hx-trigger filter expression.
   document.addEventListener("htmx:confirm", (event) => {
     const trigger = event.detail.triggeringEvent;
     if (trigger && trigger.type === "change" && trigger.target.type === "search") {

@@ -128,7 +128,8 @@ def csp_violations(page) -> list[str]:
         "console",
         lambda message: (
             message.type == "error"
-            and "Content Security Policy" in message.text
+            # htmx reports the eval it may not do (an hx-trigger filter) as its own error.
+            and ("Content Security Policy" in message.text or "evalDisallowed" in message.text)
             and refused.append(f"CSP violation on {page.url}: {message.text}")
         ),
     )
