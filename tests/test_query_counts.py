@@ -42,3 +42,25 @@ def test_usage_is_complete_at_size(org, admin):
     assert all(len(e["usedBy"]["workspaces"]) == 1 for e in bulk)
     assert all(len(e["usedBy"]["trainings"]) == 1 for e in bulk)
     assert all(len(e["usedBy"]["templates"]) == 1 for e in bulk)
+
+
+# session, user, preferences, access rules, org tree (3), count, page, usage (2), policies: the
+# rows answer which actions each one offers, and the page does not ask when each was last used.
+PAGE_BUDGET = 12
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_list_page_query_budget(org, client, htmx, django_assert_max_num_queries):
+    from .test_ui_views import user_with
+
+    client.force_login(user_with("System administrator", "tenant"))
+    client.post("/environments/review-as", {"project": "7", "workload_type": "Workspace"})
+    client.get("/environments/", {"per_page": 50})  # one-off writes: flash message, page size
+    add_environments(60)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    with django_assert_max_num_queries(PAGE_BUDGET):
+        response = client.get("/environments/", {"per_page": 50}, **headers)
+    body = response.content.decode()
+    assert body.count("<tr data-name=") == 50
+    # Every row still offers what the user may do (read from the page's own rows).
+    assert body.count(">Edit</a>") == 50 and body.count(">Delete</a>") == 50

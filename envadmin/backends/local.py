@@ -50,7 +50,20 @@ def paused_gc():
         yield
     finally:
         if was_enabled:
+            _promote_young_objects()
             gc.enable()
+
+
+def _promote_young_objects():
+    """Count what was built as old rather than young. Re-enabled with the list still alive,
+    the collector's next young pass would walk every object of it (half a million for 10,000
+    entries, most of that request's time growth); they are freed by reference counting once
+    the response is sent. freeze() then unfreeze() moves every tracked object to the oldest
+    generation without walking them, so any cycle among them is left to the next full
+    collection. Skipped when the process keeps objects frozen on purpose (pre-fork servers)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 # The scope as the list shows it ("cluster-a / research / team-a", or "tenant"), for search
@@ -76,8 +89,25 @@ SCOPE_PATH = Concat(
 )  # fmt: skip
 
 
-def _rows(queryset) -> list[SimpleNamespace]:
-    return [SimpleNamespace(**row) for row in queryset.values(*DOCUMENT_FIELDS)]
+def _rows(queryset, *extra: str) -> list[SimpleNamespace]:
+    # The spec comes as its JSON text, decoded by documents.load_json: several times faster than
+    # the json module that Django's JSONField decodes with, for the same values.
+    # Times come written as the documents write them (documents.RunaiTimestamp).
+    fields = [name for name in DOCUMENT_FIELDS if name not in ("spec", "created_at", "updated_at")]
+    rows = queryset.values(
+        *fields, *extra, spec_json=Cast("spec", TextField()),
+        created=documents.RunaiTimestamp("created_at"),
+        updated=documents.RunaiTimestamp("updated_at"),
+    )  # fmt: skip
+    return [
+        SimpleNamespace(
+            spec=documents.load_json(row.pop("spec_json")),
+            created_at=row.pop("created"),
+            updated_at=row.pop("updated"),
+            **row,
+        )
+        for row in rows
+    ]
 
 
 class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
@@ -86,13 +116,20 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     def __init__(self):
         self._tree: OrgTree | None = None
+        self._access: tuple[Caller, Access] | None = None
+        # (scope key, read only) of the environments a browse of this request read: the page
+        # then asks allowed_actions about exactly those, and needs no query for it.
+        self._browsed: dict[str, tuple[str, bool]] = {}
 
     # --- helpers ----------------------------------------------------------------------------
 
     def _context(self, caller: Caller) -> tuple[OrgTree, Access]:
         if self._tree is None:
             self._tree = OrgTree.load()
-        return self._tree, Access(caller, self._tree)
+        # A page asks several times for the same caller: their reach is walked out once.
+        if self._access is None or self._access[0] is not caller:
+            self._access = (caller, Access(caller, self._tree))
+        return self._tree, self._access[1]
 
     def _visible_environment(self, asset_id: str, access: Access) -> Environment:
         try:
@@ -114,9 +151,13 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             raise Forbidden(f"You may not change environments of scope '{env.scope}' here.")
         return env
 
-    def _documents(self, envs, tree, access, cleaned: dict, ids=None) -> list[dict]:
+    def _documents(
+        self, envs, tree, access, cleaned: dict, ids=None, with_last_used=True
+    ) -> list[dict]:
         """Documents of `envs` with what the query asked for, in a fixed number of queries.
-        `ids` may be the query that selected `envs`, so thousands of ids need not be sent back."""
+        `ids` may be the query that selected `envs`, so thousands of ids need not be sent back.
+        Without `with_last_used` compliance comes without usageTimes (the web list's rows do
+        not show it)."""
         if ids is None:
             ids = [env.id for env in envs]
         usage = (
@@ -125,17 +166,22 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             else None
         )
         with_status = bool(cleaned.get("statusInfo"))
-        entries = [documents.environment_document(e, tree, usage, with_status) for e in envs]
+        placements = {}  # one meta placement per node, shared by its environments' documents
+        entries = [
+            documents.environment_document(e, tree, usage, with_status, placements) for e in envs
+        ]
         project, kind = cleaned.get("complyToProject"), cleaned.get("complyToWorkloadType")
         if project is not None and kind:
             # Both halves of the pair are needed; with one of them Run:ai answers without.
             project_key = self.project_key(project, tree, access, "complyToProject")
             judge = self.compliance_for(tree, project_key, kind, cleaned.get("complyToReplicaType"))
-            last_used = documents.last_used(ids, project, WORKLOAD_TYPE_NAMES[kind])
             for env, entry in zip(envs, entries, strict=True):
                 entry["compliance"] = judge(entry, env.scope_key)
-                last = last_used.get(str(env.id))
-                entry["usageTimes"] = {"lastUsedByWorkload": timestamp(last)}
+            if with_last_used:
+                last_used = documents.last_used(ids, project, WORKLOAD_TYPE_NAMES[kind])
+                for env, entry in zip(envs, entries, strict=True):
+                    last = last_used.get(str(env.id))
+                    entry["usageTimes"] = {"lastUsedByWorkload": timestamp(last)}
         return entries
 
     @staticmethod
@@ -188,8 +234,10 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             qs = qs.filter(created_by__icontains=created_by)
         total = qs.count()
         qs = self._sorted(qs, sort, access)
-        envs = _rows(qs[offset : offset + limit])
-        return self._documents(envs, tree, access, filterset.form.cleaned_data), total
+        envs = _rows(qs[offset : offset + limit], "read_only")
+        self._browsed.update({str(env.id): (env.scope_key, env.read_only) for env in envs})
+        cleaned = filterset.form.cleaned_data
+        return self._documents(envs, tree, access, cleaned, with_last_used=False), total
 
     @staticmethod
     def _sorted(qs, sort: str, access: Access):
@@ -379,16 +427,23 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     def allowed_actions(self, caller: Caller, asset_ids: list[str]) -> dict[str, set[str]]:
         tree, access = self._context(caller)
+        placements = {}
         ids = []
         for asset_id in asset_ids:
+            if str(asset_id) in self._browsed:
+                placements[str(asset_id)] = self._browsed[str(asset_id)]
+                continue
             try:
                 ids.append(uuid.UUID(str(asset_id)))
             except ValueError:
                 continue
-        rows = Environment.objects.filter(pk__in=ids).values_list("id", "scope_key", "read_only")
+        if ids:
+            rows = Environment.objects.filter(pk__in=ids)
+            for pk, key, read_only in rows.values_list("id", "scope_key", "read_only"):
+                placements[str(pk)] = (key, read_only)
         return {
-            str(pk): ({"edit", "delete"} if access.can_write(key) and not read_only else set())
-            for pk, key, read_only in rows
+            pk: ({"edit", "delete"} if access.can_write(key) and not read_only else set())
+            for pk, (key, read_only) in placements.items()
         }
 
     def can_create(self, caller: Caller) -> bool:

@@ -104,18 +104,47 @@ def compile_policy(
                 checks.append((field, tuple(spec_path.split(".")), kind, rule, default, source))
         sections.append((prefix, checks, set(assets or [])))
 
+    # Environments share most ruled values (a few images, pull policies, uids...): each check
+    # judges a value once per list, and so does the supported-types check. repr() keys tell
+    # True from 1 and 1.0, which the rules treat apart. The reason objects are shared between
+    # environments and never changed; every environment gets a list of its own.
+    checks = [(prefix, check) for prefix, section_checks, _ in sections for check in section_checks]
+    judged: dict[tuple, list[dict]] = {}
+
     def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
         meta = environment.get("meta") or {}
         spec = environment.get("spec") or {}
-        reasons = _non_policy_reasons(meta, workload_type, visible, visibility_note)
-        imposed = False
-        for prefix, checks, assets in sections:
-            for field, spec_path, kind, rule, default, source in checks:
-                value = lookup(spec, spec_path)
-                rule_judge = _judge_instances if kind == "instances" else _judge_value
-                for rule_kind, details in rule_judge(field, kind, value, default, rule, source):
+        supported = meta.get("workloadSupportedTypes")
+        key = (None, repr(supported), visible, visibility_note)
+        reasons = judged.get(key)
+        if reasons is None:
+            reasons = judged[key] = _non_policy_reasons(
+                meta, workload_type, visible, visibility_note
+            )
+        reasons = list(reasons)
+        if not isinstance(spec, dict):
+            spec = {}  # lookup() finds nothing in anything else either
+        for index, (prefix, (field, spec_path, kind, rule, default, source)) in enumerate(checks):
+            # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
+            value = spec.get(spec_path[0]) if len(spec_path) == 1 else lookup(spec, spec_path)
+            if kind == "instances":  # environment variables: nearly every list is different
+                for rule_kind, details in _judge_instances(
+                    field, kind, value, default, rule, source
+                ):
                     reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
-            imposed = imposed or (meta.get("id") is not None and meta.get("id") in assets)
+                continue
+            key = (index, repr(value))
+            found = judged.get(key)
+            if found is None:
+                found = judged[key] = [
+                    {"field": prefix + field, "rule": rule_kind, "details": details}
+                    for rule_kind, details in _judge_value(
+                        field, kind, value, default, rule, source
+                    )
+                ]
+            reasons += found
+        asset_id = meta.get("id")
+        imposed = asset_id is not None and any(asset_id in assets for _, _, assets in sections)
         return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
 
     return judge

@@ -1,10 +1,13 @@
 """The local model rendered as Run:ai's documents (environment and org-unit contracts)."""
 
+import json
 from collections import defaultdict
 from datetime import datetime
 
+import orjson
 from django.conf import settings
-from django.db.models import CharField, Max
+from django.db import NotSupportedError
+from django.db.models import CharField, F, Func, Max
 from django.db.models.functions import Cast
 
 from .models import Environment, Template, Workload
@@ -17,10 +20,48 @@ WORKLOAD_USAGE_KEYS = {
 }
 
 
-def timestamp(value: datetime | None) -> str | None:
-    if value is None:
+def load_json(text: str | None):
+    """A stored JSON value: orjson where it can (several times faster), else the json module
+    (NaN, integers beyond 64 bits and lone surrogates, which orjson refuses)."""
+    if text is None:
         return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def timestamp(value: datetime | str | None) -> str | None:
+    """Run:ai's form of a time; a string is one already written so by RunaiTimestamp."""
+    if value is None or isinstance(value, str):
+        return value
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class RunaiTimestamp(Func):
+    """A time column written by the database as timestamp() writes it (2024-05-01T10:00:00.123Z,
+    milliseconds cut, not rounded): a list skips parsing and formatting two times per row."""
+
+    output_field = CharField()
+
+    def __init__(self, field: str):
+        super().__init__(F(field))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django keeps UTC times as text, "YYYY-MM-DD HH:MM:SS" and ".ffffff" when not whole.
+        sql, params = compiler.compile(self.source_expressions[0])
+        parts = [
+            f"substr({sql}, 1, 10)", "'T'", f"substr({sql}, 12, 8)", "'.'",
+            f"substr(substr({sql}, 21) || '000', 1, 3)", "'Z'",
+        ]  # fmt: skip
+        return " || ".join(parts), params * 3
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"""to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')""", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("RunaiTimestamp is written for SQLite and PostgreSQL only.")
 
 
 def _without_none(mapping: dict) -> dict:
@@ -39,7 +80,9 @@ def workload_supported_types(env: Environment) -> dict:
     )
 
 
-def environment_meta(env: Environment, tree) -> dict:
+def environment_meta(env: Environment, tree, placements: dict | None = None) -> dict:
+    """`placements` may be a dict kept across the environments of one list: the ids and names
+    of a placement are then read from the tree once per node, not once per environment."""
     meta = {
         "name": env.name,
         "description": env.description,
@@ -56,16 +99,28 @@ def environment_meta(env: Environment, tree) -> dict:
         "updatedAt": timestamp(env.updated_at),
         "updateCount": env.update_count,
     }
-    # Like Run:ai, an asset below tenant names every node of its placement.
-    if env.scope in ("cluster", "department", "project"):
-        meta["clusterId"] = tree.cluster_of(env.scope_key)
-    if env.scope in ("department", "project"):
-        meta["departmentId"] = _department_of(env, tree)
-    if env.scope == "project":
-        meta["projectId"] = env.project_id
-        node = tree.nodes.get(env.scope_key)
-        meta["projectName"] = node.name if node else None
+    placement_key = (env.scope, env.scope_key, env.project_id)
+    placement = None if placements is None else placements.get(placement_key)
+    if placement is None:
+        placement = _placement(env, tree)
+        if placements is not None:
+            placements[placement_key] = placement
+    meta.update(placement)
     return _without_none(meta)
+
+
+def _placement(env, tree) -> dict:
+    """Like Run:ai, an asset below tenant names every node of its placement."""
+    placement = {}
+    if env.scope in ("cluster", "department", "project"):
+        placement["clusterId"] = tree.cluster_of(env.scope_key)
+    if env.scope in ("department", "project"):
+        placement["departmentId"] = _department_of(env, tree)
+    if env.scope == "project":
+        placement["projectId"] = env.project_id
+        node = tree.nodes.get(env.scope_key)
+        placement["projectName"] = node.name if node else None
+    return placement
 
 
 def _department_of(env, tree):
@@ -75,10 +130,11 @@ def _department_of(env, tree):
     return None
 
 
-def environment_document(env, tree, usage=None, with_status=False) -> dict:
-    document = {"meta": environment_meta(env, tree), "spec": env.spec}
+def environment_document(env, tree, usage=None, with_status=False, placements=None) -> dict:
+    meta = environment_meta(env, tree, placements)
+    document = {"meta": meta, "spec": env.spec}
     if usage is not None:
-        document["usedBy"] = usage.get(str(env.id)) or empty_usage()
+        document["usedBy"] = usage.get(meta["id"]) or empty_usage()
     if with_status:
         # Environments are not synced to clusters, so Run:ai reports no status for them.
         document["status"] = {"status": "No status"}
@@ -91,16 +147,30 @@ def empty_usage() -> dict:
     return usage
 
 
-def _uuid_text(value: str) -> str:
-    """A uuid as Run:ai writes it, from its text in the database (SQLite keeps 32 hex digits)."""
-    if len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return value
+class UUIDText(Func):
+    """A uuid column as Run:ai writes it (8-4-4-4-12 hex digits), made by the database: reading
+    uuids as text skips building a UUID object per row, tens of thousands per list."""
+
+    output_field = CharField()
+
+    def __init__(self, field: str):
+        super().__init__(Cast(field, output_field=CharField()))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])  # PostgreSQL writes it so already
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps Django's uuids as 32 hex digits: put the dashes in.
+        text, params = compiler.compile(self.source_expressions[0])
+        parts = [f"substr({text}, {start}, {length})" for start, length in _UUID_GROUPS]
+        return " || '-' || ".join(parts), params * len(parts)
 
 
-def _as_text(field: str) -> Cast:
-    # Reading uuids as text skips building a UUID object per row: tens of thousands per list.
-    return Cast(field, output_field=CharField())
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _as_text(field: str) -> UUIDText:
+    return UUIDText(field)
 
 
 def usage_by_environment(environment_ids, visible_keys) -> dict:
@@ -110,13 +180,15 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
     visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
     workloads = (
         Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
-        .order_by("created_at", "name")
+        # Each environment's workloads oldest first; grouped by environment, an index gives
+        # that order without sorting the whole list.
+        .order_by("environment_id", "created_at", "name")
         .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
         .values_list("env_text", "type", "id_text", "name", "status")
     )
     for env_id, kind, workload_id, name, status in workloads:
-        usage[_uuid_text(env_id)][WORKLOAD_USAGE_KEYS[kind]].append(
-            {"id": _uuid_text(workload_id), "name": name, "status": status}
+        usage[env_id][WORKLOAD_USAGE_KEYS[kind]].append(
+            {"id": workload_id, "name": name, "status": status}
         )
     templates = (
         Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
@@ -125,7 +197,7 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
         .values_list("env_text", "id_text", "name")
     )
     for env_id, template_id, name in templates:
-        usage[_uuid_text(env_id)]["templates"].append({"id": _uuid_text(template_id), "name": name})
+        usage[env_id]["templates"].append({"id": template_id, "name": name})
     return usage
 
 
@@ -140,7 +212,7 @@ def last_used(environment_ids, project_id, workload_type) -> dict:
         .annotate(last=Max("created_at"))
         .values_list("env_text", "last")
     )
-    return {_uuid_text(env_id): last for env_id, last in rows}
+    return dict(rows)
 
 
 # --- org units --------------------------------------------------------------------------------

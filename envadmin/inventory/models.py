@@ -117,6 +117,11 @@ class Environment(models.Model):
                 Lower("name"), "scope_key", name="environment_name_unique_per_scope_node"
             )
         ]
+        indexes = [
+            # Lists select the ids of the visible environments (scope_key IN ...) for their
+            # usage queries: with the id in the index that needs no visit to the table's rows.
+            models.Index(fields=["scope_key", "id"], name="environment_scope_key_id"),
+        ]
 
     def __str__(self):
         return self.name
@@ -158,6 +163,13 @@ class Workload(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # usedBy lists each environment's workloads oldest first: read in this order, the
+            # database need not sort tens of thousands of rows for a large list.
+            models.Index(
+                fields=["environment", "created_at", "name"], name="workload_environment_created"
+            ),
+        ]
 
     def __str__(self):
         return self.name
