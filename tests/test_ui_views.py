@@ -177,8 +177,8 @@ def test_edit_keeps_placement_and_copy_needs_a_new_name(org, signed_in):
     assert "python:3.11" in form and "disabled" in form
     version = re.search(r'name="version" value="([^"]+)"', form).group(1)
     saved = client.post(f"{LIST}{env.id}/edit", {"name": "p7-renamed", "image": "python:3.13",
-        "version": version, "env-TOTAL_FORMS": "0", "env-INITIAL_FORMS": "0", "conn-TOTAL_FORMS": "0",
-        "conn-INITIAL_FORMS": "0"})  # fmt: skip
+        "version": version, "env-TOTAL_FORMS": "0", "env-INITIAL_FORMS": "0",
+        "conn-TOTAL_FORMS": "0", "conn-INITIAL_FORMS": "0"})  # fmt: skip
     assert saved.status_code == 302
     env.refresh_from_db()
     assert (env.name, env.spec["image"], env.project_id) == ("p7-renamed", "python:3.13", 7)
