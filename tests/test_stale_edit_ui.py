@@ -156,3 +156,46 @@ def test_a_version_of_another_environment_is_not_accepted(org):
     assert stale.opened_version(token, str(env.id)) is None
     assert stale.opened_version(token, str(other.id))["n"] == 0
     assert json.loads(json.dumps(stale.opened_version(token, str(other.id))))  # plain data
+
+
+def test_a_stale_form_with_errors_is_refused_as_stale_and_keeps_what_i_typed(editor, admin):
+    env = Environment.objects.get(name="p7-env")
+    url = f"{LIST}{env.id}/edit"
+    data = form_data(editor.get(url).content.decode())
+    someone_else_changes(env, admin, image="bob/image:2")
+    data.update(name="", description="half done")
+    refused = editor.post(url, data)
+    assert refused.status_code == 409
+    again = form_data(refused.content.decode())
+    assert (again["image"], again["description"]) == ("bob/image:2", "half done")
+    env.refresh_from_db()
+    assert env.spec["image"] == "bob/image:2"
+
+
+def test_a_form_shown_again_with_errors_keeps_the_version_it_was_opened_on(editor, admin):
+    """An error, then someone else's save, then a second attempt: still refused as stale."""
+    env = Environment.objects.get(name="p7-env")
+    url = f"{LIST}{env.id}/edit"
+    data = form_data(editor.get(url).content.decode())
+    data["name"] = ""
+    with_error = editor.post(url, data)
+    assert with_error.status_code == 200 and "This field is required" in with_error.content.decode()
+    data = form_data(with_error.content.decode())
+    someone_else_changes(env, admin, image="bob/image:2")
+    data["name"] = "p7-env"
+    assert editor.post(url, data).status_code == 409
+    env.refresh_from_db()
+    assert env.spec["image"] == "bob/image:2"
+
+
+def test_an_unverifiable_form_shown_again_cannot_be_saved_as_it_is(editor):
+    env = Environment.objects.get(name="p7-env")
+    url = f"{LIST}{env.id}/edit"
+    data = form_data(editor.get(url).content.decode())
+    data.update(version="forged", description="x")
+    shown = editor.post(url, data)
+    again = form_data(shown.content.decode())
+    assert again["version"] == "" and again["description"] == "x"
+    assert "could not be verified" in editor.post(url, again).content.decode()
+    env.refresh_from_db()
+    assert env.description is None

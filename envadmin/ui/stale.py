@@ -90,7 +90,8 @@ def reapply(data, version: dict, current: dict, placement_key: str, placements) 
     ]
     for label, formset_class, prefix, base_rows, now_rows in formsets:
         formset = formset_class(data, initial=base_rows, prefix=prefix)
-        if formset.is_valid() and formset.has_changed():
+        # Not validated: a refused form may hold errors, and the user's rows are kept as typed.
+        if formset.management_form.is_valid() and formset.has_changed():
             rows = _rows(formset)
             if prefix == "env":
                 result.variables = rows

@@ -75,8 +75,12 @@ class EnvironmentFormView(PageView, View):
         conns = f.ConnectionFormSet(data, initial=connections, prefix="conn")
         return form, env_vars, conns
 
-    def context(self, form, env_vars, conns, document=None, stale=None):
+    def context(self, form, env_vars, conns, document=None, stale=None, version=None):
+        """`version`: the signed version a re-shown form keeps (the one it was opened on, so a
+        failed save does not move it to whatever is current); None signs `document`."""
         project, kind = self.review_as()
+        if version is None:
+            version = stale_edit.sign(document) if self.mode == "edit" and document else ""
         return {
             **self.base_context(),
             "form": form,
@@ -84,7 +88,7 @@ class EnvironmentFormView(PageView, View):
             "connections": conns,
             "document": document,
             # The version the form is based on: a save after someone else's is refused.
-            "version": stale_edit.sign(document) if self.mode == "edit" and document else "",
+            "version": version,
             "stale": stale,
             "mode": self.mode,
             "preview_project": project,
@@ -120,15 +124,20 @@ class EnvironmentFormView(PageView, View):
         if refusal:
             return refusal
         form, env_vars, conns = self.forms(request.POST, document)
-        valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
-        version = None
-        if self.mode == "edit" and valid:
-            version = stale_edit.opened_version(request.POST.get("version", ""), asset_id)
-            if version is None:
-                form.add_error(None, STALE_FORM)
-                valid = False
-            elif version["n"] != document["meta"]["updateCount"]:
+        version, posted_version = None, None
+        if self.mode == "edit":
+            # Before anything else: a form on an old version is refused whatever else is wrong
+            # with it, so no path (an error, then a second save) can carry it past the check.
+            posted_version = request.POST.get("version", "")
+            version = stale_edit.opened_version(posted_version, asset_id)
+            if version is not None and version["n"] != document["meta"]["updateCount"]:
                 return self.refuse_stale(version, document)
+        valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
+        if self.mode == "edit" and version is None:
+            # Unverifiable (forged, or from an old page): the form keeps no version, so saving
+            # it again is refused again; the user reloads and sees what is current.
+            form.add_error(None, STALE_FORM)
+            valid, posted_version = False, ""
         if valid:
             variable_rows = [f._variable(d) for d in env_vars.cleaned_data]
             connection_rows = [f._connection(d) for d in conns.cleaned_data]
@@ -150,7 +159,8 @@ class EnvironmentFormView(PageView, View):
                 url = reverse("environments:detail", args=[saved["meta"]["id"]])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         # htmx 2 does not swap 4xx answers: the form comes back with 200 and its errors.
-        return render(request, self.template_name, self.context(form, env_vars, conns, document))
+        context = self.context(form, env_vars, conns, document, version=posted_version)
+        return render(request, self.template_name, context)
 
     def refuse_stale(self, version: dict, current: dict):
         """Nothing saved: the current version with the user's changes on top, and theirs listed."""
