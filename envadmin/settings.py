@@ -112,6 +112,8 @@ LOGIN_URL = "login"
 # In proxy mode UI users sign in with their Run:ai account first; local accounts still work
 # (they act through envadmin's service account). In local mode the first backend stands aside.
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked, on every sign-in path.
+    "envadmin.security.backends.LockoutBackend",
     "envadmin.ui.runai_auth.RunaiPasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -229,17 +231,27 @@ elif CACHE_URL == "locmem://":  # one process only: counters are not shared
 elif CACHE_URL:
     raise ImproperlyConfigured("ENVADMIN_CACHE_URL must be redis://..., rediss://... or locmem://")
 else:
-    # The table is created by envadmin/security's migration.
+    # The table is created by envadmin/security's migration. Past MAX_ENTRIES Django culls a
+    # third of the keys: far above what the token throttle (a key per address) and proxy mode's
+    # org units (per caller) fill. Sign-in failures are not kept here (envadmin/security/models).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "envadmin_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
-# Sign-in throttling, per username and client address (UI form and the token password grant).
+# Sign-in lockout (every sign-in path: the form, Django admin, the token password grant): per
+# username and client address, and per address whatever the usernames (password spraying).
 ENVADMIN_LOGIN_FAILURES = int(os.environ.get("ENVADMIN_LOGIN_FAILURES", "5"))
+ENVADMIN_LOGIN_ADDRESS_FAILURES = int(os.environ.get("ENVADMIN_LOGIN_ADDRESS_FAILURES", "50"))
 ENVADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ENVADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
+# Reverse proxies in front that append to X-Forwarded-For: the client address is the entry that
+# many places from the right. 0 (direct): REMOTE_ADDR, and the header is never trusted.
+ENVADMIN_TRUSTED_PROXIES = int(os.environ.get("ENVADMIN_TRUSTED_PROXIES", "0"))
+if ENVADMIN_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ENVADMIN_TRUSTED_PROXIES is a number of proxies: 0 or more.")
 # POST /api/v1/token per client address, in DRF's rate syntax.
 ENVADMIN_TOKEN_RATE = os.environ.get("ENVADMIN_TOKEN_RATE", "60/minute")
 

@@ -3,10 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path
 
-from envadmin.security.login import ThrottledLoginView
+from envadmin.security.login import LockoutAdminAuthenticationForm, ThrottledLoginView, admin_login
 
 handler400 = "envadmin.api.errors.bad_request"
 handler500 = "envadmin.api.errors.server_error"
+# Django admin's login shares the sign-in lockout (envadmin/security/lockout.py): its form shows
+# the lockout's message and admin_login answers 429, like /login.
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 def home(request):
@@ -18,6 +21,7 @@ urlpatterns = [
     path("login", ThrottledLoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("envadmin.ui.urls")),
+    path("admin/login/", admin_login),  # before admin.site.urls: it replaces admin's route
     path("admin/", admin.site.urls),
     path("api/", include("envadmin.api.urls")),
 ]

@@ -1,5 +1,6 @@
 """Web security (issue 6): headers and CSP, production settings, CSRF, throttling, no secrets in
-logs, and the shared cache the throttles count in."""
+logs; the sign-in lockout on every sign-in path, per address too, counted where no cache culls
+it; the client address behind trusted proxies."""
 
 import json
 import logging
@@ -8,18 +9,25 @@ import re
 import secrets
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.db import connection
+from django.conf import settings as django_settings
+from django.contrib.auth import authenticate, get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from envadmin.accounts.models import AccessRule, SubjectType
-from envadmin.security import throttles
+from envadmin.audit.models import AuditEvent
+from envadmin.security import lockout
+from envadmin.security.clients import client_address
+from envadmin.security.models import LoginFailures
+from envadmin.ui.context import caller_for
 
-from .conftest import make_account, post_json
+from .conftest import environment_document, make_account, post_json
+from .upstream_stub import Reply, UpstreamStub
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "/api/v1/token"
@@ -289,20 +297,182 @@ def test_the_token_endpoint_is_rate_limited_with_the_contract_body(client, db, s
     assert other.status_code == 200
 
 
-# --- counters in the shared (database) cache ----------------------------------------------------
+# --- counters in the shared database, where no cache culls them ----------------------------------
 
 
-def test_throttle_counters_live_in_the_database_cache_every_instance_reads(db, settings):
+def test_failure_counters_live_in_the_shared_database_hashed(db):
+    for _ in range(django_settings.ENVADMIN_LOGIN_FAILURES):
+        lockout.record_failure("Alice", "192.0.2.1")
+    keys = list(LoginFailures.objects.values_list("key", flat=True))
+    assert any(key.startswith("user:") for key in keys)
+    assert not any("alice" in key.lower() for key in keys)  # hashed, not as written
+    assert lockout.refusal("alice", "192.0.2.1")  # a username in any case
+    assert lockout.refusal("alice", "192.0.2.2") is None
+
+
+def test_a_flood_of_failures_with_other_usernames_does_not_unlock_the_victim(
+    client, user, settings
+):
+    # The production cache at Django's default size (MAX_ENTRIES=300): were the counters in it,
+    # the flood would cull the victim's key.
     settings.CACHES = DATABASE_CACHE
     for _ in range(settings.ENVADMIN_LOGIN_FAILURES):
-        throttles.record_failure("Alice", "192.0.2.1")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT cache_key FROM envadmin_cache")
-        keys = [row[0] for row in cursor.fetchall()]
-    assert any("login-failures:" in key for key in keys)
-    assert not any("alice" in key.lower() for key in keys)  # hashed, not as written
-    assert throttles.is_locked("alice", "192.0.2.1")  # a username in any case
-    assert not throttles.is_locked("alice", "192.0.2.2")
+        sign_in(client, password="wrong")
+    assert sign_in(client).status_code == 429
+    for number in range(320):  # from 16 addresses: under the per-address cap
+        address = f"198.51.100.{number % 16}"
+        flood = Client(REMOTE_ADDR=address)
+        assert sign_in(flood, username=f"junk-{number}", password="x").status_code == 200
+    locked = sign_in(client)
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+
+
+# --- every sign-in path shares the lockout ------------------------------------------------------
+
+
+def admin_sign_in(client, username="alice", password=PASSWORD):
+    return client.post("/admin/login/", {"username": username, "password": password,
+                                         "next": "/admin/"})  # fmt: skip
+
+
+def test_admin_login_failures_lock_the_user_there_on_login_and_on_the_token_endpoint(
+    client, user, settings, monkeypatch
+):
+    user.is_staff = True
+    user.save()
+    for _ in range(settings.ENVADMIN_LOGIN_FAILURES):
+        failed = admin_sign_in(client, password="wrong")
+        assert failed.status_code == 200 and "correct username and password" in failed.text
+    sixth = admin_sign_in(client, password="wrong")
+    assert sixth.status_code == 429 and "Too many failed sign-ins" in sixth.text
+    refused = admin_sign_in(client)  # the right password, locked out
+    assert (
+        refused.status_code == 429 and "Too many failed sign-ins for this username" in refused.text
+    )
+    assert "_auth_user_id" not in client.session
+    assert sign_in(client).status_code == 429
+    grant = {"grantType": "password", "username": "alice", "password": PASSWORD}
+    assert post_json(client, TOKEN, grant).status_code == 429
+    # Once the window has ended, the right password works again.
+    later = timezone.now() + timedelta(seconds=settings.ENVADMIN_LOGIN_LOCKOUT_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    signed_in = admin_sign_in(client)
+    assert signed_in.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_authenticate_itself_refuses_a_locked_user(rf, user, settings):
+    # Any caller of authenticate() with a request, present or future, meets the lockout.
+    for _ in range(settings.ENVADMIN_LOGIN_FAILURES):
+        assert authenticate(rf.post("/"), username="alice", password="wrong") is None
+    assert authenticate(rf.post("/"), username="alice", password=PASSWORD) is None
+    elsewhere = rf.post("/", REMOTE_ADDR="192.0.2.50")
+    assert authenticate(elsewhere, username="alice", password=PASSWORD) == user
+
+
+def test_in_proxy_mode_run_ai_s_refusals_count_and_a_locked_user_never_reaches_run_ai(
+    client, db, settings
+):
+    with UpstreamStub() as stub:
+        settings.ENVADMIN_BACKEND, settings.RUNAI_URL = "runai", stub.url
+        stub.default = Reply(401, {"code": 401, "message": "Invalid credentials"})
+        wrong = {"grantType": "password", "username": "carol", "password": "wrong"}
+        for _ in range(settings.ENVADMIN_LOGIN_FAILURES):
+            assert post_json(client, TOKEN, wrong).status_code in (400, 401)
+        asked = len(stub.seen("POST"))
+        assert post_json(client, TOKEN, wrong).status_code == 429
+        assert sign_in(client, username="carol").status_code == 429
+        assert len(stub.seen("POST")) == asked  # neither was sent to Run:ai
+
+
+# --- password spraying: a cap per address --------------------------------------------------------
+
+
+def test_an_address_past_its_failure_cap_is_refused_for_every_username(client, user, settings):
+    settings.ENVADMIN_LOGIN_ADDRESS_FAILURES = 4
+    for number in range(4):  # one try per username: no username reaches its own limit
+        assert sign_in(client, username=f"user-{number}", password="guess").status_code == 200
+    locked = sign_in(client)  # another username, the right password
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins from this address. Try again in 15 minutes." in locked.text
+    grant = {"grantType": "password", "username": "alice", "password": PASSWORD}
+    answer = post_json(client, TOKEN, grant)
+    assert answer.status_code == 429 and "from this address" in answer.json()["message"]
+    # Other addresses are not affected.
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.77")).status_code == 302
+
+
+def test_a_success_does_not_reset_the_address_cap(client, user, settings):
+    settings.ENVADMIN_LOGIN_ADDRESS_FAILURES = 3
+    sign_in(client, username="x1", password="guess")
+    sign_in(client, username="x2", password="guess")
+    assert sign_in(client).status_code == 302  # the sprayer's own account
+    client.logout()
+    sign_in(client, username="x3", password="guess")
+    assert sign_in(client).status_code == 429
+
+
+# --- the client address behind reverse proxies ---------------------------------------------------
+
+FORWARDED = "203.0.113.5, 198.51.100.7"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, FORWARDED, "10.0.0.1"),  # never trusted without the setting
+        (1, FORWARDED, "198.51.100.7"),  # what the one proxy appended
+        (2, FORWARDED, "203.0.113.5"),
+        (3, FORWARDED, "10.0.0.1"),  # fewer entries than proxies: ignored
+        (1, None, "10.0.0.1"),
+        (1, "not-an-address", "10.0.0.1"),
+    ],
+)
+def test_client_address_takes_the_entry_the_trusted_proxies_vouch_for(
+    rf, settings, proxies, forwarded, expected
+):
+    settings.ENVADMIN_TRUSTED_PROXIES = proxies
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    assert client_address(rf.get("/", REMOTE_ADDR="10.0.0.1", **headers)) == expected
+
+
+def test_a_spoofed_forwarded_header_does_not_escape_the_lockout(client, user, settings):
+    assert settings.ENVADMIN_TRUSTED_PROXIES == 0
+    for number in range(settings.ENVADMIN_LOGIN_FAILURES):
+        client.post("/login", {"username": "alice", "password": "wrong"},
+                    HTTP_X_FORWARDED_FOR=f"203.0.113.{number}")  # fmt: skip
+    spoofed = client.post("/login", {"username": "alice", "password": PASSWORD},
+                          HTTP_X_FORWARDED_FOR="203.0.113.200")  # fmt: skip
+    assert spoofed.status_code == 429
+
+
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_the_forwarded_address(user, settings):
+    settings.ENVADMIN_TRUSTED_PROXIES = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.1")  # every request arrives from the proxy
+    for _ in range(settings.ENVADMIN_LOGIN_FAILURES):
+        proxy.post("/login", {"username": "alice", "password": "wrong"},
+                   HTTP_X_FORWARDED_FOR="203.0.113.9")  # fmt: skip
+    attacker = proxy.post("/login", {"username": "alice", "password": PASSWORD},
+                          HTTP_X_FORWARDED_FOR="203.0.113.9")  # fmt: skip
+    assert attacker.status_code == 429
+    owner = proxy.post("/login", {"username": "alice", "password": PASSWORD},
+                       HTTP_X_FORWARDED_FOR="198.51.100.3")  # fmt: skip
+    assert owner.status_code == 302
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "10.0.0.1"), (1, "198.51.100.7")])
+def test_the_audit_trail_records_the_same_client_address(org, admin, rf, user, settings,
+                                                         proxies, expected):  # fmt: skip
+    settings.ENVADMIN_TRUSTED_PROXIES = proxies
+    created = admin.post(
+        "/api/v1/asset/environment", data=json.dumps(environment_document()),
+        content_type="application/json", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=FORWARDED,
+    )  # fmt: skip
+    assert created.status_code == 202, created.content
+    assert AuditEvent.objects.get(asset_id=created.json()["meta"]["id"]).address == expected
+    # The UI's caller carries it too.
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=FORWARDED)
+    request.user = user
+    assert caller_for(request).address == expected
 
 
 # --- secrets never logged -----------------------------------------------------------------------

@@ -43,7 +43,9 @@ def _service_account(client_id, secret) -> ServiceAccount:
     return account
 
 
-def grant(body) -> dict:
+def grant(body, request=None) -> dict:
+    """The token answer for a grant request; `request` lets the sign-in lockout key the
+    password grant on the client (envadmin/security/backends.py)."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     grant_type = _field(body, "grantType")
@@ -56,7 +58,7 @@ def grant(body) -> dict:
         username, password = _field(body, "username"), _field(body, "password")
         if not username or not password:
             raise InvalidRequest("Both username and password are required.")
-        user = authenticate(username=username, password=password)
+        user = authenticate(request, username=username, password=password)
         if user is None:
             raise InvalidRequest("Invalid username or password.")
         return tokens.issue(user.get_username(), SubjectType.USER)

@@ -11,6 +11,7 @@ from envadmin.accounts.tokens import read_access_token
 from envadmin.api.errors import CHALLENGE
 from envadmin.backends.base import is_proxy
 from envadmin.contract.errors import Unauthorized
+from envadmin.security.clients import client_address
 
 
 class AuthenticatedCaller(Caller):
@@ -28,8 +29,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
-        # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be.
-        address = request.META.get("REMOTE_ADDR")
+        # REMOTE_ADDR, or X-Forwarded-For only as far as ENVADMIN_TRUSTED_PROXIES vouch for it.
+        address = client_address(request)
         if is_proxy():
             # Run:ai issued the token and Run:ai judges it: it is forwarded unchanged.
             caller = AuthenticatedCaller(_unverified_subject(token), token=token, address=address)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.backends.base import EnvironmentBackend, is_proxy
+from envadmin.security.clients import client_address
 
 WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
 
@@ -19,7 +20,7 @@ def caller_for(request) -> Caller:
         provider = SessionTokens(request.session) if SESSION_KEY in request.session else None
         return Caller(
             user.get_username(), SubjectType.USER, (), token_provider=provider,
-            origin="ui", address=request.META.get("REMOTE_ADDR"),
+            origin="ui", address=client_address(request),
         )  # fmt: skip
     rules = tuple(
         AccessRule.objects.filter(
@@ -31,7 +32,7 @@ def caller_for(request) -> Caller:
         rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
     return Caller(
         user.get_username(), SubjectType.USER, rules,
-        origin="ui", address=request.META.get("REMOTE_ADDR"),
+        origin="ui", address=client_address(request),
     )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """More than one machine (issue 6): two gunicorn instances on one PostgreSQL database and one
 SECRET_KEY serve the same users, as behind a load balancer. A session signed in on one is signed
 in on the other, an edit form opened on one is saved through the other, and failed sign-ins
-counted by one lock the username on the other (the cache is the shared database table).
+counted by one lock the username on the other (the counters live in the shared database).
 
 The instances run on pytest-django's test database (committed data: transactional_db), so SQLite,
 a file per process or in memory, cannot stand in: the module skips there.
