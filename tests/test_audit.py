@@ -288,7 +288,9 @@ def test_ui_create_edit_delete_are_recorded_and_shown(org, signed_in):
     assert "rita" in history and "UI" in history
     assert "<code>spec.image</code>" in history and "&quot;python:3.13&quot;" in history
 
-    assert client.post(f"{UI}{env.pk}/delete").status_code == 302
+    confirm = client.get(f"{UI}{env.pk}/delete").content.decode()
+    version = re.search(r'name="version" value="(\d+)"', confirm).group(1)
+    assert client.post(f"{UI}{env.pk}/delete", {"version": version}).status_code == 302
     recorded = AuditEvent.objects.filter(asset_id=str(env.pk)).order_by("at", "id")
     assert [e.action for e in recorded] == ["create", "update", "delete"]
     for event in recorded:

@@ -206,3 +206,61 @@ def test_in_proxy_mode_a_stale_if_match_sends_no_put_to_runai(db, settings):
         accepted = put(client, "e1", body, **{"If-Match": '"5"'})
         assert accepted.status_code == 202
         assert [seen.json() for seen in stub.seen("PUT")] == [body]
+
+
+# --- delete: the version the caller saw, or nothing ------------------------------------------
+
+
+def test_a_delete_with_a_stale_if_match_is_refused_and_the_environment_stays(org, admin):
+    asset_id = created(admin)["meta"]["id"]
+    body = {"meta": {"name": "shared"}, "spec": {"image": "changed"}}
+    assert put(admin, asset_id, body).status_code == 202
+    refused = admin.delete(f"{URL}/{asset_id}", headers={"If-Match": '"0"'})
+    assert refused.status_code == 412 and "now 1" in refused.json()["message"]
+    assert refused.headers["ETag"] == '"1"'
+    assert admin.get(f"{URL}/{asset_id}").status_code == 200
+    assert admin.delete(f"{URL}/{asset_id}", headers={"If-Match": '"1"'}).status_code == 202
+    assert admin.get(f"{URL}/{asset_id}").status_code == 404
+
+
+def test_the_ui_delete_confirms_the_version_it_showed(org, client, admin):
+    from django.contrib.auth.models import User
+
+    from envadmin.accounts.models import AccessRule
+
+    User.objects.create_user("carol")
+    AccessRule.objects.create(subject_type=SubjectType.USER, subject="carol",
+                              role="System administrator", scope_key="tenant")  # fmt: skip
+    client.force_login(User.objects.get(username="carol"))
+    asset_id = created(admin)["meta"]["id"]
+    page = client.get(f"/environments/{asset_id}/delete")
+    assert page.status_code == 200, (page.status_code, page.get("Location"))
+    page = page.content.decode()
+    assert 'name="version" value="0"' in page
+    assert put(admin, asset_id, {"meta": {"name": "shared"}, "spec": {"image": "x"}}).status_code
+    asked_again = client.post(f"/environments/{asset_id}/delete", {"version": "0"})
+    assert asked_again.status_code == 409
+    text = asked_again.content.decode()
+    assert "Not deleted." in text and 'name="version" value="1"' in text
+    assert admin.get(f"{URL}/{asset_id}").status_code == 200
+    # Without a version (not from the confirm page) it is asked again too.
+    assert client.post(f"/environments/{asset_id}/delete").status_code == 409
+    assert client.post(f"/environments/{asset_id}/delete", {"version": "1"}).status_code == 302
+    assert admin.get(f"{URL}/{asset_id}").status_code == 404
+
+
+def test_in_proxy_mode_a_stale_if_match_sends_no_delete_to_runai(db, settings):
+    from rest_framework.test import APIClient
+
+    from .upstream_stub import Reply, UpstreamStub
+
+    with UpstreamStub() as stub:
+        settings.ENVADMIN_BACKEND = "runai"
+        settings.RUNAI_URL = stub.url
+        settings.RUNAI_CLIENT_ID = settings.RUNAI_CLIENT_SECRET = ""
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Bearer a.b.c")
+        stub.default = Reply(200, {"meta": {"id": "e1", "name": "n", "updateCount": 2}})
+        refused = client.delete(f"{URL}/e1", headers={"If-Match": '"1"'})
+        assert refused.status_code == 412
+        assert stub.seen("DELETE") == []

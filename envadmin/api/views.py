@@ -3,6 +3,7 @@
 import re
 from functools import cached_property
 
+from django.contrib.auth.signals import user_login_failed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,7 +28,8 @@ from envadmin.contract.environment import (
 )
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
-from envadmin.security import throttles
+from envadmin.security import lockout
+from envadmin.security.clients import client_address
 from envadmin.security.throttles import TokenRateThrottle
 
 LIST_PARAMETERS = [
@@ -64,7 +66,7 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     description='The updateCount the change is based on, as an entity tag ("3"; W/"3" and 3 '
-    "are accepted too). A different current updateCount answers 412. Without it the update "
+    "are accepted too). A different current updateCount answers 412. Without it the change "
     "applies whatever the version, as in Run:ai.",
 )
 ERROR_RESPONSE = OpenApiResponse(
@@ -123,22 +125,26 @@ class TokenView(APIView):
     )
     def post(self, request):
         """Grant an access token (client_credentials, app_token, password, refresh_token)."""
-        # The password grant guesses the same passwords as the sign-in form: the same lockout.
+        # The password grant guesses the same passwords as the sign-in form: the same lockout
+        # (locally authenticate() enforces and counts it; the check here gives the 429).
         username = _password_grant_username(request.data)
-        address = throttles.client_address(request)
-        if username and throttles.is_locked(username, address):
-            raise Throttled(detail=throttles.locked_message())
+        address = client_address(request)
+        refused = lockout.refusal(username, address) if username else None
+        if refused:
+            raise Throttled(detail=refused)
         try:
             if is_proxy():
                 answer = get_backend().grant_token(request.data)
             else:
-                answer = grant(request.data)
-        except BackendError as refused:
-            if username and refused.status in (400, 401):
-                throttles.record_failure(username, address)
+                answer = grant(request.data, request)
+        except BackendError as error:
+            if username and is_proxy() and error.status in (400, 401):
+                # Run:ai checked the password, not authenticate(): report it the same way.
+                credentials = {"username": username}
+                user_login_failed.send(__name__, credentials=credentials, request=request)
             raise
         if username:
-            throttles.clear_failures(username, address)
+            lockout.clear_failures(username, address)
         return Response(answer)
 
 
@@ -202,11 +208,16 @@ class EnvironmentDetailView(BackendView):
         return Response(document, status=status.HTTP_202_ACCEPTED, headers=etag_of(document))
 
     @extend_schema(
-        operation_id="delete_environment_asset_by_id", responses={202: responses.ACCEPTED}
+        operation_id="delete_environment_asset_by_id",
+        parameters=[IF_MATCH],
+        responses={202: responses.ACCEPTED, 412: ERROR_RESPONSE},
     )
     def delete(self, request, asset_id):
-        """Delete; workloads created from it keep running."""
-        answer = self.backend.delete_environment(request.user, asset_id)
+        """Delete; workloads created from it keep running. With `If-Match`, only the version
+        the caller read (412 otherwise), as for PUT."""
+        answer = self.backend.delete_environment(
+            request.user, asset_id, if_match=if_match_of(request)
+        )
         return Response(answer, status=status.HTTP_202_ACCEPTED)
 
 

@@ -37,8 +37,11 @@ class EnvironmentBackend(ABC):
         only if the stored updateCount still is that number (else PreconditionFailed)."""
 
     @abstractmethod
-    def delete_environment(self, caller: Caller, asset_id: str) -> dict:
-        """Delete; returns Run:ai's {"code": 202, "message": ...}."""
+    def delete_environment(
+        self, caller: Caller, asset_id: str, *, if_match: int | None = None
+    ) -> dict:
+        """Delete; returns Run:ai's {"code": 202, "message": ...}. With `if_match`, only if
+        the stored updateCount still is that number (else PreconditionFailed)."""
 
     # --- org reads: names and ids for pickers and clients -------------------------------------
     @abstractmethod

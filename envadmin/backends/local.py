@@ -414,11 +414,15 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             record(caller, "update", before, updated, scope_path=tree.path(env.scope_key))
         return updated
 
-    def delete_environment(self, caller: Caller, asset_id: str) -> dict:
+    def delete_environment(
+        self, caller: Caller, asset_id: str, *, if_match: int | None = None
+    ) -> dict:
         tree, access = self._context(caller)
         with transaction.atomic():
             env = self._writable_environment(asset_id, access, lock=True)
             before = documents.environment_document(env, tree)  # what the audit trail keeps
+            if if_match is not None and env.update_count != if_match:
+                raise stale_edit(if_match, before)
             env.delete()
             record(caller, "delete", before, None, scope_path=tree.path(env.scope_key))
         return dict(ACCEPTED)

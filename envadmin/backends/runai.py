@@ -174,9 +174,14 @@ class RunaiBackend(EnvironmentBackend):
         record_acknowledged(caller, "update", current, after, asset_id=str(asset_id))
         return updated
 
-    def delete_environment(self, caller, asset_id):
+    def delete_environment(self, caller, asset_id, *, if_match=None):
         path = f"{ENVIRONMENTS}/{_segment(asset_id)}"
-        current = self._before_change(caller, path)
+        if if_match is not None:  # as for update: read, compare, then delete
+            current = self._document(caller, "GET", path)
+            if (current.get("meta") or {}).get("updateCount") != if_match:
+                raise stale_edit(if_match, current)
+        else:
+            current = self._before_change(caller, path)
         answer = self._document(caller, "DELETE", path)
         record_acknowledged(caller, "delete", current, None, asset_id=str(asset_id))
         return answer

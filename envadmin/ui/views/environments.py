@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from envadmin.audit.models import AuditEvent
 from envadmin.audit.presentation import with_change_lines
 from envadmin.contract.environment import DIST_FRAMEWORKS
-from envadmin.contract.errors import BackendError, NotFound
+from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
 from .. import browse
 from ..context import WORKLOAD_TYPES
@@ -271,16 +271,35 @@ class EnvironmentDeleteView(PageView, View):
             return backend_error_page(
                 request, NotFound("You may not delete this environment."), "Not allowed"
             )
-        return render(
-            request,
-            self.template_name,
-            {**self.base_context(), "document": document, "row": browse.row_of(document, self.org)},
-        )
+        return self.confirm(document)
+
+    def confirm(self, document, changed=None, status=200):
+        context = {
+            **self.base_context(),
+            "document": document,
+            "row": browse.row_of(document, self.org),
+            # What the user confirms is this version: a delete after a change is asked again.
+            "version": document["meta"].get("updateCount"),
+            "changed": changed,
+        }
+        return render(self.request, self.template_name, context, status=status)
 
     def post(self, request, asset_id):
+        seen = whole(request.POST.get("version"))
         try:
             document = self.backend.get_environment(self.caller, asset_id, {})
-            self.backend.delete_environment(self.caller, asset_id)
+            if seen is None:  # not from the confirm page: confirm what is there now
+                raise PreconditionFailed("Confirm the deletion of the environment as it is now.")
+            self.backend.delete_environment(self.caller, asset_id, if_match=seen)
+        except PreconditionFailed as error:
+            try:
+                current = self.load(asset_id)
+            except Http404:
+                refusal = Forbidden("You may not delete this environment.")
+                return backend_error_page(request, refusal, "Could not delete")
+            except BackendError as failure:
+                return backend_error_page(request, failure, "Could not delete")
+            return self.confirm(current, changed=error.message, status=409)
         except BackendError as error:
             return backend_error_page(request, error, "Could not delete")
         messages.success(request, f"Environment '{document['meta']['name']}' was deleted.")
