@@ -19,11 +19,19 @@ of an environment variable), a delete (of one of its own), the list page and its
 Every response's status and latency is recorded; anything but a 2xx (or a connection failure)
 is an error, and so is a 2xx whose body is not what the operation answers.
 
+Lost updates need two writers on one row: before the loop --shared environments are created,
+and every client's shared-update reads one (GET, its ETag), changes its description and its
+LOAD_WRITER variable and PUTs it with If-Match. A 412 (with the contract body and a newer ETag)
+is the expected refusal, not an error: the client re-reads and retries once.
+
 Each client keeps a ledger of its acknowledged writes: the document answered by 202 for a
 create or an update, and the ids of acknowledged deletes. Afterwards everything is read back
 through the API: every acknowledged, not deleted environment must be there with exactly the
 acknowledged name, description, spec and update count; every acknowledged delete must be gone
-(absent from the list and 404 on get); no other environment may carry the run's prefix.
+(absent from the list and 404 on get); no other environment may carry the run's prefix. Each
+shared environment must hold exactly the acknowledged write with the highest updateCount; no two
+acknowledged writes may share an updateCount, each must be its If-Match base + 1, and the final
+updateCount must have moved by the number of acknowledged writes. Any violation is a lost write.
 
 Prints requests, requests/s, errors, lost writes and p50/p95/p99 latency, overall and per
 operation, writes them to --output (bench/load-results.md) with the machine, the versions, the
@@ -63,8 +71,12 @@ WEIGHTS = {
     "delete": 6,
     "page": 11,
     "partial": 11,
+    "shared-update": 12,
 }
 SETUP_OPS = ("token", "login")
+# The rows of the table: a shared-update is a GET and a PUT (twice after a 412), timed apart.
+TABLE_OPS = (*SETUP_OPS, *(op for op in WEIGHTS if op != "shared-update"), "shared-get",
+             "shared-put")  # fmt: skip
 # Sign-in checks a PBKDF2 hash (Django's 1,000,000 iterations, about 0.5 s of CPU) per token
 # and per login: all clients signing in at once on 2 cores queue for tens of seconds.
 SIGN_IN_TIMEOUT = 120.0
@@ -173,6 +185,11 @@ class Ledger:
     live: dict = field(default_factory=dict)  # id -> the document answered by the last 202
     deleted: set = field(default_factory=set)
     sent_mismatch: list = field(default_factory=list)  # a 202 whose document is not what was sent
+    # The shared environments: (id, the If-Match updateCount, the document answered by 202).
+    shared: list = field(default_factory=list)
+    shared_unknown: list = field(default_factory=list)  # ids of PUTs that may or may not apply
+    refused: int = 0  # 412 answers
+    gave_up: int = 0  # a 412 again after the re-read
 
 
 class LoadClient(threading.Thread):
@@ -312,6 +329,38 @@ class LoadClient(threading.Thread):
             del self.ledger.live[asset_id]
             self.ledger.deleted.add(asset_id)
 
+    def do_shared_update(self):
+        """Read, change, PUT with If-Match; on 412 re-read and retry once."""
+        asset_id = self.rng.choice(self.run_.shared_ids)
+        path = f"{ENVIRONMENTS}/{asset_id}"
+        for _attempt in range(2):
+            read = self.call("shared-get", "GET", path, check=same_asset_tagged(asset_id))
+            if read is None:
+                return
+            base = etag_count(read)
+            self.sequence += 1
+            document = read.json()
+            document["meta"]["description"] = f"shared {self.sequence} by client {self.number}"
+            set_variable(document, "LOAD_WRITER", f"{self.number}-{self.sequence}")
+            answer = self.call(
+                "shared-put", "PUT", path, json=document, headers={"If-Match": f'"{base}"'},
+                expect=(202, 412), check=shared_put_answer(base),
+            )  # fmt: skip
+            if answer is None:
+                status = self.records[-1].status
+                if status in (0, 202) or status >= 500:  # it may have been written
+                    self.ledger.shared_unknown.append(asset_id)
+                return
+            if answer.status_code == 202:
+                answered = answer.json()
+                if essentials(answered) != essentials(document):
+                    mismatch = (asset_id, essentials(document), essentials(answered))
+                    self.ledger.sent_mismatch.append(mismatch)
+                self.ledger.shared.append((asset_id, base, answered))
+                return
+            self.ledger.refused += 1
+        self.ledger.gave_up += 1
+
     def do_page(self):
         self.call("page", "GET", "/environments/", check=full_page)
 
@@ -347,6 +396,49 @@ def partial_page(response) -> str:
     return "" if 'id="env-count"' in html and "<html" not in html else "not the table partial"
 
 
+def etag_count(response) -> int | None:
+    """The updateCount an ETag header holds ("3" or W/"3")."""
+    match = re.fullmatch(r'(?:W/)?"(\d+)"', response.headers.get("ETag", ""))
+    return int(match.group(1)) if match else None
+
+
+def same_asset_tagged(asset_id: str):
+    def check(response) -> str:
+        meta = response.json()["meta"]
+        if meta["id"] != asset_id:
+            return "another asset"
+        return "" if etag_count(response) == meta["updateCount"] else "ETag is not the updateCount"
+
+    return check
+
+
+def shared_put_answer(base: int):
+    """A 202 tagged with its new updateCount, or a 412 in the contract's body with a newer ETag."""
+
+    def check(response) -> str:
+        current = etag_count(response)
+        if response.status_code == 202:
+            count = response.json()["meta"]["updateCount"]
+            return "" if current == count else "ETag is not the updateCount"
+        body = response.json()
+        if body.get("code") != 412 or not isinstance(body.get("message"), str):
+            return f"412 without the contract body: {response.text[:200]}"
+        if current is None or current <= base:
+            return f"412 with ETag {response.headers.get('ETag')!r} for If-Match {base}"
+        return ""
+
+    return check
+
+
+def set_variable(document: dict, name: str, value: str):
+    variables = document["spec"].setdefault("environmentVariables", [])
+    for variable in variables:
+        if variable["name"] == name:
+            variable["value"] = value
+            return
+    variables.append({"name": name, "value": value})
+
+
 def essentials(document: dict) -> tuple:
     """What a write sets: name, description and spec."""
     meta = document["meta"]
@@ -362,6 +454,8 @@ class Run:
     fixed_ids: list
     prefix: str
     timeout: float
+    shared_ids: list = field(default_factory=list)
+    shared_initial: dict = field(default_factory=dict)  # id -> the document its create answered
     deadline: float = math.inf
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -393,7 +487,8 @@ def verify(run: Run, clients: list[LoadClient]) -> dict:
         if asset_id in stored or answer.status_code != 404:
             problems["not deleted"].append(asset_id)
     for asset_id, document in stored.items():
-        known = asset_id in live or asset_id in deleted  # a not-deleted one is counted above
+        # A not-deleted one is counted above, the shared ones by verify_shared.
+        known = asset_id in live or asset_id in deleted or asset_id in run.shared_initial
         if document["meta"]["name"].startswith(run.prefix) and not known:
             problems["unexpected"].append(asset_id)
     session.close()
@@ -402,11 +497,83 @@ def verify(run: Run, clients: list[LoadClient]) -> dict:
     ]
     return {
         "problems": problems,
+        "shared": verify_shared(run, clients, stored),
         "live": len(live),
         "deleted": len(deleted),
         "stored": len(stored),
         "with prefix": sum(1 for d in stored.values() if d["meta"]["name"].startswith(run.prefix)),
     }
+
+
+def verify_shared(run: Run, clients: list[LoadClient], stored: dict) -> dict:
+    """Each shared environment against the acknowledged writes of all clients."""
+    acks: dict[str, list] = {i: [] for i in run.shared_ids}
+    for client in clients:
+        for asset_id, base, document in client.ledger.shared:
+            acks[asset_id].append((document["meta"]["updateCount"], base, client.number, document))
+    unknown = Counter(i for c in clients for i in c.ledger.shared_unknown)
+    lines, violations = [], []
+    for asset_id, initial in run.shared_initial.items():
+        name, start = initial["meta"]["name"], initial["meta"]["updateCount"]
+        found = stored.get(asset_id)
+        if found is None:
+            violations.append(f"{name}: missing")
+            continue
+        final = found["meta"]["updateCount"]
+        written = sorted(acks[asset_id], key=lambda ack: ack[0])
+        for count, times in Counter(ack[0] for ack in written).items():
+            if times > 1:  # both writers were told they wrote on the same version
+                violations.append(f"{name}: {times} acknowledged writes at updateCount {count}")
+        for count, base, number, _ in written:
+            if count != base + 1:
+                violations.append(
+                    f"{name}: client {number} acknowledged {count} on If-Match {base}"
+                )
+        moved = final - start
+        if not len(written) <= moved <= len(written) + unknown[asset_id]:
+            violations.append(f"{name}: updateCount moved {moved}, {len(written)} acknowledged")
+        last_count, last = (written[-1][0], written[-1][3]) if written else (start, initial)
+        if final < last_count:
+            violations.append(f"{name}: updateCount {final}, below the acknowledged {last_count}")
+        elif final == last_count and essentials(found) != essentials(last):
+            violations.append(f"{name}: not the last acknowledged write (updateCount {final})")
+        lines.append(
+            f"{name}: updateCount {start} -> {final}, {len(written)} acknowledged writes, "
+            f"final document = the write at {last_count} ({last['meta'].get('description')})"
+        )
+    return {
+        "acknowledged": sum(len(a) for a in acks.values()),
+        "refused": sum(c.ledger.refused for c in clients),
+        "gave up": sum(c.ledger.gave_up for c in clients),
+        "unknown": sum(unknown.values()),
+        "lines": lines,
+        "violations": violations,
+    }
+
+
+def create_shared(run: Run, count: int):
+    """The environments every client updates, in one project, before the timed loop."""
+    session = api_session(run)
+    for number in range(count):
+        document = {
+            "meta": {
+                "name": f"{run.prefix}shared-{number}",
+                "scope": "project",
+                "projectId": run.projects[0],
+                "description": "shared, not yet updated",
+                "workloadSupportedTypes": {"workspace": True, "training": True},
+            },
+            "spec": {
+                "image": "python:3.11",
+                "environmentVariables": [{"name": "LOAD_WRITER", "value": "none"}],
+            },
+        }
+        answer = session.post(run.url + ENVIRONMENTS, json=document, timeout=30)
+        if answer.status_code != 202:
+            raise SystemExit(f"creating a shared environment: {answer.status_code} {answer.text}")
+        run.shared_ids.append(answer.json()["meta"]["id"])
+        run.shared_initial[run.shared_ids[-1]] = answer.json()
+    session.close()
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -424,13 +591,14 @@ def summary_rows(records: list[Record], window: float) -> list[list[str]]:
     by_op: dict[str, list[Record]] = {}
     for record in records:
         by_op.setdefault(record.op, []).append(record)
-    order = [*SETUP_OPS, *WEIGHTS]
+    order = TABLE_OPS
     rows = []
     timed = [r for r in records if r.op not in SETUP_OPS]
     for label, group in [("all (timed loop)", timed)] + [
         (op, by_op[op]) for op in order if op in by_op
     ]:
         errors = sum(1 for r in group if r.error)
+        refused = sum(1 for r in group if r.status == 412 and not r.error)
         times = [r.seconds * 1e3 for r in group]
         rate = f"{len(group) / window:.1f}" if label not in SETUP_OPS else "-"
         rows.append(
@@ -439,6 +607,7 @@ def summary_rows(records: list[Record], window: float) -> list[list[str]]:
                 str(len(group)),
                 rate,
                 str(errors),
+                str(refused),
                 f"{100 * errors / len(group):.2f}%" if group else "-",
                 *(f"{percentile(times, q):.0f}" for q in (50, 95, 99)),
                 f"{max(times):.0f}" if times else "-",
@@ -447,8 +616,9 @@ def summary_rows(records: list[Record], window: float) -> list[list[str]]:
     return rows
 
 
-HEAD = ["operation", "requests", "req/s", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms",
-        "max ms"]  # fmt: skip
+# 412: a shared PUT refused as stale, the expected answer to a lost race (not an error).
+HEAD = ["operation", "requests", "req/s", "errors", "412", "error rate", "p50 ms", "p95 ms",
+        "p99 ms", "max ms"]  # fmt: skip
 
 
 def text_table(rows: list[list[str]]) -> str:
@@ -463,12 +633,12 @@ def text_table(rows: list[list[str]]) -> str:
 
 
 def markdown_table(rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(HEAD) + " |", "|" + "|".join(["---"] + ["--:"] * 8) + "|"]
+    lines = ["| " + " | ".join(HEAD) + " |", "|" + "|".join(["---"] + ["--:"] * 9) + "|"]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, window, extra):
-    problems = checked["problems"]
+    problems, shared = checked["problems"], checked["shared"]
     command = (
         f"bench/load.py --seconds {args.seconds:g} --clients {args.clients} --workers "
         f"{args.workers} --threads {args.threads} --size {args.size}"
@@ -481,8 +651,8 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "",
         f"**{args.clients} concurrent clients for {window:.1f} s: "
         f"{extra['timed']:,} requests, {extra['timed'] / window:.1f} requests/s, "
-        f"{errors} errors, {lost} lost writes; latency p50 {rows[0][5]} ms, p95 {rows[0][6]} ms, "
-        f"p99 {rows[0][7]} ms.**",
+        f"{errors} errors, {lost} lost writes; latency p50 {rows[0][6]} ms, p95 {rows[0][7]} ms, "
+        f"p99 {rows[0][8]} ms; {shared_summary(shared)}.**",
         "",
         "## Machine",
         "",
@@ -500,6 +670,8 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         f"{args.timeout:g} s per request ({max(SIGN_IN_TIMEOUT, args.timeout):g} s to sign in: "
         "a token grant and a login each check a PBKDF2 hash, and all clients sign in at once)",
         "- mix (weights): " + ", ".join(f"{op} {w}" for op, w in WEIGHTS.items()),
+        f"- shared: {args.shared} environments created before the loop, updated by every client "
+        "with If-Match",
         "",
         "## Requests",
         "",
@@ -512,13 +684,18 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "## Integrity",
         "",
         f"- acknowledged writes: {extra['creates']:,} creates, {extra['updates']:,} updates, "
-        f"{checked['deleted']:,} deletes; {checked['live']:,} environments of the run should "
-        f"remain, {checked['with prefix']:,} with the run's prefix were read back "
+        f"{checked['deleted']:,} deletes; {checked['live']:,} environments of the run and "
+        f"{args.shared} shared ones should remain, {checked['with prefix']:,} with the run's "
+        "prefix were read back "
         f"({checked['stored']:,} environments in all)",
         *[
             f"- {name}: {len(ids)}" + (f" ({', '.join(ids[:5])})" if ids else "")
             for name, ids in problems.items()
         ],  # fmt: skip
+        f"- {shared_summary(shared)} (a 412 again after the re-read: {shared['gave up']}; "
+        f"PUTs with no answer, which may or may not have applied: {shared['unknown']})",
+        *[f"  - {line}" for line in shared["lines"]],
+        *[f"  - LOST: {violation}" for violation in shared["violations"]],
         f"- server log: {extra['log problems']} error or traceback lines",
         "",
         "## Method",
@@ -530,15 +707,32 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "run. Update: `PUT` of the whole acknowledged document with a new description and a "
         "new `LOAD_SEQ` value. Delete: one of the client's own. Page: `GET /environments/`; "
         "partial: `GET /environments/?per_page=50&isWorkspace=true` with `HX-Request: true`.",
-        "- An error is an answer other than 2xx, no answer, or a 2xx whose body is not the "
-        "operation's (no entries, another asset, not the page or not the partial).",
+        "- Shared update (shared-get, shared-put): `GET` of a random shared environment, its "
+        "`ETag` noted; a new description and a new `LOAD_WRITER` value (client and sequence); "
+        '`PUT` with `If-Match: "<updateCount>"`. A 412 must carry the contract body and a newer '
+        "`ETag`; the client then re-reads and retries once.",
+        "- An error is an answer other than 2xx (a 412 to a shared PUT excepted), no answer, or "
+        "a 2xx whose body is not the operation's (no entries, another asset, not the page or "
+        "not the partial, an ETag that is not the updateCount).",
         "- The read-back lists every environment through the API: each acknowledged one must "
         "be there with the acknowledged name, description, spec and update count; each "
         "acknowledged delete absent from the list and 404 on get; no other with the run's "
         "prefix. A 202 answering other than what was sent counts too.",
+        "- Each shared environment: the final document must be the acknowledged write with the "
+        "highest updateCount (name, description, spec), no two acknowledged writes may share an "
+        "updateCount (that would be a lost update), each must be its If-Match base + 1, and the "
+        "updateCount must have moved by exactly the number of acknowledged writes. Each "
+        "violation counts as a lost write.",
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+def shared_summary(shared: dict) -> str:
+    return (
+        f"shared: acknowledged {shared['acknowledged']:,}, refused 412 {shared['refused']:,}, "
+        f"lost {len(shared['violations'])}"
+    )
 
 
 def log_problems(log: str) -> list[str]:
@@ -553,11 +747,12 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--size", type=int, default=1000, help="environments of the data set")
+    parser.add_argument("--shared", type=int, default=4, help="environments all clients update")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "load-results.md")
     args = parser.parse_args()
-    if args.seconds <= 0 or args.clients < 1 or args.size < 10:
-        parser.error("--seconds > 0, --clients >= 1 and --size >= 10, please")
+    if args.seconds <= 0 or args.clients < 1 or args.size < 10 or args.shared < 1:
+        parser.error("--seconds > 0, --clients >= 1, --size >= 10 and --shared >= 1, please")
 
     url = database_url()
     ensure_database(url)
@@ -578,6 +773,7 @@ def main():
             timeout=args.timeout,
         )
         discover(run)
+        create_shared(run, args.shared)
         clients = [LoadClient(n, run) for n in range(args.clients)]
         for client in clients:
             client.start()
@@ -593,6 +789,13 @@ def main():
         window = time.monotonic() - window_start
         print("reading every write back ...", flush=True)
         checked = verify(run, clients)
+    except BaseException:
+        # A failure before the report (set-up, read-back): the server's side of it is kept.
+        server.stop()
+        kept = args.output.with_suffix(".server.log")
+        shutil.copyfile(server.log, kept)
+        print(f"the server's log is kept in {kept}", file=sys.stderr)
+        raise
     finally:
         server.stop()
         server_log = server.log.read_text(errors="replace")
@@ -604,6 +807,7 @@ def main():
     errors = sum(1 for r in records if r.error)
     crashed = [f"{c.name}: {c.crashed}" for c in clients if c.crashed]
     lost = sum(len(ids) for ids in checked["problems"].values())
+    lost += len(checked["shared"]["violations"])
     acked = Counter(r.op for r in records if r.status and not r.error)
     extra = {
         "timed": sum(1 for r in records if r.op not in SETUP_OPS),
@@ -619,6 +823,9 @@ def main():
         f"errors {errors}; lost writes {lost} "
         + ", ".join(f"{k} {len(v)}" for k, v in checked["problems"].items())
     )
+    print(shared_summary(checked["shared"]))
+    for line in checked["shared"]["violations"]:
+        print(f"  LOST: {line}")
     for sample in Counter(r.error[:200] for r in records if r.error).most_common(5):
         print(f"  ERROR x{sample[1]}: {sample[0]}")
     for line in crashed + problems_in_log[:10]:
@@ -636,16 +843,7 @@ def main():
 
 def discover(run: Run):
     """The projects to list and the data set's environment ids to get, through the API."""
-    session = requests.Session()
-    account = run.account
-    token = session.post(
-        run.url + "/api/v1/token",
-        json={"grantType": "client_credentials", "clientID": account["clientId"],
-              "clientSecret": account["clientSecret"]},
-        timeout=30,
-    )  # fmt: skip
-    token.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {token.json()['accessToken']}"
+    session = api_session(run)
     offset = 0
     while offset is not None:  # pages of at most 500, "next" naming the following offset
         page = session.get(
@@ -660,6 +858,21 @@ def discover(run: Run):
     session.close()
     if not run.projects or not run.fixed_ids:
         raise SystemExit("the data set has no projects or no environments")
+
+
+def api_session(run: Run) -> requests.Session:
+    """A session with the service account's token, for the set-up outside the clients."""
+    session = requests.Session()
+    account = run.account
+    token = session.post(
+        run.url + "/api/v1/token",
+        json={"grantType": "client_credentials", "clientID": account["clientId"],
+              "clientSecret": account["clientSecret"]},
+        timeout=60,
+    )  # fmt: skip
+    token.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {token.json()['accessToken']}"
+    return session
 
 
 if __name__ == "__main__":
