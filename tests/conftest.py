@@ -53,6 +53,32 @@ def admin(client_for):
     return client_for()
 
 
+# Proxy mode against a stub Run:ai on loopback (tests/upstream_stub.py).
+PROXY_TOKEN = "header.payload.signature"
+
+
+@pytest.fixture
+def stub():
+    from .upstream_stub import UpstreamStub
+
+    with UpstreamStub() as upstream:
+        yield upstream
+
+
+@pytest.fixture
+def proxy(settings, stub):
+    """An API client of envadmin in proxy mode, forwarding to `stub` with PROXY_TOKEN."""
+    settings.ENVADMIN_BACKEND = "runai"
+    settings.RUNAI_URL = stub.url
+    settings.RUNAI_READ_TIMEOUT = 0.5
+    settings.RUNAI_RETRIES = 1
+    settings.RUNAI_CLIENT_ID = ""
+    settings.RUNAI_CLIENT_SECRET = ""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {PROXY_TOKEN}")
+    return client
+
+
 def environment_document(name="my-env", scope="project", **meta):
     """A valid creation document; `meta` overrides placement and fields."""
     base = {"name": name, "scope": scope}

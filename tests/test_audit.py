@@ -18,7 +18,7 @@ from envadmin.audit.models import AuditEvent
 from envadmin.inventory.models import Environment
 
 from .conftest import C1, environment_document, post_json, put_json
-from .upstream_stub import Reply, UpstreamStub
+from .upstream_stub import Reply
 
 ENVIRONMENTS = "/api/v1/asset/environment"
 AUDIT = "/api/envadmin/v1/audit"
@@ -364,21 +364,11 @@ REMOTE = {
 
 
 @pytest.fixture
-def stub():
-    with UpstreamStub() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def proxy(settings, stub):
-    settings.ENVADMIN_BACKEND = "runai"
-    settings.RUNAI_URL = stub.url
-    settings.RUNAI_READ_TIMEOUT = 0.5
+def proxy(proxy, settings):
+    """tests/conftest.py's proxy client, as a user named in its token, with no retries."""
     settings.RUNAI_RETRIES = 0
-    settings.RUNAI_CLIENT_ID = settings.RUNAI_CLIENT_SECRET = ""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
-    return client
+    proxy.credentials(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    return proxy
 
 
 def test_proxy_mode_records_what_run_ai_acknowledged(db, proxy, stub):

@@ -14,6 +14,7 @@ from envadmin.contract.diff import changes, describe, editable, flatten
 
 from .conftest import environment_document, make_account, post_json, put_json
 from .contract import assert_matches_contract
+from .upstream_stub import Reply
 
 URL = "/api/v1/asset/environment"
 
@@ -184,28 +185,18 @@ def test_twenty_concurrent_creates_of_one_name_give_one_202_and_nineteen_409s(li
 # --- proxy mode: Run:ai has no If-Match, envadmin compares just before the PUT --------------
 
 
-def test_in_proxy_mode_a_stale_if_match_sends_no_put_to_runai(db, settings):
-    from rest_framework.test import APIClient
-
-    from .upstream_stub import Reply, UpstreamStub
-
+def test_in_proxy_mode_a_stale_if_match_sends_no_put_to_runai(db, proxy, stub):
     current = {"meta": {"id": "e1", "name": "n", "updateCount": 5, "updatedBy": "bob"},
                "spec": {"image": "new"}}  # fmt: skip
-    with UpstreamStub() as stub:
-        settings.ENVADMIN_BACKEND = "runai"
-        settings.RUNAI_URL = stub.url
-        settings.RUNAI_CLIENT_ID = settings.RUNAI_CLIENT_SECRET = ""
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION="Bearer a.b.c")
-        stub.default = Reply(200, current)
-        body = {"meta": {"name": "n"}, "spec": {"image": "old"}}
-        refused = put(client, "e1", body, **{"If-Match": '"4"'})
-        assert refused.status_code == 412
-        assert 'spec.image is "new" (you sent "old")' in refused.json()["details"]
-        assert stub.seen("PUT") == []
-        accepted = put(client, "e1", body, **{"If-Match": '"5"'})
-        assert accepted.status_code == 202
-        assert [seen.json() for seen in stub.seen("PUT")] == [body]
+    stub.default = Reply(200, current)
+    body = {"meta": {"name": "n"}, "spec": {"image": "old"}}
+    refused = put(proxy, "e1", body, **{"If-Match": '"4"'})
+    assert refused.status_code == 412
+    assert 'spec.image is "new" (you sent "old")' in refused.json()["details"]
+    assert stub.seen("PUT") == []
+    accepted = put(proxy, "e1", body, **{"If-Match": '"5"'})
+    assert accepted.status_code == 202
+    assert [seen.json() for seen in stub.seen("PUT")] == [body]
 
 
 # --- delete: the version the caller saw, or nothing ------------------------------------------
@@ -249,18 +240,8 @@ def test_the_ui_delete_confirms_the_version_it_showed(org, client, admin):
     assert admin.get(f"{URL}/{asset_id}").status_code == 404
 
 
-def test_in_proxy_mode_a_stale_if_match_sends_no_delete_to_runai(db, settings):
-    from rest_framework.test import APIClient
-
-    from .upstream_stub import Reply, UpstreamStub
-
-    with UpstreamStub() as stub:
-        settings.ENVADMIN_BACKEND = "runai"
-        settings.RUNAI_URL = stub.url
-        settings.RUNAI_CLIENT_ID = settings.RUNAI_CLIENT_SECRET = ""
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION="Bearer a.b.c")
-        stub.default = Reply(200, {"meta": {"id": "e1", "name": "n", "updateCount": 2}})
-        refused = client.delete(f"{URL}/e1", headers={"If-Match": '"1"'})
-        assert refused.status_code == 412
-        assert stub.seen("DELETE") == []
+def test_in_proxy_mode_a_stale_if_match_sends_no_delete_to_runai(db, proxy, stub):
+    stub.default = Reply(200, {"meta": {"id": "e1", "name": "n", "updateCount": 2}})
+    refused = proxy.delete(f"{URL}/e1", headers={"If-Match": '"1"'})
+    assert refused.status_code == 412
+    assert stub.seen("DELETE") == []

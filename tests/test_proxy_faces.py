@@ -11,29 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from .upstream_stub import Reply, UpstreamStub, closed_port
+from .conftest import PROXY_TOKEN
+from .upstream_stub import Reply, closed_port
 
 URL = "/api/v1/asset/environment"
-TOKEN = "header.payload.signature"
-
-
-@pytest.fixture
-def stub():
-    with UpstreamStub() as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def proxy(settings, stub):
-    settings.ENVADMIN_BACKEND = "runai"
-    settings.RUNAI_URL = stub.url
-    settings.RUNAI_READ_TIMEOUT = 0.5
-    settings.RUNAI_RETRIES = 1
-    settings.RUNAI_CLIENT_ID = ""
-    settings.RUNAI_CLIENT_SECRET = ""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
-    return client
+TOKEN = PROXY_TOKEN  # the `proxy` client's bearer token (tests/conftest.py)
 
 
 def test_the_callers_token_and_parameters_are_forwarded_unchanged(db, proxy, stub):
