@@ -282,7 +282,9 @@ def test_ui_create_edit_delete_are_recorded_and_shown(org, signed_in):
     saved = client.post(f"{UI}{env.pk}/edit", form_data("from-ui", "python:3.13", version=version))
     assert saved.status_code == 302
 
-    detail = client.get(f"{UI}{env.pk}").content.decode()
+    overview = client.get(f"{UI}{env.pk}").content.decode()
+    assert "History (2)" in overview and 'id="history"' not in overview
+    detail = client.get(f"{UI}{env.pk}", {"tab": "history"}).content.decode()
     history = detail[detail.index('id="history"') :]
     assert history.count("data-event=") == 2
     assert "rita" in history and "UI" in history
@@ -428,3 +430,15 @@ def test_a_snapshot_load_is_recorded_as_such_not_as_an_api_call(org):
     loaded = AuditEvent.objects.filter(action="create")
     assert loaded.count() == Environment.objects.count() > 0
     assert set(loaded.values_list("origin", "actor")) == {("snapshot", "snapshot")}
+
+
+def test_the_history_tab_swaps_only_its_panel_through_htmx(org, signed_in):
+    client = signed_in()
+    env = Environment.objects.get(name="p7-env")
+    panel = client.get(f"{UI}{env.pk}", {"tab": "history"}, HTTP_HX_REQUEST="true")
+    body = panel.content.decode()
+    assert panel.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith('<div id="tab-panel">') and 'id="history"' in body
+    assert 'aria-current="page">History (1)' in body
+    overview = client.get(f"{UI}{env.pk}", HTTP_HX_REQUEST="true").content.decode()
+    assert "<h2>Placement</h2>" in overview and 'id="history"' not in overview

@@ -1,6 +1,8 @@
 """Two people edit one environment at once: the second save is refused, shows what the first
 changed, and saves on top of it once reviewed: nobody's change is lost."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -60,3 +62,12 @@ def test_a_stale_edit_is_refused_with_what_changed_and_reapplied_on_top(
         "Alice's notes.",
     )
     assert stored.update_count == 2
+    # Both saves are in the History tab, each with its author and what it changed.
+    alice.get_by_role("link", name=re.compile(r"^History")).click()
+    expect(alice.locator("#history tbody tr")).to_have_count(3)  # the demo's create, then two
+    rows = alice.locator("#history tbody tr")
+    expect(rows.nth(0)).to_contain_text("admin")
+    expect(rows.nth(0)).to_contain_text("meta.description")
+    expect(rows.nth(1)).to_contain_text("envadmin")
+    expect(rows.nth(1)).to_contain_text("spec.image")
+    assert alice.url.endswith("?tab=history")

@@ -221,18 +221,22 @@ class EnvironmentDetailView(PageView, View):
             )
         except BackendError as error:
             return backend_error_page(request, error, "Environment not available")
+        tab = "history" if request.GET.get("tab") == "history" else "overview"
         project, _ = self.review_as()
         compliance = []
-        if project:
+        if project and tab == "overview":
             for kind in WORKLOAD_TYPES:
                 params = {"complyToProject": str(project), "complyToWorkloadType": kind}
                 judged = self.backend.get_environment(self.caller, asset_id, params)
                 compliance.append((kind, judged.get("compliance"), judged.get("usageTimes")))
         row = browse.row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
+        events = AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))
+        # A tab switch through htmx swaps only the panel (the same template's partial).
+        template = f"{self.template_name}#panel" if wants_partial(request) else self.template_name
         return render(
             request,
-            self.template_name,
+            template,
             {
                 **self.base_context(),
                 "document": document,
@@ -243,10 +247,10 @@ class EnvironmentDetailView(PageView, View):
                 # A copy is a creation: offered only to who may create somewhere.
                 "can_copy": self.backend.can_create(self.caller),
                 "compliance": compliance,
+                "tab": tab,
                 # The user can see the environment: its whole recorded history is theirs to read.
-                "history": with_change_lines(
-                    AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))[:50]
-                ),
+                "history_count": events.count(),
+                "history": with_change_lines(events[:50]) if tab == "history" else [],
             },
         )
 
