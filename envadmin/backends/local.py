@@ -61,9 +61,21 @@ def _promote_young_objects():
     the response is sent. freeze() then unfreeze() moves every tracked object to the oldest
     generation without walking them, so any cycle among them is left to the next full
     collection. Skipped when the process keeps objects frozen on purpose (pre-fork servers)."""
+    global _promotions
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
+        # What was alive then (the request, its org tree, their reference cycles) is old now,
+        # and CPython starts a full collection only as objects age normally: bound that memory
+        # with a full collection every FULL_COLLECTION_EVERY promotions (a few ms, amortized).
+        _promotions += 1
+        if _promotions >= FULL_COLLECTION_EVERY:
+            _promotions = 0
+            gc.collect()
+
+
+FULL_COLLECTION_EVERY = 16
+_promotions = 0
 
 
 # The scope as the list shows it ("cluster-a / research / team-a", or "tenant"), for search
