@@ -401,9 +401,9 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             # The row lock makes the If-Match comparison and the write one step: of two editors
             # holding the same updateCount, the second waits here and then sees the new count.
             env = self._writable_environment(asset_id, access, lock=True)
+            before = documents.environment_document(env, tree)  # for the 412 and the audit
             if if_match is not None and env.update_count != if_match:
-                raise stale_edit(if_match, documents.environment_document(env, tree), document)
-            before = documents.environment_document(env, tree)
+                raise stale_edit(if_match, before, document)
             clean = validate_update(document, before["meta"])
             meta = clean["meta"]
             if self._name_taken(meta["name"], env.scope_key, exclude_id=env.pk):
