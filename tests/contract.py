@@ -1,4 +1,5 @@
-"""Check real responses against Run:ai's contract files in ../shared/runai-api (never a copy)."""
+"""Check real responses against Run:ai's contract files: the project's own unchanged copy in
+envadmin/contract/runai-api (see SOURCE.md there), or ENVADMIN_CONTRACT_DIR."""
 
 import os
 from functools import cache
@@ -7,11 +8,8 @@ from pathlib import Path
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
-CONTRACT_DIR = Path(
-    os.environ.get(
-        "ENVADMIN_CONTRACT_DIR", Path(__file__).resolve().parents[2] / "shared" / "runai-api"
-    )
-)
+PROJECT_COPY = Path(__file__).resolve().parents[1] / "envadmin" / "contract" / "runai-api"
+CONTRACT_DIR = Path(os.environ.get("ENVADMIN_CONTRACT_DIR") or PROJECT_COPY)
 
 
 @cache

@@ -1,7 +1,7 @@
 """The success bodies of the API as our OpenAPI document describes them.
 
 Only the outer shape is spelled out (which keys, list or object): the documents inside are
-Run:ai's, described by ../shared/runai-api, and .ci/fuzz checks the answers against both.
+Run:ai's, described by envadmin/contract/runai-api, and .ci/fuzz checks the answers against both.
 Error bodies are added to every operation by envadmin.api.schema.document_error_responses.
 """
 
