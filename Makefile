@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint format migrate demo bench load fuzz clean
+.PHONY: run test browser install install-test lint format migrate demo bench load fuzz clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,7 +41,12 @@ run: demo
 	@echo ""
 	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
-test: install-test
+# Debian's Chromium for the browser tests: installed with apt-get where possible, else one line
+# saying what to install, before anything runs.
+browser:
+	@scripts/ensure-chromium
+
+test: browser install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def put_json(client, url, body):
 
 # The browser tests (tests/browser, tests/e2e) drive Debian's Chromium, never a downloaded one,
 # with the flags this closed network needs.
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
