@@ -5,11 +5,12 @@ this module adds what Run:ai's page adds on top: free text, tool type, image, cr
 compliance-state filters, sorting by any column and the row shape the table and CSV share.
 """
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
+
+from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, USED_BY_KEYS
 
 from .context import OrgIndex
 
@@ -39,17 +40,12 @@ COLUMNS = [
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
 DEFAULT_COLUMNS = [c.key for c in COLUMNS if c.default]
-TOOL_TYPES = [
-    "jupyter-notebook", "pycharm", "visual-studio-code", "tensorboard", "rstudio", "mlflow",
-    "custom", "matlab", "chatbot-ui", "wandb", "comet",
-]  # fmt: skip
 COMPLIANCE_STATES = {
     "compliant": "Compliant",
     "not-compliant": "Not compliant",
     "imposed": "Imposed",
 }
 PAGE_SIZES = [10, 25, 50, 100]
-CSV_LIMIT = 20_000
 
 
 def _when(value) -> datetime | None:
@@ -69,14 +65,7 @@ def row_of(document: dict, org: OrgIndex) -> dict:
             info = connection.get("internalToolInfo") or {}
             tools.append({"tool": info.get("toolType"), "connection": info.get("connectionType")})
     workloads = [
-        {**w, "type": kind}
-        for key, kind in (
-            ("workspaces", "workspace"),
-            ("trainings", "training"),
-            ("distributed", "distributed"),
-            ("inferences", "inference"),
-        )  # fmt: skip
-        for w in used.get(key) or []
+        {**w, "type": kind} for kind, key in USED_BY_KEYS.items() for w in used.get(key) or []
     ]
     return {
         "id": meta["id"],
@@ -88,9 +77,7 @@ def row_of(document: dict, org: OrgIndex) -> dict:
         "architecture": "distributed" if types.get("distributed") else "standard",
         "tools": tools,
         "workloads": workloads,
-        "workload_types": [
-            k for k in ("workspace", "training", "distributed", "inference") if types.get(k)
-        ],  # fmt: skip
+        "workload_types": [k for k in SUPPORTED_TYPE_KEYS if types.get(k)],
         "dist_framework": types.get("distFramework") or "",
         "templates": used.get("templates") or [],
         "created_by": meta.get("createdBy", ""),
@@ -152,12 +139,11 @@ def sort_rows(rows: list[dict], sort: str) -> list[dict]:
     return sorted(rows, key=lambda r: _sort_value(r, key), reverse=sort.startswith("-"))
 
 
-def write_csv(rows: list[dict], columns: list[str], out) -> None:
-    writer = csv.writer(out)
+def csv_table(rows: list[dict], columns: list[str]) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the list's CSV export: the chosen columns, as the page shows them."""
     labels = {c.key: c.label for c in COLUMNS}
-    writer.writerow(["Id"] + [labels[c] for c in columns])
-    for row in rows[:CSV_LIMIT]:
-        writer.writerow([row["id"]] + [_csv_cell(row, c) for c in columns])
+    header = ["Id"] + [labels[c] for c in columns]
+    return header, ([row["id"]] + [_csv_cell(row, c) for c in columns] for row in rows)
 
 
 def _csv_cell(row, column) -> str:

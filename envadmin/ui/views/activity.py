@@ -1,22 +1,20 @@
 """The activity page: every recorded change the user may see, filterable, paged, as CSV."""
 
-import io
-
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from envadmin.audit.filters import AuditEventFilterSet
 from envadmin.audit.models import Action, Origin
-from envadmin.audit.presentation import deleted_among, with_change_lines, write_csv
+from envadmin.audit.presentation import CSV_HEADER, csv_rows, deleted_among, with_change_lines
 from envadmin.audit.visibility import visible_events
+from envadmin.contract.choices import CSV_ROW_LIMIT, SCOPE_ID_FIELDS
 
+from ..export import csv_response
 from .base import PageView
 
 PAGE_SIZE = 50
-SCOPE_TYPES = ("cluster", "department", "project")
 
 
 class ActivityView(PageView, View):
@@ -27,11 +25,7 @@ class ActivityView(PageView, View):
         filterset = AuditEventFilterSet(request.GET, visible)
         events = filterset.qs if filterset.is_valid() else visible.none()
         if request.GET.get("format") == "csv":
-            out = io.StringIO()
-            write_csv(events, out)
-            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="activity.csv"'
-            return response
+            return csv_response("activity.csv", CSV_HEADER, csv_rows(events[:CSV_ROW_LIMIT]))
         page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = with_change_lines(page.object_list)
         query = request.GET.copy()
@@ -64,5 +58,5 @@ def scope_choices(visible) -> list[tuple[str, str]]:
     nodes = sorted(
         ((key, path or key) for key, path in grouped if key), key=lambda item: item[1].lower()
     )
-    types = [(kind, f"every {kind}") for kind in SCOPE_TYPES]
+    types = [(kind, f"every {kind}") for kind in SCOPE_ID_FIELDS]
     return types + [(key, f"{path} ({key.partition(':')[0]})") for key, path in nodes]

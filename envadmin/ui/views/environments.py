@@ -1,11 +1,9 @@
 """Environments: the list (with its HTMX partial and CSV), detail, delete."""
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -17,11 +15,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from envadmin.audit.models import AuditEvent
 from envadmin.audit.presentation import with_change_lines
-from envadmin.contract.environment import DIST_FRAMEWORKS
+from envadmin.contract.choices import CSV_ROW_LIMIT, DIST_FRAMEWORKS, TOOL_TYPES, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
 from .. import browse
-from ..context import WORKLOAD_TYPES
+from ..export import csv_response
 from ..models import Preference
 from ..params import whole
 from .base import PageView, backend_error_page
@@ -73,7 +71,7 @@ class EnvironmentListView(PageView, View):
     def rows(self) -> tuple[list[dict], str | None]:
         """Every matching row, sorted (CSV, and backends that cannot page)."""
         if self.in_database():
-            rows, _, error = self.window(0, browse.CSV_LIMIT)
+            rows, _, error = self.window(0, CSV_ROW_LIMIT)
             return rows, error
         try:
             entries = self.backend.list_environments(self.caller, self.backend_params())["entries"]
@@ -147,7 +145,7 @@ class EnvironmentListView(PageView, View):
             "query": query.urlencode(),
             "query_without_sort": _without(request.GET, "sort", "page"),
             "filters": request.GET,
-            "tool_types": browse.TOOL_TYPES,
+            "tool_types": TOOL_TYPES,
             "frameworks": DIST_FRAMEWORKS,
             "compliance_states": browse.COMPLIANCE_STATES,
             "page_sizes": browse.PAGE_SIZES,
@@ -159,11 +157,7 @@ class EnvironmentListView(PageView, View):
         return render(request, template, context)
 
     def csv(self, rows):
-        out = io.StringIO()
-        browse.write_csv(rows, self.columns(), out)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="environments.csv"'
-        return response
+        return csv_response("environments.csv", *browse.csv_table(rows, self.columns()))
 
 
 def _without(query, *keys) -> str:

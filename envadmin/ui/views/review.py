@@ -1,21 +1,19 @@
 """Pages for team leads and administrators: compliance review, policies, the org tree."""
 
-import csv
-import io
 import json
 
 import yaml
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
 from envadmin.compliance.paths import flatten_rules
+from envadmin.contract.choices import WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
 
-from ..context import WORKLOAD_TYPES
+from ..export import csv_response
 from ..params import whole
 from .base import PageView
 
@@ -78,9 +76,11 @@ class ComplianceReviewView(PageView, View):
         )
 
     def csv(self, rows):
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["Environment", "Scope"] + WORKLOAD_TYPES + ["Reasons"])
+        header = ["Environment", "Scope", *WORKLOAD_TYPES, "Reasons"]
+        return csv_response("compliance.csv", header, self.csv_rows(rows))
+
+    @staticmethod
+    def csv_rows(rows):
         for row in rows:
             cells, reasons = [], []
             for kind in WORKLOAD_TYPES:
@@ -90,10 +90,7 @@ class ComplianceReviewView(PageView, View):
                     "compliant" if cell.get("compliance") else "not compliant"
                 )  # fmt: skip
                 reasons += [f"{kind}: {r['details']}" for r in cell.get("reason") or []]
-            writer.writerow([row["name"], row["scope"], *cells, " | ".join(reasons)])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="compliance.csv"'
-        return response
+            yield [row["name"], row["scope"], *cells, " | ".join(reasons)]
 
 
 class PolicyView(PageView, View):
