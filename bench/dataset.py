@@ -40,6 +40,7 @@ from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectTy
 from envadmin.accounts.tokens import issue
 from envadmin.backends.base import get_backend
 from envadmin.compliance.paths import flatten_rules
+from envadmin.contract.choices import POLICY_SCOPES, SUPPORTED_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.policy import validate_policy
 from envadmin.inventory.models import (
@@ -56,7 +57,7 @@ SEED = 7
 CLUSTERS = 3
 DEPARTMENTS = 20
 PROJECTS = 200
-WORKLOAD_TYPES = ["workspace", "training", "distributed", "inference"]
+WORKLOAD_TYPES = SUPPORTED_TYPE_KEYS
 # Cumulative shares of the levels an environment is placed at.
 LEVELS = [(0.05, "tenant"), (0.15, "cluster"), (0.40, "department"), (1.0, "project")]
 # Workloads per environment: 5 on average.
@@ -533,8 +534,7 @@ def build(size: int) -> Dataset:
         counts={
             "environments": len(envs),
             "per level": {
-                level: sum(1 for n in placed if n.scope == level)
-                for level in ("tenant", "cluster", "department", "project")
+                level: sum(1 for n in placed if n.scope == level) for level in POLICY_SCOPES
             },
             "workloads": len(workloads),
             "templates": len(templates),

@@ -6,11 +6,11 @@ from datetime import UTC
 import django_filters
 from django import forms
 
+from envadmin.contract.choices import SCOPES
 from envadmin.inventory.filters import QueryChoiceFilter
 
 from .models import Action, AuditEvent, Origin
 
-SCOPE_TYPES = ("system", "tenant", "cluster", "department", "project")
 SCOPE_KEY = re.compile(r"^(cluster|department|project):[^\s:]{1,64}$")
 
 
@@ -19,7 +19,7 @@ class ScopeField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value)
-        if value and value not in SCOPE_TYPES and not SCOPE_KEY.match(value):
+        if value and value not in SCOPES and not SCOPE_KEY.match(value):
             raise forms.ValidationError(
                 "Expected a scope type (tenant, cluster, department, project) or one node "
                 "as scope:id, such as project:7."

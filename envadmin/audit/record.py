@@ -11,12 +11,13 @@ import logging
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import SubjectType
 from envadmin.contract import diff
+from envadmin.contract.choices import SCOPE_ID_FIELDS
 
 from .models import Action, ActorType, AuditEvent, Origin
 
 logger = logging.getLogger(__name__)
 
-ID_FIELDS = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+ID_FIELDS = SCOPE_ID_FIELDS
 
 
 def scope_of(meta: dict) -> tuple[str, str]:

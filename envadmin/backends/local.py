@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
 from envadmin.audit.record import record
+from envadmin.contract.choices import SCOPE_ID_FIELDS, SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from envadmin.contract.policy import WORKLOAD_TYPE_NAMES
 from envadmin.inventory import documents, orgquery
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.filters import EnvironmentFilterSet
@@ -190,7 +190,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             for env, entry in zip(envs, entries, strict=True):
                 entry["compliance"] = judge(entry, env.scope_key)
             if with_last_used:
-                last_used = documents.last_used(ids, project, WORKLOAD_TYPE_NAMES[kind])
+                last_used = documents.last_used(ids, project, WORKLOAD_TYPE_KEYS[kind])
                 for env, entry in zip(envs, entries, strict=True):
                     last = last_used.get(str(env.id))
                     entry["usageTimes"] = {"lastUsedByWorkload": timestamp(last)}
@@ -282,7 +282,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             "workload_types": sum(
                 (
                     Cast(Coalesce(f"supports_{k}", Value(False)), IntegerField())
-                    for k in ("workspace", "training", "distributed", "inference")
+                    for k in SUPPORTED_TYPE_KEYS
                 ),
                 Value(0),
             ),  # fmt: skip
@@ -357,7 +357,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         scope = meta["scope"]
         if scope == "system":
             raise Forbidden("The system scope is reserved for Run:ai's own assets.")
-        field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        field = SCOPE_ID_FIELDS
         # An id of a level below the scope names a placement the asset will not have: dropping
         # it silently would place the asset higher, and more widely visible, than asked.
         levels = ["tenant", *field]
@@ -468,7 +468,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     def creatable_scopes(self, caller: Caller) -> list[dict]:
         tree, access = self._context(caller)
-        id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        id_field = SCOPE_ID_FIELDS
         scopes = []
         for key in sorted(access.writable, key=lambda k: (len(tree.chain(k)), tree.path(k))):
             node = tree.nodes[key]

@@ -7,14 +7,10 @@ from envadmin.accounts.access import Access, Caller
 from envadmin.compliance.effective import conflicts, merge
 from envadmin.compliance.engine import compile_policy
 from envadmin.compliance.paths import deep_merge, remove_path
+from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from envadmin.contract.policy import (
-    POLICY_SCOPES,
-    WORKLOAD_TYPE_NAMES,
-    validate_policy,
-    validate_policy_request,
-)
+from envadmin.contract.policy import validate_policy, validate_policy_request
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
@@ -22,7 +18,7 @@ from envadmin.policies.models import Policy
 
 from .base import Params
 
-ID_PARAMS = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+ID_PARAMS = SCOPE_ID_FIELDS
 
 
 def source_of(tree: OrgTree, key: str) -> dict:
@@ -95,9 +91,7 @@ class LocalPolicyOperations:
 
     def compliance_for(self, tree, project_key, workload_type_name, replica_type):
         """A function env_document -> compliance for one project and workload type."""
-        effective = self.effective_policy(
-            tree, project_key, WORKLOAD_TYPE_NAMES[workload_type_name]
-        )
+        effective = self.effective_policy(tree, project_key, WORKLOAD_TYPE_KEYS[workload_type_name])
         chain = set(tree.chain(project_key))
         project = tree.nodes[project_key].name
         compiled = compile_policy(
@@ -237,11 +231,11 @@ class LocalPolicyOperations:
         policies = Policy.objects.filter(scope_key__in=access.visible)
         kind = params.get("workloadType")
         if kind:
-            if kind not in WORKLOAD_TYPE_NAMES:
+            if kind not in WORKLOAD_TYPE_KEYS:
                 raise InvalidRequest(
-                    f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}."
+                    f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}."
                 )
-            policies = policies.filter(workload_type=WORKLOAD_TYPE_NAMES[kind])
+            policies = policies.filter(workload_type=WORKLOAD_TYPE_KEYS[kind])
         scope = params.get("scope")
         if scope:
             if scope not in POLICY_SCOPES:
@@ -265,8 +259,8 @@ class LocalPolicyOperations:
             raise InvalidRequest("The request body must be a JSON object.")
         project_id, kind = body.get("projectId"), body.get("workloadType")
         replica = body.get("replicaType")
-        if kind not in WORKLOAD_TYPE_NAMES:
-            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}.")
+        if kind not in WORKLOAD_TYPE_KEYS:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
         if replica is not None and replica not in ("Worker", "Master"):
             raise InvalidRequest("replicaType: must be Worker or Master.")
         clean = validate_creation(body.get("environment"))

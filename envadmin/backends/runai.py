@@ -17,9 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from envadmin.accounts.access import Caller
 from envadmin.audit.record import record_acknowledged
 from envadmin.compliance.engine import evaluate
+from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
-from envadmin.contract.policy import POLICY_PATHS, WORKLOAD_TYPE_NAMES
+from envadmin.contract.policy import POLICY_PATHS
 from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamUnauthorized
 from envadmin.runai.tokens import ServiceAccountTokens
@@ -270,8 +271,8 @@ class RunaiBackend(EnvironmentBackend):
         if not isinstance(body, dict):
             raise InvalidRequest("The request body must be a JSON object.")
         kind, replica = body.get("workloadType"), body.get("replicaType")
-        if kind not in WORKLOAD_TYPE_NAMES:
-            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_NAMES)}.")
+        if kind not in WORKLOAD_TYPE_KEYS:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
         if replica is not None and replica not in ("Worker", "Master"):
             raise InvalidRequest("replicaType: must be Worker or Master.")
         project_id = body.get("projectId")
@@ -280,7 +281,7 @@ class RunaiBackend(EnvironmentBackend):
         clean = validate_creation(body.get("environment"))
         project = self.get_project(caller, str(project_id))
         policy = self.get_policy(
-            caller, WORKLOAD_TYPE_NAMES[kind], {"scope": "project", "projectId": str(project_id)}
+            caller, WORKLOAD_TYPE_KEYS[kind], {"scope": "project", "projectId": str(project_id)}
         )
         meta = clean["meta"]
         # The project can use what is placed on its chain: tenant, its cluster, department, itself.

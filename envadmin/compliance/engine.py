@@ -6,6 +6,8 @@ environment carries; other rules of the policy (compute, storage, ...) concern t
 
 from collections.abc import Callable
 
+from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
+
 from .paths import flatten_rules, lookup
 
 # policy field path -> (path in the environment spec, kind of value)
@@ -49,12 +51,6 @@ ENVIRONMENT_FIELDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-WORKLOAD_TYPES = {
-    "Workspace": "workspace",
-    "Training": "training",
-    "Distributed": "distributed",
-    "Inference": "inference",
-}
 REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
 
 
@@ -168,10 +164,8 @@ def _sections(effective, workload_type, replica_type):
 def _non_policy_reasons(meta, workload_type, visible, visibility_note) -> list[dict]:
     reasons = []
     supported = meta.get("workloadSupportedTypes") or {}
-    if not supported.get(WORKLOAD_TYPES.get(workload_type, "")):
-        kinds = [
-            k for k in ("workspace", "training", "distributed", "inference") if supported.get(k)
-        ]
+    if not supported.get(WORKLOAD_TYPE_KEYS.get(workload_type, "")):
+        kinds = [k for k in SUPPORTED_TYPE_KEYS if supported.get(k)]
         reasons.append(
             {
                 "details": f"The environment does not support {workload_type} workloads "

@@ -8,6 +8,15 @@ import re
 
 from rest_framework import serializers
 
+from .choices import (
+    CONNECTION_TYPES,
+    DIST_FRAMEWORKS,
+    EXTERNAL_TOOL_TYPES,
+    INTERNAL_TOOL_TYPES,
+    SCOPE_ID_FIELDS,
+    SCOPES,
+    WORKLOAD_TYPES,
+)
 from .errors import InvalidRequest
 from .fields import (
     INT32_MAX,
@@ -23,17 +32,9 @@ from .fields import (
 )
 from .image import image_reference_error
 
-SCOPES = ["system", "tenant", "cluster", "department", "project"]
 IMAGE_PULL_POLICIES = ["Always", "Never", "IfNotPresent"]
 UID_GID_SOURCES = ["fromTheImage", "fromIdpToken", "custom"]
 SECCOMP_PROFILE_TYPES = ["RuntimeDefault", "Unconfined", "Localhost"]
-DIST_FRAMEWORKS = ["MPI", "PyTorch", "TF", "XGBoost"]
-INTERNAL_TOOL_TYPES = [
-    "jupyter-notebook", "pycharm", "visual-studio-code", "tensorboard", "rstudio", "mlflow",
-    "custom", "matlab", "chatbot-ui",
-]  # fmt: skip
-EXTERNAL_TOOL_TYPES = ["wandb", "comet"]
-CONNECTION_TYPES = ["LoadBalancer", "NodePort", "ExternalUrl", "ServingPort"]
 SERVING_PROTOCOLS = ["grpc", "http"]
 PROBE_SCHEMES = ["HTTP", "HTTPS"]
 CAPABILITIES = [
@@ -348,7 +349,7 @@ class AssetCreationRequestSerializer(AssetUpdatableFieldsSerializer):
     private = _flag()
 
     def validate(self, attrs):
-        required_id = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+        required_id = SCOPE_ID_FIELDS
         key = required_id.get(attrs["scope"])
         if key and attrs.get(key) is None:
             raise serializers.ValidationError(
@@ -372,7 +373,7 @@ class CompliancePreviewRequestSerializer(serializers.Serializer):
 
     environment = EnvironmentCreationRequestSerializer()
     projectId = serializers.IntegerField()
-    workloadType = serializers.ChoiceField(["Workspace", "Training", "Distributed", "Inference"])
+    workloadType = serializers.ChoiceField(WORKLOAD_TYPES)
     replicaType = serializers.ChoiceField(["Worker", "Master"], required=False)
 
 

@@ -9,23 +9,11 @@ import uuid
 from envadmin.compliance.engine import ENVIRONMENT_FIELDS
 from envadmin.compliance.paths import flatten_rules, lookup
 
+from .choices import POLICY_SCOPES, SCOPE_ID_FIELDS, USED_BY_KEYS
 from .errors import InvalidRequest
 
 # URL segment -> workload type of the local model.
-POLICY_PATHS = {
-    "workspaces": "workspace",
-    "trainings": "training",
-    "distributed": "distributed",
-    "inferences": "inference",
-}
-# workloadType query values -> workload type.
-WORKLOAD_TYPE_NAMES = {
-    "Workspace": "workspace",
-    "Training": "training",
-    "Distributed": "distributed",
-    "Inference": "inference",
-}
-POLICY_SCOPES = ("tenant", "cluster", "department", "project")
+POLICY_PATHS = {plural: kind for kind, plural in USED_BY_KEYS.items()}
 DISTRIBUTED_SECTIONS = ("worker", "master")
 BOOLEAN_RULE_KEYS = ("required", "canEdit", "canAdd")
 INTEGER_RULE_KEYS = ("min", "max", "step")
@@ -57,8 +45,8 @@ def validate_meta(meta) -> dict:
     if scope not in POLICY_SCOPES:
         _fail("meta.scope", f"Must be one of: {', '.join(POLICY_SCOPES)}.")
     clean = {"name": name, "scope": scope}
-    id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
-    for key in ("clusterId", "departmentId", "projectId"):
+    id_field = SCOPE_ID_FIELDS
+    for key in SCOPE_ID_FIELDS.values():
         value = meta.get(key)
         if value is None:
             continue
@@ -74,8 +62,7 @@ def validate_meta(meta) -> dict:
         clean[key] = value
     if scope in id_field and id_field[scope] not in clean:
         _fail(f"meta.{id_field[scope]}", f"Required for a policy of scope '{scope}'.")
-    levels = ["tenant", "cluster", "department", "project"]
-    for below in levels[levels.index(scope) + 1 :]:
+    for below in POLICY_SCOPES[POLICY_SCOPES.index(scope) + 1 :]:
         if id_field[below] in clean:
             _fail(f"meta.{id_field[below]}", f"Not used for a policy of scope '{scope}'.")
     return clean

@@ -8,13 +8,11 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from envadmin.contract.environment import DIST_FRAMEWORKS
+from envadmin.contract.choices import DIST_FRAMEWORKS, SCOPE_ID_FIELDS, SCOPES, WORKLOAD_TYPES
 
 from .models import Environment, scope_key
 
-WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
 REPLICA_TYPES = ["Worker", "Master"]
-LIST_SCOPES = ["system", "tenant", "cluster", "department", "project"]
 
 
 class QueryBooleanField(forms.Field):
@@ -63,8 +61,8 @@ def _choice_filter(choices, method="filter_nothing"):
     return QueryChoiceFilter(choices=[(c, c) for c in choices], method=method)
 
 
-# Each names one node; the first one given wins and the others are refused, not ignored.
-NODE_PARAMETERS = {"projectId": "project", "departmentId": "department", "clusterId": "cluster"}
+# Each names one node, narrowest first; the first one given wins and the others are refused.
+NODE_PARAMETERS = {field: scope for scope, field in reversed(SCOPE_ID_FIELDS.items())}
 
 
 class EnvironmentFilterForm(forms.Form):
@@ -85,7 +83,7 @@ class EnvironmentFilterForm(forms.Form):
 class EnvironmentFilterSet(django_filters.FilterSet):
     # An exact name: " a" is not "a".
     name = django_filters.CharFilter(field_name="name", lookup_expr="exact", strip=False)
-    scope = _choice_filter(LIST_SCOPES)
+    scope = _choice_filter(SCOPES)
     projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
     departmentId = django_filters.CharFilter(method="filter_nothing")
     clusterId = django_filters.UUIDFilter(method="filter_nothing")

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
+from envadmin.contract.choices import SCOPE_ID_FIELDS
 from envadmin.contract.errors import BackendError
 
 from .models import (
@@ -262,7 +263,7 @@ def _node_key(entry) -> str:
         raise ValueError(f"scope must be one of {', '.join(Scope.values)}")
     if scope in ("system", "tenant"):
         return scope
-    id_field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}[scope]
+    id_field = SCOPE_ID_FIELDS[scope]
     key = scope_key(scope, entry[id_field])
     if key not in OrgTree.load():
         raise ValueError(f"{id_field} {entry[id_field]} is not a {scope} of the snapshot")
@@ -307,7 +308,7 @@ def _load_policies(entry):
         ids = [str(_environment_named(name, key).id) for name in names]
         policy["imposedAssets"] = list(policy.get("imposedAssets") or []) + ids
     meta = {"name": entry.get("name") or f"{kind}-{key}", "scope": entry["scope"]}
-    for field in ("clusterId", "departmentId", "projectId"):
+    for field in SCOPE_ID_FIELDS.values():
         if entry.get(field) is not None:
             meta[field] = entry[field]
     LocalBackend().write_policy(

@@ -7,8 +7,6 @@ from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.backends.base import EnvironmentBackend, is_proxy
 from envadmin.security.clients import client_address
 
-WORKLOAD_TYPES = ["Workspace", "Training", "Distributed", "Inference"]
-
 
 def caller_for(request) -> Caller:
     """The signed-in user as the backend sees them: their access rules, exactly as in the API."""

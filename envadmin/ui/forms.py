@@ -10,13 +10,17 @@ import re
 from django import forms
 from django.forms import formset_factory
 
-from envadmin.contract.environment import (
-    CAPABILITIES,
+from envadmin.contract.choices import (
     CONNECTION_TYPES,
     DIST_FRAMEWORKS,
     EXTERNAL_TOOL_TYPES,
+    SCOPE_ID_FIELDS,
+    SUPPORTED_TYPE_KEYS,
+    TOOL_TYPES,
+)
+from envadmin.contract.environment import (
+    CAPABILITIES,
     IMAGE_PULL_POLICIES,
-    INTERNAL_TOOL_TYPES,
     PROBE_SCHEMES,
     SECCOMP_PROFILE_TYPES,
     SERVING_PROTOCOLS,
@@ -126,7 +130,7 @@ class EnvironmentForm(forms.Form):
         ("Image", ["image", "imagePullPolicy"]),
         (
             "Architecture and workload types",
-            ["workspace", "training", "inference", "distributed", "distFramework"],
+            [*SUPPORTED_TYPE_KEYS, "distFramework"],
         ),
         ("Runtime", ["command", "args", "workingDir"]),
         (
@@ -172,7 +176,7 @@ class EnvironmentForm(forms.Form):
         if placement_fixed:
             self.fields["placement"].disabled = True
             self.fields["placement"].required = False
-            for key in ("workspace", "training", "inference", "distributed", "distFramework"):
+            for key in (*SUPPORTED_TYPE_KEYS, "distFramework"):
                 self.fields[key].disabled = True
 
     def grouped(self):
@@ -192,7 +196,7 @@ class EnvironmentVariableForm(forms.Form):
 class ConnectionForm(forms.Form):
     name = _text()
     tool = forms.ChoiceField(
-        choices=_choices(INTERNAL_TOOL_TYPES + EXTERNAL_TOOL_TYPES, "Choose a tool"),
+        choices=_choices(TOOL_TYPES, "Choose a tool"),
         required=False,
     )
     connectionType = forms.ChoiceField(
@@ -299,12 +303,10 @@ def build_meta(data: dict, placement: dict | None) -> dict:
     _set(meta, "description", data.get("description"))
     if placement is not None:
         meta["scope"] = placement["scope"]
-        for key in ("clusterId", "departmentId", "projectId"):
+        for key in SCOPE_ID_FIELDS.values():
             if key in placement:
                 meta[key] = placement[key]
-        types = {
-            k: True for k in ("workspace", "training", "inference", "distributed") if data.get(k)
-        }
+        types = {k: True for k in SUPPORTED_TYPE_KEYS if data.get(k)}
         _set(types, "distFramework", data.get("distFramework"))
         meta["workloadSupportedTypes"] = types
     return meta
@@ -320,7 +322,7 @@ def initial_from(document: dict, placement_key: str) -> tuple[dict, list[dict], 
         "placement": placement_key,
         "name": meta.get("name", ""),
         "description": meta.get("description", ""),
-        **{k: types.get(k, False) for k in ("workspace", "training", "inference", "distributed")},
+        **{k: types.get(k, False) for k in SUPPORTED_TYPE_KEYS},
         "distFramework": types.get("distFramework", ""),
     }
     for key, value in spec.items():

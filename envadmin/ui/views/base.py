@@ -7,9 +7,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
 from envadmin.backends.base import get_backend
+from envadmin.contract.choices import WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError
 
-from ..context import WORKLOAD_TYPES, OrgIndex, caller_for
+from ..context import OrgIndex, caller_for
 from ..models import Preference
 
 

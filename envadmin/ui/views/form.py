@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 
 from .. import forms as f
 from .. import stale as stale_edit
-from ..context import WORKLOAD_TYPES
 from ..params import whole
 from .base import PageView, backend_error_page
 
@@ -21,7 +21,7 @@ def placement_key(meta: dict) -> str:
     scope = meta.get("scope")
     if scope in ("tenant", "system"):
         return scope
-    field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}[scope]
+    field = SCOPE_ID_FIELDS[scope]
     return f"{scope}:{meta.get(field)}"
 
 
@@ -220,7 +220,7 @@ class CompliancePreviewView(PageView, View):
             except BackendError as error:
                 context["problems"] = [error.message]
                 return render(request, self.template_name, context)
-            fixed = ("scope", "clusterId", "departmentId", "projectId", "workloadSupportedTypes")
+            fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
             meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
         body = {"environment": {"meta": meta, "spec": spec}, "projectId": int(project),
                 "workloadType": kind}  # fmt: skip
@@ -257,7 +257,7 @@ def _placement_of(key: str) -> dict:
     """A placement entry rebuilt from its key ("project:7"), labelled with the key."""
     scope, _, node = key.partition(":")
     placement = {"scope": scope, "key": key, "label": key}
-    field = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+    field = SCOPE_ID_FIELDS
     if scope in field:
         placement[field[scope]] = whole(node, node) if scope == "project" else node
     return placement

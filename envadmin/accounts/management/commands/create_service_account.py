@@ -5,10 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
+from envadmin.contract.choices import POLICY_SCOPES
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
-
-SCOPES = ("tenant", "cluster", "department", "project")
 
 
 def normalised_id(scope: str, scope_id: str) -> str:
@@ -29,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--scope", required=True, choices=SCOPES)
+        parser.add_argument("--scope", required=True, choices=POLICY_SCOPES)
         parser.add_argument("--scope-id", help="Id of the cluster, department or project.")
 
     def handle(self, *args, name, role, scope, scope_id, **options):

@@ -1,0 +1,40 @@
+"""Run:ai's vocabulary, defined once: scopes, workload types, tools and connections, limits.
+
+Plain Python with no Django imports, so the pure compliance engine can use it too.
+"""
+
+# Where an asset or a policy is placed, broadest first.
+SCOPES = ("system", "tenant", "cluster", "department", "project")
+POLICY_SCOPES = ("tenant", "cluster", "department", "project")
+# The meta field that names the node of a scope below the tenant.
+SCOPE_ID_FIELDS = {"cluster": "clusterId", "department": "departmentId", "project": "projectId"}
+
+# Workload types as the policy API and compliance parameters name them, and the key each has
+# in an environment's meta.workloadSupportedTypes and usedBy.
+WORKLOAD_TYPES = ("Workspace", "Training", "Distributed", "Inference")
+WORKLOAD_TYPE_KEYS = {
+    "Workspace": "workspace",
+    "Training": "training",
+    "Distributed": "distributed",
+    "Inference": "inference",
+}
+SUPPORTED_TYPE_KEYS = tuple(WORKLOAD_TYPE_KEYS.values())
+USED_BY_KEYS = {
+    "workspace": "workspaces",
+    "training": "trainings",
+    "distributed": "distributed",
+    "inference": "inferences",
+}
+DIST_FRAMEWORKS = ("MPI", "PyTorch", "TF", "XGBoost")
+
+# Tools: internal ones run in the workload, external ones are reached by URL.
+INTERNAL_TOOL_TYPES = (
+    "jupyter-notebook", "pycharm", "visual-studio-code", "tensorboard", "rstudio", "mlflow",
+    "custom", "matlab", "chatbot-ui",
+)  # fmt: skip
+EXTERNAL_TOOL_TYPES = ("wandb", "comet")
+TOOL_TYPES = INTERNAL_TOOL_TYPES + EXTERNAL_TOOL_TYPES
+CONNECTION_TYPES = ("LoadBalancer", "NodePort", "ExternalUrl", "ServingPort")
+
+# The most rows any CSV export writes.
+CSV_ROW_LIMIT = 20_000
