@@ -357,5 +357,5 @@ def test_policy_edits_are_refused_to_non_administrators_and_bad_yaml_is_named(or
     admin = signed_in()
     dated = "rules:\n  foo:\n    required: true\n    when: 2020-01-01\n"
     body = admin.post("/policies?scope=tenant", {"kind": "Workspace", "yaml": dated})
-    assert body.status_code == 200 and "Not a JSON value" in body.content.decode()
+    assert body.status_code == 200 and "not a JSON value" in body.content.decode()
     assert not Policy.objects.exists()

@@ -7,9 +7,10 @@ problem the transaction is rolled back: nothing is loaded.
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
-import yaml
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.contract.choices import SCOPE_ID_FIELDS
 from envadmin.contract.errors import BackendError
+from envadmin.contract.inputs import InputError, body_problem, load_yaml
 
 from .models import (
     Cluster,
@@ -43,6 +45,10 @@ LOADER = Caller(
     "snapshot", SubjectType.APPLICATION, ((Role.SYSTEM_ADMINISTRATOR, "tenant"),), origin="snapshot"
 )
 INT32 = (-(2**31), 2**31 - 1)
+# A snapshot of tens of thousands of environments is a few tens of megabytes of YAML.
+MAX_BYTES = 256 * 1024 * 1024
+# A problem quotes the entry it is about; an oversized value is cut, not printed whole.
+MAX_MESSAGE = 500
 
 
 class SnapshotError(Exception):
@@ -52,6 +58,9 @@ class SnapshotError(Exception):
 
 
 class _Problems(list):
+    def append(self, problem: str):
+        super().append(problem if len(problem) <= MAX_MESSAGE else problem[:MAX_MESSAGE] + "…")
+
     def check(self, label: str, fn):
         """Run fn(); record its failure under `label` and carry on with the next entry."""
         try:
@@ -118,22 +127,29 @@ def _create(instance):
 
 
 def read_file(path) -> dict:
+    """Parse a snapshot file within the bounds every input path has (envadmin.contract.inputs)."""
     try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise SnapshotError([f"{path}: larger than {MAX_BYTES:,} bytes"])
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            text = handle.read()
     except OSError as exc:
         raise SnapshotError([f"{path}: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         raise SnapshotError([f"{path}: not UTF-8 text ({exc.reason})"]) from None
-    except yaml.YAMLError as exc:
-        raise SnapshotError([f"{path}: not valid YAML: {exc}"]) from None
-    return data
+    try:
+        return load_yaml(text, max_bytes=MAX_BYTES, json_only=False)
+    except InputError as exc:
+        raise SnapshotError([f"{path}: {exc}"]) from None
 
 
 def load(data) -> dict:
     """Load a parsed snapshot; returns counts per section or raises SnapshotError."""
     if not isinstance(data, dict):
         raise SnapshotError(["The snapshot must be a mapping of sections."])
+    problem = body_problem(data)
+    if problem:
+        raise SnapshotError([f"The snapshot {problem.removeprefix('body: ')}"])
     unknown = sorted(set(data) - set(SECTIONS))
     problems = _Problems(f"unknown section '{name}'" for name in unknown)
     for section in SECTIONS:
@@ -332,6 +348,7 @@ def _load_users(entry):
         is_staff=role == Role.SYSTEM_ADMINISTRATOR,
         is_superuser=role == Role.SYSTEM_ADMINISTRATOR,
     )
+    validate_password(password, user)
     user.set_password(password)
     _create(user)
     _create(AccessRule(subject_type=SubjectType.USER, subject=username, role=role, scope_key=key))

@@ -1,7 +1,5 @@
 """Pages for team leads and administrators: compliance review, policies, the org tree."""
 
-import json
-
 import yaml
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -9,16 +7,19 @@ from django.views import View
 
 from envadmin.accounts.models import Role
 from envadmin.compliance.paths import flatten_rules
-from envadmin.contract.choices import WORKLOAD_TYPES
+from envadmin.contract.choices import WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS
 
 from ..export import csv_response
 from ..params import whole
 from .base import PageView
 
-POLICY_KINDS = {"Workspace": "workspace", "Training": "training",
-                "Distributed": "distributed", "Inference": "inference"}  # fmt: skip
+POLICY_KINDS = WORKLOAD_TYPE_KEYS
+# A policy is a few kilobytes; the editor takes far more, and far less than would cost memory.
+POLICY_YAML_MAX_BYTES = 256 * 1024
+POLICY_MAX_NODES = 100_000
 
 
 class ComplianceReviewView(PageView, View):
@@ -173,11 +174,10 @@ class PolicyView(PageView, View):
             problems = {kind: ["Only system administrators change policies."]}
             return self.render_page(params, {kind: text}, problems)
         try:
-            policy = json.loads(json.dumps(yaml.safe_load(text) or {}))
-        except yaml.YAMLError as error:
-            return self.render_page(params, {kind: text}, {kind: [f"Not valid YAML: {error}"]})
-        except TypeError as error:  # dates and other values a JSON policy cannot hold
-            return self.render_page(params, {kind: text}, {kind: [f"Not a JSON value: {error}"]})
+            policy = load_yaml(text, max_bytes=POLICY_YAML_MAX_BYTES, max_nodes=POLICY_MAX_NODES)
+        except InputError as error:
+            return self.render_page(params, {kind: text}, {kind: [f"The policy is {error}"]})
+        policy = {} if policy is None else policy
         meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **params}
         if "projectId" in meta:
             meta["projectId"] = whole(meta["projectId"], meta["projectId"])
