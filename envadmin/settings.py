@@ -120,6 +120,11 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_REDIRECT_URL = "environments:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# The environment form posts one field per input: at the API's list caps (256 environment
+# variables, 32 connections, every capability) it sends about 5,000. Django's default of 1,000
+# would refuse an environment of 60 variables with a bare 400 and lose what the user typed.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 8_000
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

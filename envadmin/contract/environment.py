@@ -56,6 +56,12 @@ HOSTNAME = re.compile(
 )
 SUPPLEMENTAL_GROUPS = re.compile(r" *\d+ *(, *\d+ *)*", re.ASCII)
 
+# envadmin's caps on a spec's lists (Run:ai's contract sets none). Far above what an environment
+# needs, low enough that every page showing or editing one, and the form posting it back, stays
+# cheap: the UI form's field budget (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS) is sized from these.
+MAX_ENVIRONMENT_VARIABLES = 256
+MAX_CONNECTIONS = 32
+
 
 def _text(**kwargs):
     kwargs.setdefault("min_length", 1)
@@ -250,13 +256,21 @@ class EnvironmentSpecSerializer(StrictSerializer):
     # Overridable by a workload.
     args = _text()
     command = _text()
-    environmentVariables = optional(serializers.ListField, child=EnvironmentVariableSerializer())
+    environmentVariables = optional(
+        serializers.ListField,
+        child=EnvironmentVariableSerializer(),
+        max_length=MAX_ENVIRONMENT_VARIABLES,
+    )
     runAsGid = _int(0, INT64_MAX)
     runAsUid = _int(0, INT64_MAX)
     supplementalGroups = optional(StrictCharField, allow_blank=True)
     # Fixed by the environment.
     allowPrivilegeEscalation = _flag()
-    capabilities = optional(serializers.ListField, child=StrictChoiceField(CAPABILITIES))
+    capabilities = optional(
+        serializers.ListField,
+        child=StrictChoiceField(CAPABILITIES),
+        max_length=len(CAPABILITIES),
+    )
     createHomeDir = _flag()
     hostIpc = _flag()
     hostNetwork = _flag()
@@ -270,7 +284,9 @@ class EnvironmentSpecSerializer(StrictSerializer):
     tty = _flag()
     uidGidSource = _choice(UID_GID_SOURCES)
     workingDir = _text()
-    connections = optional(serializers.ListField, child=ConnectionSerializer())
+    connections = optional(
+        serializers.ListField, child=ConnectionSerializer(), max_length=MAX_CONNECTIONS
+    )
     overrideUidGidInWorkspace = optional(StrictBooleanField)
 
     def validate_image(self, value):

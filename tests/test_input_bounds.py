@@ -1,0 +1,187 @@
+"""Resource bounds on every input path (API, environment form, policy YAML editor, snapshot):
+list lengths, nesting, text that storage cannot take, YAML aliases. Each is refused with a clear
+message before anything is stored, never a 500, and a refused input leaves nothing behind."""
+
+import time
+
+import pytest
+import yaml
+from django.contrib.auth.models import User
+
+from envadmin.accounts.models import AccessRule, SubjectType
+from envadmin.contract.environment import MAX_CONNECTIONS, MAX_ENVIRONMENT_VARIABLES
+from envadmin.contract.inputs import MAX_ALIASES, MAX_DEPTH
+from envadmin.inventory import snapshot
+from envadmin.inventory.models import Environment
+from envadmin.policies.models import Policy
+
+from .conftest import environment_document, post_json
+from .test_stale_edit_ui import form_data
+
+URL = "/api/v1/asset/environment"
+POLICY_PAGE = "/policies?scope=tenant"
+
+# A few hundred bytes that stand for 9^7 (4.8 million) strings once the aliases are expanded.
+ALIAS_BOMB = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [
+        f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]"
+        for previous, name in zip("abcdef", "bcdefg", strict=True)
+    ]
+)
+DEEP_YAML = "[" * 5000 + "]" * 5000
+MANY_ALIASES = "a: &a [1]\n" + "\n".join(f"k{i}: *a" for i in range(MAX_ALIASES + 1))
+# YAML escapes that parse into text PostgreSQL cannot store or UTF-8 cannot encode.
+NUL_YAML = 'rules:\n  image:\n    required: true\n    note: "a\\0b"\n'
+SURROGATE_YAML = 'rules:\n  image:\n    required: true\n    note: "\\ud800"\n'
+
+
+def variables(count):
+    return [{"name": f"VAR_{i}", "value": f"value {i}"} for i in range(count)]
+
+
+def connections(count):
+    return [
+        {"name": f"tool-{i}", "isExternal": True,
+         "externalToolInfo": {"toolType": "wandb", "externalUrl": f"https://w{i}.example.com"}}
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def api_error(response, status=400):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == status and body["message"]
+    return body
+
+
+# --- API: list caps ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, items, cap",
+    [
+        ("environmentVariables", variables, MAX_ENVIRONMENT_VARIABLES),
+        ("connections", connections, MAX_CONNECTIONS),
+    ],
+)
+def test_the_api_takes_a_list_at_its_cap_and_refuses_one_more(org, admin, field, items, cap):
+    at_cap = environment_document("at-cap", spec={"image": "python:3.11", field: items(cap)})
+    assert post_json(admin, URL, at_cap).status_code == 202
+    over = environment_document("over-cap", spec={"image": "python:3.11", field: items(cap + 1)})
+    body = api_error(post_json(admin, URL, over))
+    assert field in body["message"] + str(body.get("details"))
+    assert not Environment.objects.filter(name="over-cap").exists()
+
+
+def test_capabilities_are_capped_at_the_distinct_values(org, admin):
+    spec = {"image": "python:3.11", "capabilities": ["CHOWN"] * 100}
+    api_error(post_json(admin, URL, environment_document("caps", spec=spec)))
+
+
+# --- the environment form saves whatever the API accepts, at a bounded cost ---------------------
+
+
+@pytest.fixture
+def editor(client, org):
+    user = User.objects.create_user("editor")
+    AccessRule.objects.create(subject_type=SubjectType.USER, subject="editor",
+                              role="System administrator", scope_key="tenant")  # fmt: skip
+    client.force_login(user)
+    return client
+
+
+def test_an_environment_at_every_cap_edits_and_saves_unchanged_through_the_form(editor, admin):
+    spec = {
+        "image": "python:3.11",
+        "environmentVariables": variables(MAX_ENVIRONMENT_VARIABLES),
+        "connections": connections(MAX_CONNECTIONS),
+        "capabilities": ["CHOWN", "KILL", "SETUID"],
+    }
+    assert post_json(admin, URL, environment_document("biggest", spec=spec)).status_code == 202
+    env = Environment.objects.get(name="biggest")
+    page = editor.get(f"/environments/{env.id}/edit")
+    assert page.status_code == 200
+    # Bounded: every row of a maximal environment, and not much more.
+    assert len(page.content) < 3_000_000
+    data = form_data(page.content.decode())
+    data["description"] = "saved through the form"
+    saved = editor.post(f"/environments/{env.id}/edit", data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    env.refresh_from_db()
+    assert env.description == "saved through the form"
+    assert len(env.spec["environmentVariables"]) == MAX_ENVIRONMENT_VARIABLES
+    assert len(env.spec["connections"]) == MAX_CONNECTIONS
+
+
+# --- the policy YAML editor -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (ALIAS_BOMB, "values once aliases are expanded"),
+        (MANY_ALIASES, f"more than {MAX_ALIASES} aliases"),
+        (DEEP_YAML, f"nested deeper than {MAX_DEPTH} levels"),
+        (NUL_YAML, "NUL character"),
+        (SURROGATE_YAML, "lone surrogate"),
+        ("rules: [" + "1," * 200_000 + "1]", "larger than"),
+        ("rules: {image: {required: true, when: 2020-01-01}}", "not a JSON value"),
+        ("rules: {image: [unclosed", "not valid YAML"),
+    ],
+    ids=["alias-bomb", "many-aliases", "deep", "nul", "surrogate", "oversized", "date", "syntax"],
+)
+def test_the_policy_editor_refuses_unbounded_yaml_quickly_and_stores_nothing(editor, text, message):
+    started = time.perf_counter()
+    response = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": text})
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Policy.objects.exists()
+
+
+def test_the_policy_editor_goes_through_the_policy_apis_checks(editor):
+    # What the API refuses (a rule that is not an object), the editor refuses the same way.
+    response = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": "rules: {image: 7}"})
+    assert response.status_code == 200 and "rules.image" in response.content.decode()
+    assert not Policy.objects.exists()
+
+
+# --- snapshots --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (ALIAS_BOMB, "values once aliases are expanded"),
+        (DEEP_YAML, f"nested deeper than {MAX_DEPTH} levels"),
+        ('clusters: [{id: "\\0", name: x}]', "NUL character"),
+    ],
+    ids=["alias-bomb", "deep", "nul"],
+)
+def test_a_snapshot_file_out_of_bounds_is_a_short_clear_error(db, tmp_path, text, message):
+    path = tmp_path / "snapshot.yaml"
+    path.write_text(text)
+    started = time.perf_counter()
+    with pytest.raises(snapshot.SnapshotError) as refused:
+        snapshot.load(snapshot.read_file(path))
+    assert time.perf_counter() - started < 5
+    assert message in str(refused.value)
+    assert len(str(refused.value)) < 2_000
+
+
+def test_a_snapshot_problem_never_quotes_a_huge_value(db):
+    huge = "x" * 5_000_000
+    with pytest.raises(snapshot.SnapshotError) as refused:
+        snapshot.load({"clusters": [{"id": huge, "name": "c"}]})
+    assert len(str(refused.value)) < 2_000
+
+
+def test_snapshot_users_get_djangos_password_validators(db, settings):
+    document = yaml.safe_load(
+        "users: [{username: weak, password: abc, role: Viewer, scope: tenant}]"
+    )
+    with pytest.raises(snapshot.SnapshotError) as refused:
+        snapshot.load(document)
+    assert "too short" in str(refused.value)
+    assert not User.objects.filter(username="weak").exists()
