@@ -13,6 +13,7 @@ from envadmin.contract.choices import (
     DIST_FRAMEWORKS,
     SUPPORTED_TYPE_KEYS,
     TOOL_TYPES,
+    WORKLOAD_TYPE_KEYS,
 )
 from envadmin.contract.environment import (
     CAPABILITIES,
@@ -68,11 +69,7 @@ class EnvironmentForm(forms.Form):
     imagePullPolicy = forms.ChoiceField(
         label="Pull policy", required=False, choices=_choices(IMAGE_PULL_POLICIES, "Default")
     )
-    # Architecture and workload types.
-    workspace = forms.BooleanField(required=False, label="Workspace")
-    training = forms.BooleanField(required=False, label="Training")
-    inference = forms.BooleanField(required=False, label="Inference")
-    distributed = forms.BooleanField(required=False, label="Distributed")
+    # Architecture and workload types: a box for each type is added in __init__.
     distFramework = forms.ChoiceField(
         label="Framework", required=False, choices=_choices(DIST_FRAMEWORKS)
     )
@@ -165,8 +162,13 @@ class EnvironmentForm(forms.Form):
         ),  # fmt: skip
     ]
 
+    field_order = [name for _, names in GROUPS for name in names]
+
     def __init__(self, *args, placements=(), placement_fixed=False, **kwargs):
         super().__init__(*args, **kwargs)
+        for label, key in WORKLOAD_TYPE_KEYS.items():
+            self.fields[key] = forms.BooleanField(required=False, label=label)
+        self.order_fields(self.field_order)
         self.fields["placement"].choices = [(p["key"], p["label"]) for p in placements]
         self.placements = {p["key"]: p for p in placements}
         if placement_fixed:
