@@ -3,7 +3,9 @@ comes out as the same document, and each backend error lands on the field it nam
 
 import pytest
 from django import forms
+from django.contrib.auth.models import User
 
+from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.contract.choices import SCOPE_ID_FIELDS
 from envadmin.contract.environment import validate_creation
 from envadmin.ui.form_documents import (
@@ -16,7 +18,7 @@ from envadmin.ui.form_documents import (
 from envadmin.ui.form_errors import apply_backend_errors
 from envadmin.ui.forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
 
-from .conftest import C1
+from .conftest import C1, post_json
 
 PLACEMENTS = [{"scope": "project", "projectId": 7, "key": "project:7", "label": "c1 / d1 / p7"}]
 CREDENTIAL = "0b7e4c3a-1d2f-4e5a-9b8c-7d6e5f4a3b21"
@@ -166,6 +168,27 @@ def test_removed_and_blank_rows_are_left_out_of_the_document():
 def test_a_placement_key_names_the_scope_and_its_node(meta):
     placement = placement_from_key(placement_key(meta))
     assert {k: v for k, v in placement.items() if k in ("scope", *SCOPE_ID_FIELDS.values())} == meta
+
+
+@pytest.mark.parametrize(("kind", "legend"), [("env", "Environment variable"), ("conn", "Tool")])
+def test_a_row_added_in_place_is_marked_up_as_the_rows_the_form_shows(
+    org, admin, client, kind, legend
+):
+    created = post_json(admin, "/api/v1/asset/environment", RICH)
+    assert created.status_code == 202, created.content
+    user = User.objects.create_user("alice")
+    AccessRule.objects.create(subject_type=SubjectType.USER, subject="alice",
+                              role="System administrator", scope_key="tenant")  # fmt: skip
+    client.force_login(user)
+    page = client.get(f"/environments/{created.json()['meta']['id']}/edit").content.decode()
+    added = client.get(f"/environments/row/{kind}?index=9").content.decode()
+    opening = (
+        f'<fieldset class="row {kind}-row">\n  <legend class="visually-hidden">{legend}</legend>'
+    )
+    shown = RICH["spec"]["environmentVariables" if kind == "env" else "connections"]
+    assert page.count(opening) == len(shown)
+    assert added.startswith(opening)
+    assert f'name="{kind}-0-DELETE"' in page and f'name="{kind}-9-DELETE"' in added
 
 
 # --- backend errors -> form fields ------------------------------------------------------------

@@ -182,6 +182,9 @@ class EnvironmentForm(forms.Form):
 
 
 class EnvironmentVariableForm(forms.Form):
+    # How templates/environments/_formset_row.html shows a row of this form.
+    row_class, legend = "env-row", "Environment variable"
+
     name = _text()
     source = forms.ChoiceField(choices=ENV_SOURCES, initial="value", required=False)
     value = _text(help_text="The value, or the pod field path (e.g. metadata.name).")
@@ -192,6 +195,8 @@ class EnvironmentVariableForm(forms.Form):
 
 
 class ConnectionForm(forms.Form):
+    row_class, legend = "conn-row", "Tool"
+
     name = _text()
     tool = forms.ChoiceField(
         choices=_choices(TOOL_TYPES, "Choose a tool"),

@@ -242,5 +242,4 @@ def empty_row(request, kind):
     form = formset.form(
         prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False
     )
-    template = "environments/_env_row.html" if kind == "env" else "environments/_conn_row.html"
-    return render(request, template, {"row": form})
+    return render(request, "environments/_formset_row.html", {"row": form})
