@@ -12,7 +12,8 @@ from django.core import signing
 
 from envadmin.contract import diff
 
-from . import forms as f
+from .form_documents import initial_from_document
+from .forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
 
 SALT = "envadmin.ui.edit-version"
 
@@ -67,9 +68,9 @@ def _rows(formset) -> list[dict]:
 def reapply(data, version: dict, current: dict, placement_key: str, placements) -> Reapplied:
     """The current version with the fields the user changed (against what they opened) on top."""
     opened = _as_document(version, current)
-    base_initial, base_vars, base_conns = f.initial_from(opened, placement_key)
-    now_initial, now_vars, now_conns = f.initial_from(current, placement_key)
-    posted = f.EnvironmentForm(
+    base_initial, base_vars, base_conns = initial_from_document(opened, placement_key)
+    now_initial, now_vars, now_conns = initial_from_document(current, placement_key)
+    posted = EnvironmentForm(
         data, initial=base_initial, placements=placements, placement_fixed=True
     )
     result = Reapplied(
@@ -85,8 +86,8 @@ def reapply(data, version: dict, current: dict, placement_key: str, placements) 
         if base_initial.get(name) != now_initial.get(name):
             result.both.append(label)
     formsets = [
-        ("Environment variables", f.EnvironmentVariableFormSet, "env", base_vars, now_vars),
-        ("Tools", f.ConnectionFormSet, "conn", base_conns, now_conns),
+        ("Environment variables", EnvironmentVariableFormSet, "env", base_vars, now_vars),
+        ("Tools", ConnectionFormSet, "conn", base_conns, now_conns),
     ]
     for label, formset_class, prefix, base_rows, now_rows in formsets:
         formset = formset_class(data, initial=base_rows, prefix=prefix)

@@ -11,19 +11,18 @@ from django_htmx.http import HttpResponseClientRedirect
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 
-from .. import forms as f
 from .. import stale as stale_edit
+from ..form_documents import (
+    build_meta,
+    build_spec,
+    initial_from_document,
+    placement_from_key,
+    placement_key,
+)
+from ..form_errors import apply_backend_errors
+from ..forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
 from ..params import whole
 from .base import PageView, backend_error_page
-
-
-def placement_key(meta: dict) -> str:
-    scope = meta.get("scope")
-    if scope in ("tenant", "system"):
-        return scope
-    field = SCOPE_ID_FIELDS[scope]
-    return f"{scope}:{meta.get(field)}"
-
 
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
 
@@ -45,7 +44,7 @@ class EnvironmentFormView(PageView, View):
                     raise
                 self.degraded = error.message
                 chosen = self.request.POST.get("placement", "")
-                self._creatable = [_placement_of(chosen)] if chosen else []
+                self._creatable = [placement_from_key(chosen)] if chosen else []
         return self._creatable
 
     def placements(self, document=None) -> list[dict]:
@@ -62,17 +61,17 @@ class EnvironmentFormView(PageView, View):
     def forms(self, data=None, document=None):
         initial, variables, connections = {}, [], []
         if document is not None:
-            initial, variables, connections = f.initial_from(
+            initial, variables, connections = initial_from_document(
                 document, placement_key(document["meta"])
             )
             if self.mode == "copy":
                 initial["name"] = ""
-        form = f.EnvironmentForm(
+        form = EnvironmentForm(
             data, initial=initial, placements=self.placements(document),
             placement_fixed=self.mode == "edit",
         )  # fmt: skip
-        env_vars = f.EnvironmentVariableFormSet(data, initial=variables, prefix="env")
-        conns = f.ConnectionFormSet(data, initial=connections, prefix="conn")
+        env_vars = EnvironmentVariableFormSet(data, initial=variables, prefix="env")
+        conns = ConnectionFormSet(data, initial=connections, prefix="conn")
         return form, env_vars, conns
 
     def context(self, form, env_vars, conns, document=None, stale=None, version=None):
@@ -139,18 +138,14 @@ class EnvironmentFormView(PageView, View):
             form.add_error(None, STALE_FORM)
             valid, posted_version = False, ""
         if valid:
-            variable_rows = [f._variable(d) for d in env_vars.cleaned_data]
-            connection_rows = [f._connection(d) for d in conns.cleaned_data]
-            spec = f.build_spec(form.cleaned_data, env_vars.cleaned_data, conns.cleaned_data)
+            spec = build_spec(form.cleaned_data, env_vars.cleaned_data, conns.cleaned_data)
             try:
                 saved = self.save(form, spec, asset_id, version)
             except PreconditionFailed as error:  # saved by someone else since we read it
                 return self.refuse_stale(version, error.current or self.load(asset_id))
             except InvalidRequest as error:
-                f.apply_errors(
-                    error.field_errors or {"body": [error.message]},
-                    form, env_vars, conns, variable_rows, connection_rows,
-                )  # fmt: skip
+                errors = error.field_errors or {"body": [error.message]}
+                apply_backend_errors(errors, form, env_vars, conns)
             except BackendError as error:
                 form.add_error("name" if error.status == 409 else None, error.message)
             else:
@@ -167,9 +162,9 @@ class EnvironmentFormView(PageView, View):
         key = placement_key(current["meta"])
         placements = self.placements(current)
         stale = stale_edit.reapply(self.request.POST, version, current, key, placements)
-        form = f.EnvironmentForm(initial=stale.initial, placements=placements, placement_fixed=True)
-        env_vars = f.EnvironmentVariableFormSet(initial=stale.variables, prefix="env")
-        conns = f.ConnectionFormSet(initial=stale.connections, prefix="conn")
+        form = EnvironmentForm(initial=stale.initial, placements=placements, placement_fixed=True)
+        env_vars = EnvironmentVariableFormSet(initial=stale.variables, prefix="env")
+        conns = ConnectionFormSet(initial=stale.connections, prefix="conn")
         context = self.context(form, env_vars, conns, current, stale=stale)
         # 409 tells a script the save was refused; htmx 2 swaps only 2xx answers.
         status = 200 if self.request.htmx else 409
@@ -178,12 +173,12 @@ class EnvironmentFormView(PageView, View):
     def save(self, form, spec, asset_id, version=None):
         data = form.cleaned_data
         if self.mode == "edit":
-            document = {"meta": f.build_meta(data, None), "spec": spec}
+            document = {"meta": build_meta(data, None), "spec": spec}
             return self.backend.update_environment(
                 self.caller, asset_id, document, if_match=version["n"] if version else None
             )
         placement = form.placements.get(data["placement"])
-        document = {"meta": f.build_meta(data, placement), "spec": spec}
+        document = {"meta": build_meta(data, placement), "spec": spec}
         return self.backend.create_environment(self.caller, document)
 
 
@@ -193,11 +188,9 @@ class CompliancePreviewView(PageView, View):
     template_name = "environments/_preview.html"
 
     def post(self, request):
-        form = f.EnvironmentForm(
-            request.POST, placements=self.backend.creatable_scopes(self.caller)
-        )
-        env_vars = f.EnvironmentVariableFormSet(request.POST, prefix="env")
-        conns = f.ConnectionFormSet(request.POST, prefix="conn")
+        form = EnvironmentForm(request.POST, placements=self.backend.creatable_scopes(self.caller))
+        env_vars = EnvironmentVariableFormSet(request.POST, prefix="env")
+        conns = ConnectionFormSet(request.POST, prefix="conn")
         project = request.POST.get("preview_project", "")
         kind = request.POST.get("preview_type", "")
         context = {"project": project, "kind": kind, "compliance": None, "problems": []}
@@ -206,13 +199,13 @@ class CompliancePreviewView(PageView, View):
             return render(request, self.template_name, context)
         form.is_valid(), env_vars.is_valid(), conns.is_valid()
         data = getattr(form, "cleaned_data", {})
-        spec = f.build_spec(
+        spec = build_spec(
             data,
             [getattr(x, "cleaned_data", {}) for x in env_vars.forms] if env_vars.is_bound else [],
             [getattr(x, "cleaned_data", {}) for x in conns.forms] if conns.is_bound else [],
         )
         placement = form.placements.get(request.POST.get("placement"))
-        meta = f.build_meta({**data, "name": data.get("name") or "draft"}, placement)
+        meta = build_meta({**data, "name": data.get("name") or "draft"}, placement)
         if request.POST.get("asset_id"):
             # Editing: placement and workload types are fixed, so they come from the stored asset.
             try:
@@ -238,7 +231,7 @@ class CompliancePreviewView(PageView, View):
 @login_required
 def empty_row(request, kind):
     """A blank env var or connection row for the form (HTMX 'add' without a page reload)."""
-    formsets = {"env": f.EnvironmentVariableFormSet, "conn": f.ConnectionFormSet}
+    formsets = {"env": EnvironmentVariableFormSet, "conn": ConnectionFormSet}
     if kind not in formsets:
         raise Http404
     formset = formsets[kind](prefix=kind)
@@ -249,15 +242,4 @@ def empty_row(request, kind):
     form = formset.form(
         prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False
     )
-    template = "environments/_env_row.html" if kind == "env" else "environments/_conn_row.html"
-    return render(request, template, {"row": form})
-
-
-def _placement_of(key: str) -> dict:
-    """A placement entry rebuilt from its key ("project:7"), labelled with the key."""
-    scope, _, node = key.partition(":")
-    placement = {"scope": scope, "key": key, "label": key}
-    field = SCOPE_ID_FIELDS
-    if scope in field:
-        placement[field[scope]] = whole(node, node) if scope == "project" else node
-    return placement
+    return render(request, "environments/_formset_row.html", {"row": form})
