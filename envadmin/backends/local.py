@@ -19,7 +19,7 @@ from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFou
 from envadmin.inventory import documents, orgquery
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.filters import EnvironmentFilterSet
-from envadmin.inventory.models import Environment, scope_key
+from envadmin.inventory.models import Environment, fold_name, scope_key
 from envadmin.inventory.orgtree import OrgTree
 
 from .base import EnvironmentBackend, Params, stale_edit
@@ -205,7 +205,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     @staticmethod
     def _name_taken(name: str, key: str, exclude_id=None) -> bool:
-        clash = Environment.objects.filter(name__iexact=name, scope_key=key)
+        clash = Environment.objects.filter(name_key=fold_name(name), scope_key=key)
         if exclude_id is not None:
             clash = clash.exclude(pk=exclude_id)
         return clash.exists()

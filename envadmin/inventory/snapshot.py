@@ -31,6 +31,7 @@ from .models import (
     Template,
     Workload,
     WorkloadType,
+    fold_name,
     scope_key,
 )
 from .orgtree import OrgTree
@@ -242,7 +243,8 @@ def _environment_named(name, node_key) -> Environment:
     tree = OrgTree.load()
     chain = tree.chain(node_key)
     candidates = {
-        e.scope_key: e for e in Environment.objects.filter(name__iexact=name, scope_key__in=chain)
+        e.scope_key: e
+        for e in Environment.objects.filter(name_key=fold_name(name), scope_key__in=chain)
     }
     for key in chain:
         if key in candidates:
