@@ -28,6 +28,7 @@ from envadmin.contract.environment import (
 )
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
+from envadmin.process_tuning import release_after_render
 from envadmin.security import lockout
 from envadmin.security.clients import client_address
 from envadmin.security.throttles import TokenRateThrottle
@@ -106,19 +107,6 @@ def etag_of(document: dict) -> dict:
     return {"ETag": f'"{count}"'} if isinstance(count, int) else {}
 
 
-def _release_data(response) -> None:
-    # DRF's response, view and request refer to one another, so the answer (a list of
-    # thousands of documents, then megabytes of JSON) would live on until the collector finds
-    # that cycle; after paused_gc, only at a full collection. Once rendered, the data is not
-    # needed and the cycle through the response is cut, so reference counting frees them.
-    context = response.renderer_context or {}
-    view = context.get("view")
-    if getattr(view, "response", None) is response:
-        view.response = None
-    response.renderer_context = None
-    response.data = None
-
-
 class BackendView(APIView):
     @cached_property
     def backend(self):
@@ -127,7 +115,7 @@ class BackendView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if hasattr(response, "add_post_render_callback"):
-            response.add_post_render_callback(_release_data)
+            response.add_post_render_callback(release_after_render)
         return response
 
 

@@ -1,9 +1,7 @@
 """The embedded backend: Run:ai's environment API over envadmin's own database."""
 
-import gc
 import re
 import uuid
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
@@ -21,6 +19,7 @@ from envadmin.inventory.documents import timestamp
 from envadmin.inventory.filters import EnvironmentFilterSet
 from envadmin.inventory.models import Environment, scope_key
 from envadmin.inventory.orgtree import OrgTree
+from envadmin.process_tuning import paused_gc
 
 from .base import EnvironmentBackend, Params, stale_edit
 from .local_policies import LocalPolicyOperations
@@ -37,45 +36,6 @@ DOCUMENT_FIELDS = (
     "dist_framework", "spec", "created_by", "created_at", "updated_by", "updated_at",
     "update_count",
 )  # fmt: skip
-
-
-@contextmanager
-def paused_gc():
-    """No cyclic garbage collection while a large list is built: it makes hundreds of
-    thousands of small, acyclic objects, and the collector's repeated passes over them cost
-    more than building them. Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            _promote_young_objects()
-            gc.enable()
-
-
-def _promote_young_objects():
-    """Count what was built as old rather than young. Re-enabled with the list still alive,
-    the collector's next young pass would walk every object of it (half a million for 10,000
-    entries, most of that request's time growth); they are freed by reference counting once
-    the response is sent. freeze() then unfreeze() moves every tracked object to the oldest
-    generation without walking them, so any cycle among them is left to the next full
-    collection. Skipped when the process keeps objects frozen on purpose (pre-fork servers)."""
-    global _promotions
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
-        # What was alive then (the request, its org tree, their reference cycles) is old now,
-        # and CPython starts a full collection only as objects age normally: bound that memory
-        # with a full collection every FULL_COLLECTION_EVERY promotions (a few ms, amortized).
-        _promotions += 1
-        if _promotions >= FULL_COLLECTION_EVERY:
-            _promotions = 0
-            gc.collect()
-
-
-FULL_COLLECTION_EVERY = 16
-_promotions = 0
 
 
 # The scope as the list shows it ("cluster-a / research / team-a", or "tenant"), for search
