@@ -38,7 +38,7 @@ from django.db import transaction
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
-from envadmin.backends.base import get_backend
+from envadmin.backends import get_backend
 from envadmin.compliance.paths import flatten_rules
 from envadmin.contract.choices import POLICY_SCOPES, SUPPORTED_TYPE_KEYS
 from envadmin.contract.environment import validate_creation

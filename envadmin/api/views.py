@@ -3,7 +3,6 @@
 import re
 from functools import cached_property
 
-from django.contrib.auth.signals import user_login_failed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,16 +16,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from envadmin.accounts.grants import grant
+from envadmin.accounts.grants import password_grant_username
 from envadmin.api import responses
-from envadmin.backends.base import get_backend, is_proxy
+from envadmin.backends import get_backend
 from envadmin.contract.environment import (
     CompliancePreviewRequestSerializer,
     EnvironmentCreationRequestSerializer,
     EnvironmentUpdateRequestSerializer,
     check_preview_choices,
 )
-from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.errors import InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
 from envadmin.process_tuning import release_after_render
 from envadmin.security import lockout
@@ -134,35 +133,15 @@ class TokenView(APIView):
         """Grant an access token (client_credentials, app_token, password, refresh_token)."""
         # The password grant guesses the same passwords as the sign-in form: the same lockout
         # (locally authenticate() enforces and counts it; the check here gives the 429).
-        username = _password_grant_username(request.data)
+        username = password_grant_username(request.data)
         address = client_address(request)
         refused = lockout.refusal(username, address) if username else None
         if refused:
             raise Throttled(detail=refused)
-        try:
-            if is_proxy():
-                answer = get_backend().grant_token(request.data)
-            else:
-                answer = grant(request.data, request)
-        except BackendError as error:
-            if username and is_proxy() and error.status in (400, 401):
-                # Run:ai checked the password, not authenticate(): report it the same way.
-                credentials = {"username": username}
-                user_login_failed.send(__name__, credentials=credentials, request=request)
-            raise
+        answer = get_backend().answer_token_request(request.data, request)
         if username:
             lockout.clear_failures(username, address)
         return Response(answer)
-
-
-def _password_grant_username(body) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    fields = {str(key).lower(): value for key, value in body.items()}
-    username = fields.get("username")
-    if fields.get("granttype") == "password" and isinstance(username, str) and username:
-        return username
-    return None
 
 
 class EnvironmentListView(BackendView):

@@ -10,7 +10,10 @@ from django.db.models.functions import Cast, Coalesce, Concat, Length, Lower, Re
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
+from envadmin.accounts.grants import grant
+from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.audit.record import record
+from envadmin.audit.visibility import events_by_scope
 from envadmin.contract.choices import SCOPE_ID_FIELDS, SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -516,3 +519,29 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         if cluster is None or not access.can_view(scope_key("cluster", cluster.id)):
             raise NotFound(f"Cluster {cluster_uuid} not found.")
         return documents.cluster_document(cluster)
+
+    # --- callers: envadmin issues the tokens and keeps the access rules ---------------------
+
+    def answer_token_request(self, body, request) -> dict:
+        return grant(body, request)
+
+    def forwarded_token_subject(self, token: str) -> None:
+        return None  # envadmin's own token: the API checks it
+
+    def sign_in_with_password(self, request, username: str, password: str) -> None:
+        return None  # envadmin's own accounts: Django's ModelBackend checks the password
+
+    def signed_in_caller(self, user, session, address: str | None) -> Caller:
+        # Their access rules, exactly as in the API.
+        rules = tuple(
+            AccessRule.objects.filter(
+                subject_type=SubjectType.USER, subject=user.get_username()
+            ).values_list("role", "scope_key")
+        )
+        if not rules and user.is_superuser:
+            # A superuser made with createsuperuser has no rule yet: treat it as the tenant's admin.
+            rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
+        return Caller(user.get_username(), SubjectType.USER, rules, origin="ui", address=address)
+
+    def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
+        return events_by_scope(caller)
