@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "envadmin.policies",
     "envadmin.ui",
     "envadmin.backends",
+    "envadmin.snapshot",
     "envadmin.audit",
     "envadmin.security",
 ]

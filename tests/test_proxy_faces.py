@@ -99,11 +99,11 @@ def test_the_ui_shows_a_banner_and_keeps_the_form_when_the_control_plane_is_down
 
 
 def test_check_runai_reports_what_it_found(live_server, transactional_db):
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader
 
     from .conftest import DATA
 
-    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    loader.load(loader.read_file(DATA / "small.yaml"))
     out = StringIO()
     call_command("create_service_account", "check", "--role", "Viewer", "--scope", "tenant",
                  stdout=out)  # fmt: skip
