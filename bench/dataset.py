@@ -39,10 +39,10 @@ from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
 from envadmin.backends import get_backend
-from envadmin.compliance.paths import flatten_rules
 from envadmin.contract.choices import POLICY_SCOPES, SUPPORTED_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.policy import validate_policy
+from envadmin.contract.policy_paths import flatten_rules
 from envadmin.inventory.models import (
     Cluster,
     Department,

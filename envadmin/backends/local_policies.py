@@ -6,10 +6,10 @@ from django.utils import timezone
 from envadmin.accounts.access import Access, Caller
 from envadmin.compliance.effective import conflicts, merge
 from envadmin.compliance.engine import compile_policy
-from envadmin.compliance.paths import deep_merge, remove_path
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from envadmin.contract.policy import validate_policy, validate_policy_request
+from envadmin.contract.policy_paths import deep_merge, remove_path
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
