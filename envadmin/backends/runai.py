@@ -3,7 +3,9 @@
 The caller's own token is forwarded unchanged, so Run:ai enforces their permissions. Org units
 and policies are cached briefly per caller (they change rarely); environments never are. The
 draft compliance preview fetches the effective policy from Run:ai and judges the draft with the
-same pure engine as the local backend.
+same pure engine as the local backend. Run:ai issues and judges every token: the API's bearer
+tokens pass unchecked, web admin users sign in with Run:ai's password grant, and a caller reads
+the audit events they made.
 """
 
 import hashlib
