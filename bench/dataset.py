@@ -38,11 +38,11 @@ from django.db import transaction
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
-from envadmin.backends.base import get_backend
-from envadmin.compliance.paths import flatten_rules
+from envadmin.backends import get_backend
 from envadmin.contract.choices import POLICY_SCOPES, SUPPORTED_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.policy import validate_policy
+from envadmin.contract.policy_paths import flatten_rules
 from envadmin.inventory.models import (
     Cluster,
     Department,

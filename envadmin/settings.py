@@ -54,7 +54,8 @@ INSTALLED_APPS = [
     "envadmin.inventory",
     "envadmin.policies",
     "envadmin.ui",
-    "envadmin.runai",
+    "envadmin.backends",
+    "envadmin.snapshot",
     "envadmin.audit",
     "envadmin.security",
 ]
@@ -113,8 +114,8 @@ LOGIN_URL = "login"
 # (they act through envadmin's service account). In local mode the first backend stands aside.
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out sign-in before any password is checked, on every sign-in path.
-    "envadmin.security.backends.LockoutBackend",
-    "envadmin.ui.runai_auth.RunaiPasswordBackend",
+    "envadmin.security.login_backends.LockoutBackend",
+    "envadmin.security.login_backends.RunaiPasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_REDIRECT_URL = "environments:list"

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
-from envadmin.inventory import snapshot
+from envadmin.snapshot import loader
 
 DATA = Path(__file__).parent / "data"
 # Ids of the small org tree in tests/data/small.yaml.
@@ -24,7 +24,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def org(db):
     """The small org tree with its environments, workloads and templates."""
-    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    loader.load(loader.read_file(DATA / "small.yaml"))
 
 
 def make_account(role: str, key: str, name: str | None = None):

@@ -837,7 +837,7 @@ def test_conflicts_with_no_other_policies_is_empty():
 
 
 # An itemized field (storage.pvc, ports, tolerations, ...) has rules under both `instances`
-# and `attributes`; `instances` is a RULE_KEY, so paths.flatten_rules keeps the whole
+# and `attributes`; `instances` is a RULE_KEY, so policy_paths.flatten_rules keeps the whole
 # {instances, attributes} object as ONE rule at `storage.pvc` instead of flattening
 # `storage.pvc.attributes.claimName` to its own path.
 PVC_INSTANCES = {"storage": {"pvc": {"instances": {"canAdd": False}}}}

@@ -150,11 +150,11 @@ def test_stale_edit_without_differences_has_no_details():
 def test_twenty_concurrent_creates_of_one_name_give_one_202_and_nineteen_409s(live_server):
     if connection.vendor != "postgresql":
         pytest.skip("Concurrent writers need PostgreSQL: SQLite serializes every write.")
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader
 
     from .conftest import DATA
 
-    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    loader.load(loader.read_file(DATA / "small.yaml"))
     account, _ = make_account("System administrator", "tenant")
     token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
     start = threading.Barrier(20)

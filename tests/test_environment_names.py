@@ -139,7 +139,7 @@ def test_a_name_whose_key_is_three_times_as_long_is_stored(org, admin):
 
 
 def test_a_snapshot_finds_an_environment_by_any_spelling_of_its_name(org):
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader as snapshot
 
     snapshot.load({
         "environments": [{"meta": {"name": "Ärger", "scope": "project", "projectId": 7},
@@ -151,7 +151,7 @@ def test_a_snapshot_finds_an_environment_by_any_spelling_of_its_name(org):
 
 
 def test_a_snapshot_with_two_spellings_of_one_name_is_refused(org):
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader as snapshot
 
     entries = [
         {"meta": {"name": name, "scope": "project", "projectId": 7}, "spec": {"image": "x:1"}}

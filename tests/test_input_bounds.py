@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.contract.environment import MAX_CONNECTIONS, MAX_ENVIRONMENT_VARIABLES
 from envadmin.contract.inputs import MAX_ALIASES, MAX_DEPTH
-from envadmin.inventory import snapshot
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
+from envadmin.snapshot import loader as snapshot
 
 from .conftest import environment_document, post_json
 from .test_stale_edit_ui import form_data

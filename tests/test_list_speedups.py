@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from envadmin.backends.local import paused_gc
+from envadmin import process_tuning
 from envadmin.compliance.engine import compile_policy
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import Environment, Workload
+from envadmin.process_tuning import paused_gc
 
 from .factories import add_environments
 
@@ -55,12 +56,10 @@ def test_paused_gc_enables_the_collector_again_without_freezing_anything():
 def test_what_paused_gc_promotes_is_fully_collected_every_so_often(monkeypatch):
     """Promoted objects wait for a full collection: one runs every FULL_COLLECTION_EVERY lists,
     so reference cycles of earlier requests cannot pile up."""
-    from envadmin.backends import local
-
     full = []
-    monkeypatch.setattr(local, "_promotions", 0)
-    monkeypatch.setattr(local.gc, "collect", lambda *args: full.append(args) or 0)
-    for _ in range(2 * local.FULL_COLLECTION_EVERY):
+    monkeypatch.setattr(process_tuning, "_promotions", 0)
+    monkeypatch.setattr(process_tuning.gc, "collect", lambda *args: full.append(args) or 0)
+    for _ in range(2 * process_tuning.FULL_COLLECTION_EVERY):
         with paused_gc():
             pass
     assert full == [(), ()]

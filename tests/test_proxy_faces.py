@@ -15,6 +15,7 @@ from .conftest import PROXY_TOKEN
 from .upstream_stub import Reply, closed_port
 
 URL = "/api/v1/asset/environment"
+PREVIEW = "/api/envadmin/v1/compliance-preview"
 TOKEN = PROXY_TOKEN  # the `proxy` client's bearer token (tests/conftest.py)
 
 
@@ -99,11 +100,11 @@ def test_the_ui_shows_a_banner_and_keeps_the_form_when_the_control_plane_is_down
 
 
 def test_check_runai_reports_what_it_found(live_server, transactional_db):
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader
 
     from .conftest import DATA
 
-    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    loader.load(loader.read_file(DATA / "small.yaml"))
     out = StringIO()
     call_command("create_service_account", "check", "--role", "Viewer", "--scope", "tenant",
                  stdout=out)  # fmt: skip
@@ -140,6 +141,35 @@ def test_a_run_ai_user_signs_in_and_keeps_the_token_server_side(db, proxy, stub,
     assert all("a.b.c" not in value.value for value in client.cookies.values())
     user = get_user_model().objects.get(username="alice")
     assert not user.has_usable_password()
+
+
+def test_a_run_ai_user_s_pages_carry_their_own_token_renewed_before_it_expires(
+    db, proxy, stub, client
+):
+    def run_ai(seen):
+        if seen.path == "/api/v1/token":
+            if seen.json()["grantType"] == "password":  # lives 10 s: inside the renewal margin
+                return Reply(200, {"accessToken": "first", "refreshToken": "r1", "expiresIn": 10})
+            return Reply(200, {"accessToken": "second", "refreshToken": "r2", "expiresIn": 600})
+        org = {"/api/v1/clusters": [], "/api/v1/org-unit/departments": {"departments": []},
+               "/api/v1/org-unit/projects": {"projects": []}}  # fmt: skip
+        return Reply(200, org.get(seen.path.partition("?")[0], {"entries": []}))
+
+    stub.handler = run_ai
+    assert client.post("/login", {"username": "alice", "password": "pw"}).status_code == 302
+    assert client.get("/environments/").status_code == 200
+    grants = [seen.json() for seen in stub.seen("POST")]
+    assert grants[1:] == [{"grantType": "refresh_token", "refreshToken": "r1"}]
+    assert {seen.headers["Authorization"] for seen in stub.seen("GET")} == {"Bearer second"}
+
+
+def test_the_preview_checks_its_request_before_asking_run_ai(db, proxy, stub):
+    body = {"environment": {"meta": {"name": "x", "scope": "tenant"}, "spec": {"image": "i"}},
+            "projectId": "7", "workloadType": "Workspace"}  # fmt: skip
+    response = proxy.post(PREVIEW, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "projectId: must be a project id (an integer)."
+    assert stub.requests == []
 
 
 def test_ids_stay_one_path_segment_upstream(db, proxy, stub):

@@ -68,7 +68,8 @@ class FakeProvider:
 # --- ordinary answers ---------------------------------------------------------------------------
 def test_get_answers_status_and_document_and_forwards_the_token(stub):
     stub.script(Reply(200, {"entries": [{"meta": {"name": "a"}}]}))
-    status, document = client_for(stub.url).get(
+    status, document = client_for(stub.url).request(
+        "GET",
         "/api/v1/asset/environment",
         params={"projectId": 7, "filterBy": ["a==1", "b==2"]},
         token="T",
@@ -82,8 +83,9 @@ def test_get_answers_status_and_document_and_forwards_the_token(stub):
 def test_json_body_empty_answers_and_no_token(stub):
     stub.script(Reply(202, {"code": 202, "message": "ok"}), Reply(204), Reply(200, None))
     client = client_for(stub.url)
-    assert client.post("/x", json={"meta": {"name": "n"}}) == (202, {"code": 202, "message": "ok"})
-    assert client.delete("/x/1") == (204, None)
+    created = client.request("POST", "/x", json={"meta": {"name": "n"}})
+    assert created == (202, {"code": 202, "message": "ok"})
+    assert client.request("DELETE", "/x/1") == (204, None)
     assert client.request("HEAD", "/x") == (200, None)
     assert stub.requests[0].json() == {"meta": {"name": "n"}}
     assert all("Authorization" not in seen.headers for seen in stub.requests)
@@ -98,7 +100,7 @@ def test_the_base_url_must_be_http():
 def test_twenty_calls_share_one_connection(stub):
     client = client_for(stub.url)
     for _ in range(20):
-        assert client.get("/api/v1/asset/environment")[0] == 200
+        assert client.request("GET", "/api/v1/asset/environment")[0] == 200
     assert len(stub.requests) == 20
     assert stub.connections == 1
 
@@ -106,7 +108,7 @@ def test_twenty_calls_share_one_connection(stub):
 # --- no answer ----------------------------------------------------------------------------------
 def test_connection_refused_is_a_quick_503():
     url = f"http://127.0.0.1:{closed_port()}"
-    error, seconds = fails(lambda: client_for(url).get("/api/v1/asset/environment"), 503)
+    error, seconds = fails(lambda: client_for(url).request("GET", "/api/v1/asset/environment"), 503)
     assert error.message == f"Cannot reach the Run:ai control plane at {url}"
     assert "refused" in error.details.lower()
     assert seconds < 1
@@ -135,7 +137,7 @@ def test_a_connect_timeout_is_a_503_and_retried_only_when_idempotent(method, att
 def test_a_read_timeout_on_get_is_a_504_after_the_retries(stub):
     stub.default = Reply(200, {}, delay=3)
     client = client_for(stub.url, read_timeout=0.3)
-    error, seconds = fails(lambda: client.get("/api/v1/asset/environment"), 504)
+    error, seconds = fails(lambda: client.request("GET", "/api/v1/asset/environment"), 504)
     assert error.message == "The Run:ai control plane did not answer within 0.3 s"
     assert len(stub.seen("GET")) == 3
     assert 0.85 < seconds < 0.3 * 3 + 1
@@ -144,14 +146,14 @@ def test_a_read_timeout_on_get_is_a_504_after_the_retries(stub):
 def test_an_answer_that_trickles_forever_is_cut_at_the_read_timeout(stub):
     stub.default = Reply(200, {"entries": ["x" * 40]}, trickle=0.05)
     client = client_for(stub.url, read_timeout=0.3, retries=0)
-    error, seconds = fails(lambda: client.get("/x"), 504)
+    error, seconds = fails(lambda: client.request("GET", "/x"), 504)
     assert "trickling" in error.details
     assert seconds < 1.5
 
 
 def test_a_reset_get_is_retried(stub):
     stub.script(Reply(reset=True))
-    assert client_for(stub.url).get("/x") == (200, {})
+    assert client_for(stub.url).request("GET", "/x") == (200, {})
     assert len(stub.seen("GET")) == 2
 
 
@@ -177,14 +179,14 @@ def test_a_write_is_sent_exactly_once_whatever_happens(stub, method, fault):
 def test_503_with_retry_after_is_waited_for(stub):
     stub.script(Reply(503, {"code": 503, "message": "busy"}, {"Retry-After": "1"}))
     started = time.monotonic()
-    assert client_for(stub.url).get("/x") == (200, {})
+    assert client_for(stub.url).request("GET", "/x") == (200, {})
     assert 0.95 < time.monotonic() - started < 2
     assert len(stub.requests) == 2
 
 
 def test_503_with_a_long_retry_after_fails_at_once(stub):
     stub.default = Reply(503, {"code": 503, "message": "maintenance"}, {"Retry-After": "100"})
-    error, seconds = fails(lambda: client_for(stub.url).get("/x"), 503)
+    error, seconds = fails(lambda: client_for(stub.url).request("GET", "/x"), 503)
     assert error.message == "The Run:ai control plane is unavailable"
     assert error.details == "HTTP 503: maintenance (it asks to retry after 100 s)"
     assert error.retry_after == 100
@@ -194,14 +196,14 @@ def test_503_with_a_long_retry_after_fails_at_once(stub):
 
 def test_503_without_retry_after_backs_off_then_fails(stub):
     stub.default = Reply(503, "<html>down</html>", {"Content-Type": "text/html"})
-    error, _ = fails(lambda: client_for(stub.url).get("/x"), 503)
+    error, _ = fails(lambda: client_for(stub.url).request("GET", "/x"), 503)
     assert error.details == "HTTP 503"
     assert len(stub.requests) == 3
 
 
 def test_500_is_a_502_that_blames_the_control_plane_and_is_not_retried(stub):
     stub.default = Reply(500, {"code": 500, "message": "boom", "details": "trace id 7"})
-    error, _ = fails(lambda: client_for(stub.url).get("/x"), 502)
+    error, _ = fails(lambda: client_for(stub.url).request("GET", "/x"), 502)
     assert error.message == "The Run:ai control plane failed (HTTP 500): boom"
     assert error.details == "trace id 7"
     assert len(stub.requests) == 1
@@ -209,25 +211,27 @@ def test_500_is_a_502_that_blames_the_control_plane_and_is_not_retried(stub):
 
 def test_502_then_200_is_retried(stub):
     stub.script(Reply(502, "bad gateway", {"Content-Type": "text/plain"}))
-    assert client_for(stub.url).get("/x") == (200, {})
+    assert client_for(stub.url).request("GET", "/x") == (200, {})
 
 
 def test_a_persistent_504_is_a_504(stub):
     stub.default = Reply(504, "")
-    error, _ = fails(lambda: client_for(stub.url).get("/x"), 504)
+    error, _ = fails(lambda: client_for(stub.url).request("GET", "/x"), 504)
     assert error.message == "The Run:ai control plane did not answer in time"
     assert len(stub.requests) == 3
 
 
 def test_malformed_json_is_a_502(stub):
     stub.default = Reply(200, '{"entries": [')
-    error, _ = fails(lambda: client_for(stub.url).get("/x"), 502)
+    error, _ = fails(lambda: client_for(stub.url).request("GET", "/x"), 502)
     assert error.message == "The Run:ai control plane sent an answer that is not JSON"
 
 
 def test_a_404_keeps_run_ais_status_and_words(stub):
     stub.default = Reply(404, {"code": 404, "message": "Environment not found", "details": "id 9"})
-    error, _ = fails(lambda: client_for(stub.url).get("/api/v1/asset/environment/9"), 404)
+    error, _ = fails(
+        lambda: client_for(stub.url).request("GET", "/api/v1/asset/environment/9"), 404
+    )
     assert isinstance(error, NotFound)
     assert error.body() == {"code": 404, "message": "Environment not found", "details": "id 9"}
     assert len(stub.requests) == 1
@@ -235,23 +239,23 @@ def test_a_404_keeps_run_ais_status_and_words(stub):
 
 def test_a_4xx_without_the_error_body_names_the_status(stub):
     stub.default = Reply(400, "<html>nope</html>", {"Content-Type": "text/html"})
-    error, _ = fails(lambda: client_for(stub.url).post("/x", json={}), 400)
+    error, _ = fails(lambda: client_for(stub.url).request("POST", "/x", json={}), 400)
     assert error.message == "The Run:ai control plane refused the request (HTTP 400)."
 
 
 def test_429_is_retried_and_a_long_retry_after_gives_the_429(stub):
     stub.script(Reply(429, {"code": 429, "message": "slow down"}, {"Retry-After": "0"}))
-    assert client_for(stub.url).get("/x") == (200, {})
+    assert client_for(stub.url).request("GET", "/x") == (200, {})
     assert len(stub.requests) == 2
     stub.default = Reply(429, {"code": 429, "message": "slow down"}, {"Retry-After": "60"})
-    error, seconds = fails(lambda: client_for(stub.url).get("/x"), 429)
+    error, seconds = fails(lambda: client_for(stub.url).request("GET", "/x"), 429)
     assert (error.message, error.retry_after) == ("slow down", 60)
     assert seconds < 0.5
 
 
 def test_a_redirect_is_not_followed(stub):
     stub.default = Reply(301, "", {"Location": "https://elsewhere/x"})
-    error, _ = fails(lambda: client_for(stub.url).get("/x", token="T"), 502)
+    error, _ = fails(lambda: client_for(stub.url).request("GET", "/x", token="T"), 502)
     assert "redirect" in error.message
     assert len(stub.requests) == 1
 
@@ -268,8 +272,7 @@ def test_retry_after_as_seconds_or_a_date():
 def test_a_401_refreshes_the_providers_token_once_and_retries(stub):
     stub.script(Reply(401, {"code": 401, "message": "expired"}))
     provider = FakeProvider("old", "new")
-    client = client_for(stub.url, token_provider=provider)
-    assert client.get("/x") == (200, {})
+    assert client_for(stub.url).request("GET", "/x", token_provider=provider) == (200, {})
     assert [s.headers["Authorization"] for s in stub.requests] == ["Bearer old", "Bearer new"]
     assert provider.refreshes == 1
 
@@ -277,7 +280,9 @@ def test_a_401_refreshes_the_providers_token_once_and_retries(stub):
 def test_a_second_401_goes_to_the_caller(stub):
     stub.default = Reply(401, {"code": 401, "message": "Invalid token"})
     provider = FakeProvider("old", "new")
-    error, _ = fails(lambda: client_for(stub.url, token_provider=provider).get("/x"), 401)
+    error, _ = fails(
+        lambda: client_for(stub.url).request("GET", "/x", token_provider=provider), 401
+    )
     assert isinstance(error, Unauthorized) and error.message == "Invalid token"
     assert provider.refreshes == 1
     assert len(stub.requests) == 2
@@ -286,14 +291,16 @@ def test_a_second_401_goes_to_the_caller(stub):
 def test_a_post_refused_with_401_is_sent_again_once_with_the_new_token(stub):
     stub.script(Reply(401, {"code": 401, "message": "expired"}), Reply(201, {"meta": {}}))
     provider = FakeProvider("old", "new")
-    assert client_for(stub.url, token_provider=provider).post("/x", json={}) == (201, {"meta": {}})
+    answer = client_for(stub.url).request("POST", "/x", json={}, token_provider=provider)
+    assert answer == (201, {"meta": {}})
     assert len(stub.seen("POST")) == 2
 
 
 def test_a_callers_own_token_is_not_refreshed(stub):
     stub.default = Reply(401, {"code": 401, "message": "expired"})
     provider = FakeProvider("old", "new")
-    fails(lambda: client_for(stub.url, token_provider=provider).get("/x", token="caller"), 401)
+    client = client_for(stub.url)
+    fails(lambda: client.request("GET", "/x", token="caller", token_provider=provider), 401)
     assert provider.refreshes == 0
     assert [s.headers["Authorization"] for s in stub.requests] == ["Bearer caller"]
 
@@ -327,9 +334,9 @@ def test_service_account_token_is_fetched_once_and_never_logged(stub, caplog):
     caplog.set_level(logging.DEBUG)
     issued = token_endpoint(stub, [3600])
     client = client_for(stub.url)
-    client.token_provider = ServiceAccountTokens(client, "envadmin-sa", SECRET)
+    tokens = ServiceAccountTokens(client, "envadmin-sa", SECRET)
     for _ in range(3):
-        client.get("/api/v1/asset/environment")
+        client.request("GET", "/api/v1/asset/environment", token_provider=tokens)
     (post,) = stub.seen("POST")
     assert post.path == "/api/v1/token"
     assert post.json() == {
@@ -340,7 +347,7 @@ def test_service_account_token_is_fetched_once_and_never_logged(stub, caplog):
     assert "Authorization" not in post.headers
     assert {s.headers["Authorization"] for s in stub.seen("GET")} == {f"Bearer {issued[0]}"}
     assert all(SECRET not in s.path for s in stub.requests)
-    assert SECRET not in repr(client.token_provider)
+    assert SECRET not in repr(tokens)
     logged = [record.getMessage() for record in caplog.records]
     assert logged and not any(SECRET in line or issued[0] in line for line in logged)
 
@@ -393,10 +400,10 @@ def test_threads_share_one_fetch_and_one_refresh(stub):
 def test_a_401_with_the_service_account_refreshes_it(stub):
     issued = token_endpoint(stub, [3600])
     client = client_for(stub.url)
-    client.token_provider = ServiceAccountTokens(client, "sa", SECRET)
-    client.token_provider.token()
+    tokens = ServiceAccountTokens(client, "sa", SECRET)
+    tokens.token()
     stub.script(Reply(401, {"code": 401, "message": "revoked"}))
-    assert client.get("/x") == (200, {})
+    assert client.request("GET", "/x", token_provider=tokens) == (200, {})
     assert len(issued) == 2
     assert stub.requests[-1].headers["Authorization"] == f"Bearer {issued[1]}"
 
@@ -404,8 +411,8 @@ def test_a_401_with_the_service_account_refreshes_it(stub):
 def test_a_refused_service_account_is_a_502_that_says_so(stub):
     stub.default = Reply(400, {"code": 400, "message": "Invalid client credentials."})
     client = client_for(stub.url)
-    client.token_provider = ServiceAccountTokens(client, "sa", SECRET)
-    error, _ = fails(lambda: client.get("/x"), 502)
+    tokens = ServiceAccountTokens(client, "sa", SECRET)
+    error, _ = fails(lambda: client.request("GET", "/x", token_provider=tokens), 502)
     assert "service account" in error.message
     assert error.details == "HTTP 400: Invalid client credentials."
     assert SECRET not in str(error.body())

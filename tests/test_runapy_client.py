@@ -19,7 +19,7 @@ from runai.configuration import Configuration
 from runai.exceptions import BadRequestException, ConflictException, NotFoundException
 from runai.runai_client import RunaiClient
 
-from envadmin.inventory import snapshot
+from envadmin.snapshot import loader
 
 from .conftest import C1, C2, DATA
 
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def small_org(transactional_db):
     """The small org tree (the conftest `org` fixture needs `db`, not a transactional one)."""
-    snapshot.load(snapshot.read_file(DATA / "small.yaml"))
+    loader.load(loader.read_file(DATA / "small.yaml"))
 
 
 def create_service_account(name, role, scope, scope_id=None) -> dict:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.audit.models import AuditEvent
+from envadmin.backends import get_backend
 from envadmin.security import lockout
 from envadmin.security.clients import client_address
 from envadmin.security.models import LoginFailures
@@ -471,8 +472,8 @@ def test_the_audit_trail_records_the_same_client_address(org, admin, rf, user, s
     assert AuditEvent.objects.get(asset_id=created.json()["meta"]["id"]).address == expected
     # The UI's caller carries it too.
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=FORWARDED)
-    request.user = user
-    assert caller_for(request).address == expected
+    request.user, request.session = user, {}
+    assert caller_for(request, get_backend()).address == expected
 
 
 # --- secrets never logged -----------------------------------------------------------------------

@@ -25,6 +25,17 @@ def _field(body: dict, *names: str) -> str | None:
     return None
 
 
+def password_grant_username(body) -> str | None:
+    """The username of a password grant request, else None: what the sign-in lockout keys on."""
+    if not isinstance(body, dict):
+        return None
+    fields = {str(key).lower(): value for key, value in body.items()}
+    username = fields.get("username")
+    if fields.get("granttype") == "password" and isinstance(username, str) and username:
+        return username
+    return None
+
+
 def subject_exists(subject: str, subject_type: str | None) -> bool:
     """Whether a token's subject may still act: the account exists, the user is active."""
     if subject_type == SubjectType.APPLICATION:
@@ -45,7 +56,7 @@ def _service_account(client_id, secret) -> ServiceAccount:
 
 def grant(body, request=None) -> dict:
     """The token answer for a grant request; `request` lets the sign-in lockout key the
-    password grant on the client (envadmin/security/backends.py)."""
+    password grant on the client (envadmin/security/login_backends.py)."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     grant_type = _field(body, "grantType")

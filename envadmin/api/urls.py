@@ -1,10 +1,10 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from envadmin.audit.api import AuditView
 from envadmin.contract.policy import POLICY_PATHS
 
 from . import schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from .audit import AuditView
 from .errors import api_not_found
 
 app_name = "api"

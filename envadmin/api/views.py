@@ -3,7 +3,6 @@
 import re
 from functools import cached_property
 
-from django.contrib.auth.signals import user_login_failed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,17 +16,18 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from envadmin.accounts.grants import grant
+from envadmin.accounts.grants import password_grant_username
 from envadmin.api import responses
-from envadmin.backends.base import get_backend, is_proxy
+from envadmin.backends import get_backend
 from envadmin.contract.environment import (
     CompliancePreviewRequestSerializer,
     EnvironmentCreationRequestSerializer,
     EnvironmentUpdateRequestSerializer,
     check_preview_choices,
 )
-from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.errors import InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
+from envadmin.process_tuning import release_after_render
 from envadmin.security import lockout
 from envadmin.security.clients import client_address
 from envadmin.security.throttles import TokenRateThrottle
@@ -106,19 +106,6 @@ def etag_of(document: dict) -> dict:
     return {"ETag": f'"{count}"'} if isinstance(count, int) else {}
 
 
-def _release_data(response) -> None:
-    # DRF's response, view and request refer to one another, so the answer (a list of
-    # thousands of documents, then megabytes of JSON) would live on until the collector finds
-    # that cycle; after paused_gc, only at a full collection. Once rendered, the data is not
-    # needed and the cycle through the response is cut, so reference counting frees them.
-    context = response.renderer_context or {}
-    view = context.get("view")
-    if getattr(view, "response", None) is response:
-        view.response = None
-    response.renderer_context = None
-    response.data = None
-
-
 class BackendView(APIView):
     @cached_property
     def backend(self):
@@ -127,7 +114,7 @@ class BackendView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if hasattr(response, "add_post_render_callback"):
-            response.add_post_render_callback(_release_data)
+            response.add_post_render_callback(release_after_render)
         return response
 
 
@@ -146,35 +133,15 @@ class TokenView(APIView):
         """Grant an access token (client_credentials, app_token, password, refresh_token)."""
         # The password grant guesses the same passwords as the sign-in form: the same lockout
         # (locally authenticate() enforces and counts it; the check here gives the 429).
-        username = _password_grant_username(request.data)
+        username = password_grant_username(request.data)
         address = client_address(request)
         refused = lockout.refusal(username, address) if username else None
         if refused:
             raise Throttled(detail=refused)
-        try:
-            if is_proxy():
-                answer = get_backend().grant_token(request.data)
-            else:
-                answer = grant(request.data, request)
-        except BackendError as error:
-            if username and is_proxy() and error.status in (400, 401):
-                # Run:ai checked the password, not authenticate(): report it the same way.
-                credentials = {"username": username}
-                user_login_failed.send(__name__, credentials=credentials, request=request)
-            raise
+        answer = get_backend().answer_token_request(request.data, request)
         if username:
             lockout.clear_failures(username, address)
         return Response(answer)
-
-
-def _password_grant_username(body) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    fields = {str(key).lower(): value for key, value in body.items()}
-    username = fields.get("username")
-    if fields.get("granttype") == "password" and isinstance(username, str) and username:
-        return username
-    return None
 
 
 class EnvironmentListView(BackendView):

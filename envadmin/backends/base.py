@@ -10,7 +10,9 @@ from collections.abc import Mapping
 
 from envadmin.accounts.access import Caller
 from envadmin.contract import diff
-from envadmin.contract.errors import PreconditionFailed
+from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
+from envadmin.contract.environment import validate_creation
+from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 
 Params = Mapping[str, str]
 
@@ -97,9 +99,58 @@ class EnvironmentBackend(ABC):
     def list_policies(self, caller: Caller, params: Params) -> dict:
         """{"policies": [PolicyListEntry, ...]}"""
 
-    @abstractmethod
     def preview_compliance(self, caller: Caller, body) -> dict:
-        """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own)."""
+        """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own):
+        the request checked here, the draft judged by the backend."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        kind, replica = body.get("workloadType"), body.get("replicaType")
+        if kind not in WORKLOAD_TYPE_KEYS:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
+        if replica is not None and replica not in ("Worker", "Master"):
+            raise InvalidRequest("replicaType: must be Worker or Master.")
+        project_id = body.get("projectId")
+        if project_id is None:
+            raise InvalidRequest("projectId: a project id is required.")
+        if isinstance(project_id, bool) or not isinstance(project_id, int):
+            raise InvalidRequest("projectId: must be a project id (an integer).")
+        draft = validate_creation(body.get("environment"))
+        return {"compliance": self.draft_compliance(caller, draft, project_id, kind, replica)}
+
+    @abstractmethod
+    def draft_compliance(
+        self, caller: Caller, draft: dict, project_id: int, workload_type: str, replica_type
+    ) -> dict:
+        """ComplianceInfo of a validated creation document ({meta, spec}) for a project the
+        caller must be able to see, a workload type name and, for Distributed, a replica type."""
+
+    # --- callers: who is calling, as each backend judges it (not part of Run:ai's API) --------
+    @abstractmethod
+    def answer_token_request(self, body, request) -> dict:
+        """The answer to POST /api/v1/token (a grant request's body). `request`, the HTTP
+        request, is what the sign-in lockout keys a password grant on."""
+
+    @abstractmethod
+    def forwarded_token_subject(self, token: str) -> str | None:
+        """For an API bearer token that this backend forwards unchecked to the service that
+        issued it and judges it: a name for its caller. None: envadmin issued the token, and
+        the API checks it itself."""
+
+    @abstractmethod
+    def sign_in_with_password(self, request, username: str, password: str):
+        """The Django user whom a password signs in through this backend's control plane, or
+        None to leave the password to the next authentication backend (envadmin's own
+        accounts). May keep the user's tokens in request.session."""
+
+    @abstractmethod
+    def signed_in_caller(self, user, session, address: str | None) -> Caller:
+        """The web admin's signed-in Django user (and their session) as this backend sees
+        them."""
+
+    @abstractmethod
+    def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
+        """The audit events (a QuerySet of AuditEvent) the caller may read. A local superuser
+        is a web admin user with Django's superuser flag."""
 
 
 def stale_edit(if_match: int, current: dict, sent: dict | None = None) -> PreconditionFailed:
@@ -117,27 +168,3 @@ def stale_edit(if_match: int, current: dict, sent: dict | None = None) -> Precon
     ]
     details = "Where the current version differs: " + "; ".join(lines) if lines else None
     return PreconditionFailed(message, details, current=current)
-
-
-def get_backend() -> EnvironmentBackend:
-    """The backend chosen by settings.ENVADMIN_BACKEND."""
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-
-    if settings.ENVADMIN_BACKEND == "local":
-        from .local import LocalBackend
-
-        return LocalBackend()
-    if settings.ENVADMIN_BACKEND == "runai":
-        from .runai import RunaiBackend
-
-        return RunaiBackend()
-    raise ImproperlyConfigured(
-        f"ENVADMIN_BACKEND={settings.ENVADMIN_BACKEND!r} is not available; use 'local' or 'runai'."
-    )
-
-
-def is_proxy() -> bool:
-    from django.conf import settings
-
-    return settings.ENVADMIN_BACKEND == "runai"

@@ -1,9 +1,7 @@
 """The embedded backend: Run:ai's environment API over envadmin's own database."""
 
-import gc
 import re
 import uuid
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
@@ -12,7 +10,10 @@ from django.db.models.functions import Cast, Coalesce, Concat, Length, Lower, Re
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
+from envadmin.accounts.grants import grant
+from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.audit.record import record
+from envadmin.audit.visibility import events_by_scope
 from envadmin.contract.choices import SCOPE_ID_FIELDS, SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -21,6 +22,7 @@ from envadmin.inventory.documents import timestamp
 from envadmin.inventory.filters import EnvironmentFilterSet
 from envadmin.inventory.models import Environment, fold_name, scope_key
 from envadmin.inventory.orgtree import OrgTree
+from envadmin.process_tuning import paused_gc
 
 from .base import EnvironmentBackend, Params, stale_edit
 from .local_policies import LocalPolicyOperations
@@ -37,45 +39,6 @@ DOCUMENT_FIELDS = (
     "dist_framework", "spec", "created_by", "created_at", "updated_by", "updated_at",
     "update_count",
 )  # fmt: skip
-
-
-@contextmanager
-def paused_gc():
-    """No cyclic garbage collection while a large list is built: it makes hundreds of
-    thousands of small, acyclic objects, and the collector's repeated passes over them cost
-    more than building them. Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            _promote_young_objects()
-            gc.enable()
-
-
-def _promote_young_objects():
-    """Count what was built as old rather than young. Re-enabled with the list still alive,
-    the collector's next young pass would walk every object of it (half a million for 10,000
-    entries, most of that request's time growth); they are freed by reference counting once
-    the response is sent. freeze() then unfreeze() moves every tracked object to the oldest
-    generation without walking them, so any cycle among them is left to the next full
-    collection. Skipped when the process keeps objects frozen on purpose (pre-fork servers)."""
-    global _promotions
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
-        # What was alive then (the request, its org tree, their reference cycles) is old now,
-        # and CPython starts a full collection only as objects age normally: bound that memory
-        # with a full collection every FULL_COLLECTION_EVERY promotions (a few ms, amortized).
-        _promotions += 1
-        if _promotions >= FULL_COLLECTION_EVERY:
-            _promotions = 0
-            gc.collect()
-
-
-FULL_COLLECTION_EVERY = 16
-_promotions = 0
 
 
 # The scope as the list shows it ("cluster-a / research / team-a", or "tenant"), for search
@@ -556,3 +519,29 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         if cluster is None or not access.can_view(scope_key("cluster", cluster.id)):
             raise NotFound(f"Cluster {cluster_uuid} not found.")
         return documents.cluster_document(cluster)
+
+    # --- callers: envadmin issues the tokens and keeps the access rules ---------------------
+
+    def answer_token_request(self, body, request) -> dict:
+        return grant(body, request)
+
+    def forwarded_token_subject(self, token: str) -> None:
+        return None  # envadmin's own token: the API checks it
+
+    def sign_in_with_password(self, request, username: str, password: str) -> None:
+        return None  # envadmin's own accounts: Django's ModelBackend checks the password
+
+    def signed_in_caller(self, user, session, address: str | None) -> Caller:
+        # Their access rules, exactly as in the API.
+        rules = tuple(
+            AccessRule.objects.filter(
+                subject_type=SubjectType.USER, subject=user.get_username()
+            ).values_list("role", "scope_key")
+        )
+        if not rules and user.is_superuser:
+            # A superuser made with createsuperuser has no rule yet: treat it as the tenant's admin.
+            rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
+        return Caller(user.get_username(), SubjectType.USER, rules, origin="ui", address=address)
+
+    def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
+        return events_by_scope(caller)

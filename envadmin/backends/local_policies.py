@@ -6,11 +6,10 @@ from django.utils import timezone
 from envadmin.accounts.access import Access, Caller
 from envadmin.compliance.effective import conflicts, merge
 from envadmin.compliance.engine import compile_policy
-from envadmin.compliance.paths import deep_merge, remove_path
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
-from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from envadmin.contract.policy import validate_policy, validate_policy_request
+from envadmin.contract.policy_paths import deep_merge, remove_path
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
@@ -253,30 +252,17 @@ class LocalPolicyOperations:
 
     # --- the draft preview ------------------------------------------------------------------
 
-    def preview_compliance(self, caller: Caller, body) -> dict:
-        """Compliance of an unsaved creation document for a project and workload type."""
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        project_id, kind = body.get("projectId"), body.get("workloadType")
-        replica = body.get("replicaType")
-        if kind not in WORKLOAD_TYPE_KEYS:
-            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
-        if replica is not None and replica not in ("Worker", "Master"):
-            raise InvalidRequest("replicaType: must be Worker or Master.")
-        clean = validate_creation(body.get("environment"))
+    def draft_compliance(self, caller, draft, project_id, workload_type, replica_type) -> dict:
         tree, access = self._context(caller)
         project_key = self.project_key(project_id, tree, access, "projectId")
-        placement = self._placement_key(clean["meta"], tree, access)
-        judge = self.compliance_for(tree, project_key, kind, replica)
-        return {"compliance": judge({"meta": clean["meta"], "spec": clean["spec"]}, placement)}
+        placement = self._placement_key(draft["meta"], tree, access)
+        judge = self.compliance_for(tree, project_key, workload_type, replica_type)
+        return judge({"meta": draft["meta"], "spec": draft["spec"]}, placement)
 
     @staticmethod
     def project_key(project_id, tree: OrgTree, access: Access, name: str) -> str:
         if isinstance(project_id, bool) or project_id is None:
             raise InvalidRequest(f"{name}: a project id is required.")
-        if isinstance(project_id, float) or (isinstance(project_id, str) and name == "projectId"):
-            # The preview's JSON body carries a number; only query strings carry text.
-            raise InvalidRequest(f"{name}: must be a project id (an integer).")
         try:
             key = scope_key("project", int(project_id))
         except (TypeError, ValueError):

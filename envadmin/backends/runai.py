@@ -3,7 +3,9 @@
 The caller's own token is forwarded unchanged, so Run:ai enforces their permissions. Org units
 and policies are cached briefly per caller (they change rarely); environments never are. The
 draft compliance preview fetches the effective policy from Run:ai and judges the draft with the
-same pure engine as the local backend.
+same pure engine as the local backend. Run:ai issues and judges every token: the API's bearer
+tokens pass unchecked, web admin users sign in with Run:ai's password grant, and a caller reads
+the audit events they made.
 """
 
 import hashlib
@@ -11,19 +13,31 @@ import threading
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from envadmin.accounts.access import Caller
+from envadmin.accounts.grants import password_grant_username
+from envadmin.accounts.models import SubjectType
 from envadmin.audit.record import record_acknowledged
+from envadmin.audit.visibility import events_by_actor
 from envadmin.compliance.engine import evaluate
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
-from envadmin.contract.environment import validate_creation
-from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
+from envadmin.contract.errors import BackendError, NotFound, Unauthorized
 from envadmin.contract.policy import POLICY_PATHS
 from envadmin.runai.client import RunaiClient
-from envadmin.runai.errors import UpstreamUnauthorized
-from envadmin.runai.tokens import ServiceAccountTokens
+from envadmin.runai.errors import UpstreamError
+from envadmin.runai.tokens import (
+    SESSION_KEY,
+    TOKEN_PATH,
+    ServiceAccountTokens,
+    SessionTokens,
+    store_in_session,
+    unverified_subject,
+)
 
 from .base import EnvironmentBackend, Params, stale_edit
 
@@ -114,16 +128,11 @@ class RunaiBackend(EnvironmentBackend):
         return provider
 
     def _call(self, caller: Caller, method: str, path: str, *, params=None, json=None):
+        # An API caller's own token is forwarded unchanged; a provider's is renewed once when
+        # Run:ai refuses it (the client does that).
         provider = self._provider(caller)
-        if provider is None:  # an API caller's own token, forwarded unchanged
-            return self.client.request(method, path, params=params, json=json, token=caller.token)
-        try:
-            return self.client.request(method, path, params=params, json=json,
-                                       token=provider.token())  # fmt: skip
-        except UpstreamUnauthorized:
-            # Run:ai refused before doing anything: one renewal and one more try.
-            return self.client.request(method, path, params=params, json=json,
-                                       token=provider.refresh())  # fmt: skip
+        return self.client.request(method, path, params=params, json=json,
+                                   token=caller.token, token_provider=provider)  # fmt: skip
 
     def _document(self, caller, method, path, **kwargs):
         return self._call(caller, method, path, **kwargs)[1]
@@ -267,23 +276,13 @@ class RunaiBackend(EnvironmentBackend):
 
     # --- the draft preview: Run:ai's effective policy, envadmin's engine ----------------------
 
-    def preview_compliance(self, caller, body):
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        kind, replica = body.get("workloadType"), body.get("replicaType")
-        if kind not in WORKLOAD_TYPE_KEYS:
-            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
-        if replica is not None and replica not in ("Worker", "Master"):
-            raise InvalidRequest("replicaType: must be Worker or Master.")
-        project_id = body.get("projectId")
-        if isinstance(project_id, bool) or not isinstance(project_id, int):
-            raise InvalidRequest("projectId: must be a project id (an integer).")
-        clean = validate_creation(body.get("environment"))
+    def draft_compliance(self, caller, draft, project_id, workload_type, replica_type):
         project = self.get_project(caller, str(project_id))
         policy = self.get_policy(
-            caller, WORKLOAD_TYPE_KEYS[kind], {"scope": "project", "projectId": str(project_id)}
-        )
-        meta = clean["meta"]
+            caller, WORKLOAD_TYPE_KEYS[workload_type],
+            {"scope": "project", "projectId": str(project_id)},
+        )  # fmt: skip
+        meta = draft["meta"]
         # The project can use what is placed on its chain: tenant, its cluster, department, itself.
         visible = (
             meta["scope"] == "tenant"
@@ -293,14 +292,65 @@ class RunaiBackend(EnvironmentBackend):
             or (meta["scope"] == "project" and str(meta.get("projectId")) == str(project_id))
         )  # fmt: skip
         note = "" if visible else f"it is placed outside project '{project.get('name')}'."
-        compliance = evaluate(
-            {"meta": meta, "spec": clean["spec"]}, policy.get("effective") or {}, kind, replica,
-            visible, visibility_note=note,
+        return evaluate(
+            {"meta": meta, "spec": draft["spec"]}, policy.get("effective") or {}, workload_type,
+            replica_type, visible, visibility_note=note,
         )  # fmt: skip
-        return {"compliance": compliance}
 
-    # --- the token endpoint -----------------------------------------------------------------
+    # --- callers: Run:ai issues and judges every token --------------------------------------
 
     def grant_token(self, body) -> dict:
         """POST /api/v1/token forwarded as it is: Run:ai issues the caller's tokens."""
-        return self.client.request("POST", "/api/v1/token", json=body, anonymous=True)[1]
+        return self.client.request("POST", TOKEN_PATH, json=body)[1]
+
+    def answer_token_request(self, body, request):
+        try:
+            return self.grant_token(body)
+        except BackendError as error:
+            username = password_grant_username(body)
+            if username and error.status in (400, 401):
+                # Run:ai checked the password, not authenticate(): report it the same way, so
+                # the sign-in lockout counts it.
+                credentials = {"username": username}
+                user_login_failed.send(__name__, credentials=credentials, request=request)
+            raise
+
+    def forwarded_token_subject(self, token):
+        return unverified_subject(token)
+
+    def sign_in_with_password(self, request, username, password):
+        """The password grant; the user's tokens go into the (database-backed) session."""
+        local = get_user_model().objects.filter(username=username).first()
+        if local is not None and local.has_usable_password():
+            # A local account of that name signs in with its own password (next backend);
+            # a Run:ai user must never take it over, nor is its password sent to Run:ai.
+            return None
+        body = {"grantType": "password", "username": username, "password": password}
+        try:
+            answer = self.grant_token(body)
+        except UpstreamError as error:
+            if error.status >= 500:
+                messages.error(request, f"Signing in through Run:ai failed: {error.message}")
+            return None  # wrong credentials: the next backend (a local account) may still match
+        user = local
+        if user is None:
+            user = get_user_model().objects.create_user(username=username)
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        store_in_session(request.session, answer)
+        return user
+
+    def signed_in_caller(self, user, session, address):
+        # Run:ai judges what the user may do: their own tokens, else envadmin's service account.
+        provider = SessionTokens(session, self.client) if SESSION_KEY in session else None
+        return Caller(
+            user.get_username(), SubjectType.USER, (), token_provider=provider,
+            origin="ui", address=address,
+        )  # fmt: skip
+
+    def visible_audit_events(self, caller, *, local_superuser=False):
+        if caller.token:
+            # An API caller's token names them only once Run:ai accepts it (it signed it): a
+            # cheap, cached read makes Run:ai judge it before any event is shown.
+            self.list_clusters(caller, {})
+        return events_by_actor(caller, local_superuser=local_superuser)

@@ -6,7 +6,7 @@ exactly one node and records it in `sourceOfRule`. Defaults: the lowest node win
 
 import copy
 
-from .paths import deep_merge, flatten_rules, unflatten
+from envadmin.contract.policy_paths import deep_merge, flatten_rules, unflatten
 
 
 def merge(chain: list[tuple[dict, dict]]) -> dict:

@@ -7,49 +7,7 @@ environment carries; other rules of the policy (compute, storage, ...) concern t
 from collections.abc import Callable
 
 from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
-
-from .paths import flatten_rules, lookup
-
-# policy field path -> (path in the environment spec, kind of value)
-ENVIRONMENT_FIELDS: dict[str, tuple[str, str]] = {
-    "image": ("image", "string"),
-    "imagePullPolicy": ("imagePullPolicy", "string"),
-    "command": ("command", "string"),
-    "args": ("args", "string"),
-    "workingDir": ("workingDir", "string"),
-    "createHomeDir": ("createHomeDir", "boolean"),
-    "stdin": ("stdin", "boolean"),
-    "tty": ("tty", "boolean"),
-    "environmentVariables": ("environmentVariables", "instances"),
-    "security.runAsUid": ("runAsUid", "integer"),
-    "security.runAsGid": ("runAsGid", "integer"),
-    "security.supplementalGroups": ("supplementalGroups", "string"),
-    "security.uidGidSource": ("uidGidSource", "string"),
-    "security.capabilities": ("capabilities", "array"),
-    "security.allowPrivilegeEscalation": ("allowPrivilegeEscalation", "boolean"),
-    "security.hostIpc": ("hostIpc", "boolean"),
-    "security.hostNetwork": ("hostNetwork", "boolean"),
-    "security.readOnlyRootFilesystem": ("readOnlyRootFilesystem", "boolean"),
-    "security.runAsNonRoot": ("runAsNonRoot", "boolean"),
-    "security.seccompProfileType": ("seccompProfileType", "string"),
-    **{
-        f"probes.readiness.{name}": (f"probes.readiness.{name}", "integer")
-        for name in (
-            "initialDelaySeconds",
-            "periodSeconds",
-            "timeoutSeconds",
-            "successThreshold",
-            "failureThreshold",
-        )
-    },  # fmt: skip
-    "probes.readiness.handler.httpGet.path": ("probes.readiness.handler.httpGet.path", "string"),
-    "probes.readiness.handler.httpGet.port": ("probes.readiness.handler.httpGet.port", "integer"),
-    "probes.readiness.handler.httpGet.host": ("probes.readiness.handler.httpGet.host", "string"),
-    "probes.readiness.handler.httpGet.scheme": (
-        "probes.readiness.handler.httpGet.scheme",
-        "string",
-    ),
-}
+from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lookup
 
 REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
 

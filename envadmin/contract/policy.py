@@ -6,11 +6,9 @@ fields only need to be rule objects and are kept as given.
 
 import uuid
 
-from envadmin.compliance.engine import ENVIRONMENT_FIELDS
-from envadmin.compliance.paths import flatten_rules, lookup
-
 from .choices import POLICY_SCOPES, SCOPE_ID_FIELDS, USED_BY_KEYS
 from .errors import InvalidRequest
+from .policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lookup
 
 # URL segment -> workload type of the local model.
 POLICY_PATHS = {plural: kind for kind, plural in USED_BY_KEYS.items()}

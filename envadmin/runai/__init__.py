@@ -1,4 +1,4 @@
-"""Talking to a real Run:ai control plane (proxy mode, issue 5)."""
+"""Talking to a real Run:ai control plane (proxy mode): the HTTP client, its errors, tokens."""
 
 from .client import RunaiClient
 from .errors import (

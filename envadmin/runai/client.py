@@ -132,7 +132,6 @@ class RunaiClient:
         backoff: float = 0.2,
         max_retry_after: float = 5,
         session: requests.Session | None = None,
-        token_provider=None,
     ):
         self.base_url = _check_base_url(base_url)
         self.connect_timeout = connect_timeout
@@ -141,23 +140,22 @@ class RunaiClient:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.session = session if session is not None else pooled_session()
-        # Anything with .token() -> str and .refresh() -> str (see envadmin.runai.tokens).
-        self.token_provider = token_provider
         self._sleep = time.sleep
 
     # --- the API ---------------------------------------------------------------------------
-    def request(self, method, path, *, params=None, json=None, token=None, anonymous=False):
+    def request(self, method, path, *, params=None, json=None, token=None, token_provider=None):
         """(status, document) of a 2xx answer; document is None for an empty body.
 
         `token` is sent as `Authorization: Bearer <token>` (a caller's own token, forwarded
-        unchanged, so Run:ai enforces its permissions). Without it the token provider, if any,
-        supplies one. `anonymous=True` sends no token at all (the token endpoint itself).
-        Raises an UpstreamError for anything else.
+        unchanged, so Run:ai enforces its permissions). Else `token_provider`, anything with
+        .token() -> str and .refresh() -> str (see envadmin.runai.tokens), supplies one. With
+        neither, no token is sent (the token endpoint itself). Raises an UpstreamError for
+        anything else.
         """
         method = method.upper()
         if not path.startswith("/"):
             path = "/" + path
-        provider = None if (token or anonymous) else self.token_provider
+        provider = None if token else token_provider
         if provider is not None:
             token = provider.token()
         answer = self._exchange(method, path, params, json, token)
@@ -167,24 +165,6 @@ class RunaiClient:
             logger.info("Run:ai %s %s -> 401; refreshing the token once", method, path)
             answer = self._exchange(method, path, params, json, provider.refresh())
         return self._result(method, answer)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path, **kwargs):
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path, **kwargs):
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-    def close(self):
-        self.session.close()
 
     # --- attempts and retries --------------------------------------------------------------
     def _exchange(self, method, path, params, json, token) -> Answer:

@@ -3,6 +3,10 @@
 ServiceAccountTokens is envadmin's own service account (RUNAI_CLIENT_ID/RUNAI_CLIENT_SECRET,
 the client_credentials grant). Its token stays in this process, never in a cookie, a page or a
 log line, and is replaced before it expires so calls rarely meet a 401.
+
+SessionTokens are a web admin user's own, from the password grant: they live in the (database-
+backed) session, never in a cookie, a page or a log line, and are renewed with the refresh
+grant before they expire.
 """
 
 import threading
@@ -10,9 +14,13 @@ import time
 
 import jwt
 
+from envadmin.contract.errors import Unauthorized
+
 from .errors import ControlPlaneFailed, UpstreamError
 
 TOKEN_PATH = "/api/v1/token"
+SESSION_KEY = "runai_tokens"
+SESSION_MARGIN_SECONDS = 30
 
 
 def _number(value) -> float | None:
@@ -36,6 +44,15 @@ def expiry(token: str, expires_in, now: float) -> float | None:
         return exp
     lifetime = _number(expires_in)
     return now + lifetime if lifetime is not None else None
+
+
+def unverified_subject(token: str) -> str:
+    """A name for logs and createdBy-style messages; never trusted for permissions."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return "runai-caller"
+    return str(claims.get("preferred_username") or claims.get("sub") or "runai-caller")
 
 
 class ServiceAccountTokens:
@@ -81,7 +98,7 @@ class ServiceAccountTokens:
         }
         now = self._clock()
         try:
-            _, document = self.client.request("POST", TOKEN_PATH, json=body, anonymous=True)
+            _, document = self.client.request("POST", TOKEN_PATH, json=body)
         except UpstreamError as error:
             if 400 <= error.status < 500:
                 # A refused service account is envadmin's configuration problem, not the
@@ -105,3 +122,43 @@ class ServiceAccountTokens:
             self._renew_at = expires_at - early
         self._token = token
         self._generation += 1
+
+
+def store_in_session(session, answer: dict) -> str:
+    """Keep a token grant's answer in the session; returns the access token."""
+    access = answer.get("accessToken")
+    if not isinstance(access, str) or not access:
+        raise Unauthorized("Run:ai answered without an access token.")
+    session[SESSION_KEY] = {
+        "access": access,
+        "refresh": answer.get("refreshToken") or session.get(SESSION_KEY, {}).get("refresh"),
+        "exp": expiry(access, answer.get("expiresIn"), time.time()),
+    }
+    return access
+
+
+class SessionTokens:
+    """The signed-in user's Run:ai tokens, kept in their session by store_in_session."""
+
+    def __init__(self, session, client):
+        self.session = session
+        self.client = client
+
+    def token(self) -> str:
+        tokens = self.session[SESSION_KEY]
+        if tokens.get("exp") and time.time() > tokens["exp"] - SESSION_MARGIN_SECONDS:
+            return self.refresh()
+        return tokens["access"]
+
+    def refresh(self) -> str:
+        refresh = (self.session.get(SESSION_KEY) or {}).get("refresh")
+        if not refresh:
+            raise Unauthorized("Your Run:ai session has expired: sign in again.")
+        body = {"grantType": "refresh_token", "refreshToken": refresh}
+        try:
+            _, answer = self.client.request("POST", TOKEN_PATH, json=body)
+        except UpstreamError as error:
+            if error.status < 500:
+                raise Unauthorized("Your Run:ai session has expired: sign in again.") from None
+            raise
+        return store_in_session(self.session, answer)

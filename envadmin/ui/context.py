@@ -3,35 +3,13 @@
 from dataclasses import dataclass, field
 
 from envadmin.accounts.access import Caller
-from envadmin.accounts.models import AccessRule, Role, SubjectType
-from envadmin.backends.base import EnvironmentBackend, is_proxy
+from envadmin.backends.base import EnvironmentBackend
 from envadmin.security.clients import client_address
 
 
-def caller_for(request) -> Caller:
-    """The signed-in user as the backend sees them: their access rules, exactly as in the API."""
-    user = request.user
-    if is_proxy():
-        from .runai_auth import SESSION_KEY, SessionTokens
-
-        # Run:ai judges what the user may do: their own tokens, else envadmin's service account.
-        provider = SessionTokens(request.session) if SESSION_KEY in request.session else None
-        return Caller(
-            user.get_username(), SubjectType.USER, (), token_provider=provider,
-            origin="ui", address=client_address(request),
-        )  # fmt: skip
-    rules = tuple(
-        AccessRule.objects.filter(
-            subject_type=SubjectType.USER, subject=user.get_username()
-        ).values_list("role", "scope_key")
-    )
-    if not rules and user.is_superuser:
-        # A superuser made with createsuperuser has no rule yet: treat it as the tenant's admin.
-        rules = ((Role.SYSTEM_ADMINISTRATOR, "tenant"),)
-    return Caller(
-        user.get_username(), SubjectType.USER, rules,
-        origin="ui", address=client_address(request),
-    )  # fmt: skip
+def caller_for(request, backend: EnvironmentBackend) -> Caller:
+    """The signed-in user as the backend sees them."""
+    return backend.signed_in_caller(request.user, request.session, client_address(request))
 
 
 @dataclass

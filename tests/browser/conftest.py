@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envadmin.inventory import snapshot
+from envadmin.snapshot import loader
 
 from ..conftest import watch_for_failures
 
@@ -28,13 +28,13 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture(scope="session")
 def demo_document():
-    return snapshot.read_file(DEMO)
+    return loader.read_file(DEMO)
 
 
 @pytest.fixture
 def demo(transactional_db, demo_document):
     """The demo org, environments, policies and users, loaded fresh for each test."""
-    snapshot.load(demo_document)
+    loader.load(demo_document)
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ import requests
 from django.conf import global_settings
 from django.db import connection
 
-from envadmin.inventory import snapshot
 from envadmin.inventory.models import Environment
+from envadmin.snapshot import loader
 
 from .conftest import (
     DEMO,
@@ -52,7 +52,7 @@ def instances(transactional_db, tmp_path, settings):
     """Two gunicorns (two workers each) on the test database, sharing one SECRET_KEY."""
     # The demo users' passwords hashed as the servers check them, not with the tests' fast MD5.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    snapshot.load(snapshot.read_file(DEMO))
+    loader.load(loader.read_file(DEMO))
     key = secrets.token_urlsafe(50)
     env = server_env(database_url(), key)
     pair = [

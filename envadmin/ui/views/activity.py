@@ -8,7 +8,6 @@ from django.views import View
 from envadmin.audit.filters import AuditEventFilterSet
 from envadmin.audit.models import Action, Origin
 from envadmin.audit.presentation import CSV_HEADER, csv_rows, deleted_among, with_change_lines
-from envadmin.audit.visibility import visible_events
 from envadmin.contract.choices import CSV_ROW_LIMIT, SCOPE_ID_FIELDS
 
 from ..export import csv_response
@@ -21,7 +20,9 @@ class ActivityView(PageView, View):
     template_name = "activity/page.html"
 
     def get(self, request):
-        visible = visible_events(self.caller, local_superuser=request.user.is_superuser)
+        visible = self.backend.visible_audit_events(
+            self.caller, local_superuser=request.user.is_superuser
+        )
         filterset = AuditEventFilterSet(request.GET, visible)
         events = filterset.qs if filterset.is_valid() else visible.none()
         if request.GET.get("format") == "csv":

@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
-from envadmin.backends.base import get_backend
+from envadmin.backends import get_backend
 from envadmin.contract.choices import WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError
 
@@ -24,7 +24,7 @@ class PageView(LoginRequiredMixin):
     @property
     def caller(self):
         if not hasattr(self, "_caller"):
-            self._caller = caller_for(self.request)
+            self._caller = caller_for(self.request, self.backend)
         return self._caller
 
     @property

@@ -6,11 +6,11 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
-from envadmin.compliance.paths import flatten_rules
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS
+from envadmin.contract.policy_paths import flatten_rules
 
 from ..export import csv_response
 from ..params import whole

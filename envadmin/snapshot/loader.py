@@ -1,8 +1,8 @@
 """Load an org tree and its assets from one YAML file, all or nothing.
 
-Environments go through the local backend, so a snapshot obeys exactly the rules of the API.
-Every entry is checked, all problems are reported together (each naming its entry), and on any
-problem the transaction is rolled back: nothing is loaded.
+Environments and policies go through the local backend, so a snapshot obeys exactly the rules
+of the API. Every entry is checked, all problems are reported together (each naming its entry),
+and on any problem the transaction is rolled back: nothing is loaded.
 """
 
 import uuid
@@ -18,11 +18,12 @@ from django.utils.dateparse import parse_datetime
 
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
+from envadmin.backends.local import LocalBackend
 from envadmin.contract.choices import SCOPE_ID_FIELDS
 from envadmin.contract.errors import BackendError
 from envadmin.contract.inputs import InputError, body_problem, load_yaml
-
-from .models import (
+from envadmin.contract.policy import POLICY_PATHS
+from envadmin.inventory.models import (
     Cluster,
     Department,
     Environment,
@@ -34,7 +35,7 @@ from .models import (
     fold_name,
     scope_key,
 )
-from .orgtree import OrgTree
+from envadmin.inventory.orgtree import OrgTree
 
 SECTIONS = (
     "clusters", "departments", "projects", "environments", "workloads", "templates", "policies",
@@ -216,8 +217,6 @@ def _load_projects(entry):
 
 
 def _load_environments(entry):
-    from envadmin.backends.local import LocalBackend
-
     meta = dict(entry.get("meta") or {})
     extras = {key: meta.pop(key) for key in META_EXTRAS if key in meta}
     document = LocalBackend().create_environment(LOADER, {**entry, "meta": meta})
@@ -305,9 +304,6 @@ def _load_templates(entry):
 def _load_policies(entry):
     """{workloadType, scope, <scope id>, name, policy: {...}, imposedEnvironments: [names]}:
     written through the policy API's own checks (conflicts along the branch included)."""
-    from envadmin.backends.local import LocalBackend
-    from envadmin.contract.policy import POLICY_PATHS
-
     kind = entry["workloadType"]
     if kind not in POLICY_PATHS.values():
         raise ValueError(f"workloadType must be one of {', '.join(POLICY_PATHS.values())}")

@@ -5,12 +5,57 @@ around rule objects; a rule object is recognised by its keys, so fields envadmin
 (compute, storage, ...) flatten and merge the same way as the ones it judges. The item rules of
 a list (`environmentVariables.instances`, `storage.pvc.instances`) are a rule of their own,
 beside the rules of the items' attributes (`storage.pvc.attributes.claimName`).
+
+ENVIRONMENT_FIELDS names the policy fields an environment carries, each with its place in the
+environment's spec: what a policy check and the compliance engine judge.
 """
 
 RULE_KEYS = frozenset(
     {"required", "canEdit", "options", "min", "max", "step", "canAdd", "locked",
      "sourceOfRule", "defaultFrom"}
 )  # fmt: skip
+
+
+# policy field path -> (path in the environment spec, kind of value)
+ENVIRONMENT_FIELDS: dict[str, tuple[str, str]] = {
+    "image": ("image", "string"),
+    "imagePullPolicy": ("imagePullPolicy", "string"),
+    "command": ("command", "string"),
+    "args": ("args", "string"),
+    "workingDir": ("workingDir", "string"),
+    "createHomeDir": ("createHomeDir", "boolean"),
+    "stdin": ("stdin", "boolean"),
+    "tty": ("tty", "boolean"),
+    "environmentVariables": ("environmentVariables", "instances"),
+    "security.runAsUid": ("runAsUid", "integer"),
+    "security.runAsGid": ("runAsGid", "integer"),
+    "security.supplementalGroups": ("supplementalGroups", "string"),
+    "security.uidGidSource": ("uidGidSource", "string"),
+    "security.capabilities": ("capabilities", "array"),
+    "security.allowPrivilegeEscalation": ("allowPrivilegeEscalation", "boolean"),
+    "security.hostIpc": ("hostIpc", "boolean"),
+    "security.hostNetwork": ("hostNetwork", "boolean"),
+    "security.readOnlyRootFilesystem": ("readOnlyRootFilesystem", "boolean"),
+    "security.runAsNonRoot": ("runAsNonRoot", "boolean"),
+    "security.seccompProfileType": ("seccompProfileType", "string"),
+    **{
+        f"probes.readiness.{name}": (f"probes.readiness.{name}", "integer")
+        for name in (
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "successThreshold",
+            "failureThreshold",
+        )
+    },  # fmt: skip
+    "probes.readiness.handler.httpGet.path": ("probes.readiness.handler.httpGet.path", "string"),
+    "probes.readiness.handler.httpGet.port": ("probes.readiness.handler.httpGet.port", "integer"),
+    "probes.readiness.handler.httpGet.host": ("probes.readiness.handler.httpGet.host", "string"),
+    "probes.readiness.handler.httpGet.scheme": (
+        "probes.readiness.handler.httpGet.scheme",
+        "string",
+    ),
+}
 
 
 def is_rule(value) -> bool:

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from envadmin.inventory import snapshot
 from envadmin.inventory.models import Cluster, Environment
+from envadmin.snapshot import loader
 
 
 class Command(BaseCommand):
@@ -20,8 +20,8 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds data: snapshot not loaded.")
             return
         try:
-            counts = snapshot.load(snapshot.read_file(file))
-        except snapshot.SnapshotError as exc:
+            counts = loader.load(loader.read_file(file))
+        except loader.SnapshotError as exc:
             listing = "\n".join(f"  - {problem}" for problem in exc.problems)
             raise CommandError(f"{file}: nothing was loaded.\n{listing}") from None
         summary = ", ".join(f"{count} {section}" for section, count in counts.items())
