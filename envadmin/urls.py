@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from envadmin.database_outage import needs_database
 from envadmin.security.login import LockoutAdminAuthenticationForm, ThrottledLoginView, admin_login
 
 handler400 = "envadmin.api.errors.bad_request"
@@ -18,10 +19,11 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("login", ThrottledLoginView.as_view(), name="login"),
+    path("login", needs_database(ThrottledLoginView.as_view()), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("envadmin.ui.urls")),
-    path("admin/login/", admin_login),  # before admin.site.urls: it replaces admin's route
+    # Before admin.site.urls: it replaces admin's route.
+    path("admin/login/", needs_database(admin_login)),
     path("admin/", admin.site.urls),
     path("api/", include("envadmin.api.urls")),
 ]

@@ -1,20 +1,20 @@
 """Every API failure as the contract's error body {code, message, details}."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError as DatabaseInterfaceError
-from django.db import OperationalError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from envadmin.contract.errors import BackendError, flatten_errors
+from envadmin.database_outage import UNREACHABLE, database_unavailable
 
 CHALLENGE = 'Bearer realm="envadmin"'
 
 logger = logging.getLogger(__name__)
-DatabaseUnavailable = (OperationalError, DatabaseInterfaceError)
 
 
 def error_body(status: int, message: str, details: str | None = None) -> dict:
@@ -31,14 +31,8 @@ def exception_handler(exc, context):
         if current:  # a refused stale edit: the version to base a retry on
             headers["ETag"] = f'"{current["meta"].get("updateCount")}"'
         return Response(exc.body(), status=exc.status, headers=headers)
-    if isinstance(exc, DatabaseUnavailable):
-        # The store is down or unreachable: tell the client to retry, as Run:ai's 503 does.
-        logger.error("Database unavailable: %s", exc.__class__.__name__)
-        return Response(
-            error_body(503, "Please try again in few minutes.", "The database is unavailable."),
-            status=503,
-            headers={"Retry-After": "5"},
-        )
+    if isinstance(exc, UNREACHABLE):
+        return database_unavailable(context["request"], exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Resource id not found.")
     elif isinstance(exc, PermissionDenied):
@@ -67,6 +61,9 @@ def exception_handler(exc, context):
     return None  # a genuine bug: Django's 500 handler below still answers in the contract's shape
 
 
+# API clients authenticate with bearer tokens, never the session's cookie: no request to an
+# unknown /api/ path may meet Django's CSRF check and its HTML 403.
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body(404, f"No API path {request.path}."), status=404)
 
@@ -89,6 +86,9 @@ def bad_request(request, exception=None, *args, **kwargs):
 
 
 def server_error(request, *args, **kwargs):
+    error = sys.exc_info()[1]
+    if isinstance(error, UNREACHABLE):  # outside a view: a middleware's read or write
+        return database_unavailable(request, error)
     logger.error("Unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "Something went wrong."), status=500)

@@ -106,9 +106,12 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             self._access = (caller, Access(caller, self._tree))
         return self._tree, self._access[1]
 
-    def _visible_environment(self, asset_id: str, access: Access) -> Environment:
+    def _visible_environment(self, asset_id: str, access: Access, lock=False) -> Environment:
+        # Locked, the read waits for a writer holding the row; if that writer deleted it, the
+        # read finds nothing, and the caller gets the same 404 as for an id that never existed.
+        rows = Environment.objects.select_for_update() if lock else Environment.objects
         try:
-            env = Environment.objects.get(pk=uuid.UUID(str(asset_id)))
+            env = rows.get(pk=uuid.UUID(str(asset_id)))
         except (Environment.DoesNotExist, ValueError):
             raise NotFound(f"Environment {asset_id} not found.") from None
         if not access.can_view(env.scope_key):
@@ -117,9 +120,7 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         return env
 
     def _writable_environment(self, asset_id: str, access: Access, lock=False) -> Environment:
-        env = self._visible_environment(asset_id, access)
-        if lock:
-            env = Environment.objects.select_for_update().get(pk=env.pk)
+        env = self._visible_environment(asset_id, access, lock=lock)
         if env.read_only:
             raise Forbidden(READ_ONLY_MESSAGE.format(name=env.name))
         if not access.can_write(env.scope_key):

@@ -216,14 +216,17 @@ class LocalPolicyOperations:
         key = policy_node(params, tree)
         if not access.can_view(key):
             raise NotFound(f"There is no {tree.nodes[key].scope} {tree.nodes[key].id}.")
-        policy = Policy.objects.filter(workload_type=workload_type, scope_key=key).first()
-        if policy is None:
-            raise NotFound(f"There is no {workload_type} policy on {tree.path(key)}.")
-        if not access.can_write_policy(key):
-            raise Forbidden(
-                f"Only a system administrator over {tree.path(key)} may change its policies."
-            )
-        policy.delete()
+        with transaction.atomic():
+            # Locked: of two deletes the second waits here, then finds nothing and answers 404.
+            policies = Policy.objects.select_for_update()
+            policy = policies.filter(workload_type=workload_type, scope_key=key).first()
+            if policy is None:
+                raise NotFound(f"There is no {workload_type} policy on {tree.path(key)}.")
+            if not access.can_write_policy(key):
+                raise Forbidden(
+                    f"Only a system administrator over {tree.path(key)} may change its policies."
+                )
+            policy.delete()
 
     def list_policies(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)

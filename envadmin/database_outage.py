@@ -1,0 +1,66 @@
+"""While the database is unreachable every face answers 503 and says so: pages, htmx requests,
+the sign-in pages, Django admin and the API (in the contract's error body).
+
+Nothing here keeps state: Django opens the connection when a request first needs it and drops
+an unusable one when a request ends, so the first request after the database is back is
+served as usual, without a restart.
+"""
+
+import logging
+from functools import wraps
+
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from envadmin.contract.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+API_ERROR = Unavailable(details="The database is unavailable.")
+
+
+def database_unavailable(request, error: Exception) -> HttpResponse:
+    logger.error(
+        "Database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path.startswith("/api/"):
+        return JsonResponse(API_ERROR.body(), status=503, headers=headers)
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and not htmx.history_restore_request
+    template = "database_unavailable.html" + ("#message" if partial else "")
+    # Rendered without the request: its context processors (the user, messages) read the
+    # database.
+    html = render_to_string(template, {"retry_url": request.get_full_path()})
+    return HttpResponse(html, status=503, headers=headers)
+
+
+class DatabaseOutageMiddleware:
+    """For what a view (or its template) raises; a failure outside any view, in a middleware,
+    reaches handler500 (envadmin.api.errors.server_error), which answers the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UNREACHABLE):
+            return database_unavailable(request, exception)
+        return None
+
+
+def needs_database(view):
+    """For a page that reads nothing until it is submitted (a sign-in form): check the database
+    first, so that the user learns it is down before typing, not after."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        connection.ensure_connection()
+        return view(request, *args, **kwargs)
+
+    return checked
