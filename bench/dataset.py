@@ -512,9 +512,7 @@ def build(size: int) -> Dataset:
             ),
         ]
     )  # fmt: skip
-    token = issue(account.client_id, SubjectType.APPLICATION.value, with_refresh=False)[
-        "accessToken"
-    ]
+    token = issue(account, with_refresh=False)["accessToken"]
     # For the API get: the first tenant environment (the same one at every size), not imposed,
     # with a template and workloads.
     with_template = {t.environment.id for t in templates}

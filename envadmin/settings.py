@@ -7,6 +7,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from envadmin.security import signing_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -21,15 +23,20 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # DJANGO_SECURE=1 is production: HTTPS only, a real key, no debug. Without it (`make run`, the
 # tests' live servers) everything still works over plain http on loopback.
 SECURE = env_bool("DJANGO_SECURE", False)
-DEVELOPMENT_SECRET_KEY = "envadmin-insecure-development-key-change-me"
-# The development key is only acceptable when nothing is exposed; it also signs API tokens.
+# Signs sessions, and API tokens unless ENVADMIN_TOKEN_SECRET is set.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if SECURE and DEBUG:
     raise ImproperlyConfigured("DJANGO_SECURE=1 is production: DJANGO_DEBUG must be off.")
-if SECURE and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
-    # Failing here beats signing sessions and tokens with a key published in this repository.
+if SECURE and not SECRET_KEY:
+    # Every instance behind a load balancer must share the key: a file made here would not.
     raise ImproperlyConfigured("DJANGO_SECURE=1 needs DJANGO_SECRET_KEY (50+ random characters).")
-SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+# A local run keeps a random key of its own in a file git ignores (made on the first start).
+ENVADMIN_SECRET_KEY_FILE = Path(
+    os.environ.get("ENVADMIN_SECRET_KEY_FILE", BASE_DIR / ".envadmin/secret-key")
+)
+SECRET_KEY = signing_key.refuse_published(
+    "DJANGO_SECRET_KEY", SECRET_KEY or signing_key.local_key(ENVADMIN_SECRET_KEY_FILE)
+)
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 ]
@@ -187,7 +194,9 @@ ENVADMIN_TENANT_ID = int(os.environ.get("ENVADMIN_TENANT_ID", "1001"))
 ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")
 ENVADMIN_TOKEN_TTL_SECONDS = int(os.environ.get("ENVADMIN_TOKEN_TTL_SECONDS", "3600"))
 ENVADMIN_REFRESH_TTL_SECONDS = int(os.environ.get("ENVADMIN_REFRESH_TTL_SECONDS", "86400"))
-ENVADMIN_TOKEN_SECRET = os.environ.get("ENVADMIN_TOKEN_SECRET", SECRET_KEY)
+ENVADMIN_TOKEN_SECRET = signing_key.refuse_published(
+    "ENVADMIN_TOKEN_SECRET", os.environ.get("ENVADMIN_TOKEN_SECRET") or SECRET_KEY
+)
 
 # --- Web security (README "Security") -------------------------------------------------------
 # No inline script or style anywhere: htmx's indicator style is off (base.html's htmx-config) and

@@ -42,7 +42,7 @@ def client_for(db):
     def build(role="System administrator", key="tenant"):
         account, _ = make_account(role, key)
         client = APIClient()
-        token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+        token = issue(account)["accessToken"]
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return client
 

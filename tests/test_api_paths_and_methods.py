@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from envadmin.accounts.models import SubjectType
 from envadmin.accounts.tokens import issue
 from envadmin.api import urls as api_urls
 
@@ -52,7 +51,7 @@ def caller(request, db):
     if request.param == "bearer token":
         account, _ = make_account("System administrator", "tenant")
         client = APIClient(enforce_csrf_checks=True)
-        token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+        token = issue(account)["accessToken"]
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return client
     # A browser's request: the session cookie, and no CSRF token to go with it.

@@ -156,7 +156,7 @@ def test_twenty_concurrent_creates_of_one_name_give_one_202_and_nineteen_409s(li
 
     loader.load(loader.read_file(DATA / "small.yaml"))
     account, _ = make_account("System administrator", "tenant")
-    token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+    token = issue(account)["accessToken"]
     start = threading.Barrier(20)
     statuses: list[int] = []
 

@@ -145,7 +145,7 @@ def waiting_for_locks() -> int:
 def test_writes_waiting_on_a_delete_that_commits_answer_404(live_server):
     if connection.vendor != "postgresql":
         pytest.skip("Row locks need PostgreSQL: SQLite has no SELECT ... FOR UPDATE.")
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader as snapshot
 
     from .conftest import DATA
 
@@ -153,7 +153,7 @@ def test_writes_waiting_on_a_delete_that_commits_answer_404(live_server):
     env = Environment.objects.get(name="p7-env")
     a_policy_on_project_7()
     account, _ = make_account("System administrator", "tenant")
-    token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+    token = issue(account)["accessToken"]
     locked, release = threading.Event(), threading.Event()
 
     def delete_holding_the_locks():

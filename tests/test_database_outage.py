@@ -50,7 +50,7 @@ def clients(org):
     browser.force_login(User.objects.get(username="root"))
     account, secret = make_account("System administrator", "tenant")
     api = APIClient()
-    token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+    token = issue(account)["accessToken"]
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     grant = {"grantType": "client_credentials", "clientID": account.client_id,
              "clientSecret": secret}  # fmt: skip

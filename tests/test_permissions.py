@@ -132,12 +132,12 @@ def test_nobody_creates_at_system_scope(org, admin):
 def test_a_caller_without_rules_sees_nothing(org, client_for, db):
     from rest_framework.test import APIClient
 
-    from envadmin.accounts.models import ServiceAccount, SubjectType
+    from envadmin.accounts.models import ServiceAccount
     from envadmin.accounts.tokens import issue
 
     account, _ = ServiceAccount.create("no-rules")
     client = APIClient()
-    token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+    token = issue(account)["accessToken"]
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert names(client) == set()
     assert client.get(f"{URL}/{env_id('tenant-env')}").status_code == 404

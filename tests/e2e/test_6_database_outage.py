@@ -107,7 +107,7 @@ def _close(end: socket.socket):
 @pytest.fixture
 def behind_relay(transactional_db, tmp_path, settings):
     """(server, relay, API token): a gunicorn on the test database through an open relay."""
-    from envadmin.inventory import snapshot
+    from envadmin.snapshot import loader as snapshot
 
     # The user's password hashed as the server checks it, not with the tests' fast MD5.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
