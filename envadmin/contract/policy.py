@@ -1,7 +1,8 @@
 """Policy write requests of policy.openapi.json (overwrite and change), checked for shape.
 
 Rules and defaults of the fields an environment carries are type-checked; rules of other
-fields only need to be rule objects and are kept as given.
+fields only need to be rule objects and are kept as given. Every number, wherever it is, must
+lie in the range the contract gives its field (policy_numbers.py).
 """
 
 import uuid
@@ -11,6 +12,8 @@ from envadmin.compliance.paths import flatten_rules, lookup
 
 from .choices import POLICY_SCOPES, SCOPE_ID_FIELDS, USED_BY_KEYS
 from .errors import InvalidRequest
+from .fields import INT32_MAX
+from .policy_numbers import number_problem
 
 # URL segment -> workload type of the local model.
 POLICY_PATHS = {plural: kind for kind, plural in USED_BY_KEYS.items()}
@@ -52,6 +55,8 @@ def validate_meta(meta) -> dict:
             continue
         if key == "projectId" and not _is_int(value):
             _fail("meta.projectId", "Must be an integer.")
+        if key == "projectId" and not -INT32_MAX - 1 <= value <= INT32_MAX:
+            _fail("meta.projectId", "Must be a project id (an int32).")
         if key == "clusterId":
             try:
                 value = str(uuid.UUID(str(value)))
@@ -160,6 +165,9 @@ def validate_policy(policy, workload_type: str) -> dict:
         _check_assets("policy.imposedAssets", assets)
     if assets is not None:
         clean["imposedAssets"] = assets
+    problem = number_problem(clean, workload_type)
+    if problem:
+        _fail(*problem)
     return clean
 
 
