@@ -363,3 +363,32 @@ def test_a_project_id_beyond_int32_is_named_as_such(org, admin):
     response = put(admin, "workspaces", body)
     assert response.status_code == 400
     assert response.json()["message"] == "meta.projectId: Must be a project id (an int32)."
+
+
+# --- validateOnly: the API's booleans ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("true, false", [("1", "0"), ("%20true", "false%20")])
+def test_validate_only_reads_booleans_as_every_query_parameter_does(org, admin, true, false):
+    body = {"meta": meta("tenant"), "policy": {"rules": {"args": {"required": True}}}}
+    checked = ok(put(admin, "workspaces", body, validateOnly=true))
+    assert checked["policy"]["rules"] == {"args": {"required": True}}
+    assert not Policy.objects.exists()
+    ok(put(admin, "workspaces", body, validateOnly=false))
+    assert Policy.objects.filter(scope_key="tenant").exists()
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "on", "truee", "null"])
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_validate_only_that_is_not_a_boolean_is_a_400_and_saves_nothing(
+    org, admin, method, value
+):
+    body = {"meta": meta("tenant"), "policy": {"rules": {"args": {"required": True}}}}
+    response = getattr(admin, method)(
+        f"{BASE}/workspaces?validateOnly={value}", data=json.dumps(body),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert_matches_contract("policy", response)
+    assert response.json()["message"] == "validateOnly: Must be true or false."
+    assert not Policy.objects.exists()

@@ -3,6 +3,7 @@
 import re
 from functools import cached_property
 
+from django import forms
 from django.contrib.auth.signals import user_login_failed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -28,6 +29,7 @@ from envadmin.contract.environment import (
 )
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
+from envadmin.inventory.filters import QueryBooleanField
 from envadmin.security import lockout
 from envadmin.security.clients import client_address
 from envadmin.security.throttles import TokenRateThrottle
@@ -301,7 +303,16 @@ POLICY_SCOPE_PARAMETERS = [
     OpenApiParameter("departmentId", OpenApiTypes.STR),
     OpenApiParameter("projectId", OpenApiTypes.STR),
 ]
-VALIDATE_ONLY = [OpenApiParameter("validateOnly", OpenApiTypes.BOOL)]
+VALIDATE_ONLY = OpenApiParameter(
+    "validateOnly",
+    OpenApiTypes.BOOL,
+    description="true (or 1): check the policy and answer it, without saving. false, 0 or "
+    "absent: save. Anything else is a 400.",
+)
+
+
+class PolicyWriteParameters(forms.Form):
+    validateOnly = QueryBooleanField(required=False)
 
 
 class PolicyView(BackendView):
@@ -317,7 +328,10 @@ class PolicyView(BackendView):
         return Response(answer)
 
     def _write(self, request, partial):
-        validate_only = request.query_params.get("validateOnly", "").lower() == "true"
+        params = PolicyWriteParameters(request.query_params)
+        if not params.is_valid():
+            raise InvalidRequest.from_field_errors(params.errors)
+        validate_only = bool(params.cleaned_data["validateOnly"])
         answer = self.backend.write_policy(
             request.user, self.workload_type(), request.data,
             partial=partial, validate_only=validate_only,
@@ -325,14 +339,18 @@ class PolicyView(BackendView):
         return Response(answer)
 
     @extend_schema(
-        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+        parameters=[VALIDATE_ONLY],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
     )
     def put(self, request, policy_path):
         """Overwrite a node's policy; 400 if a field is already ruled up or down the branch."""
         return self._write(request, partial=False)
 
     @extend_schema(
-        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+        parameters=[VALIDATE_ONLY],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
     )
     def patch(self, request, policy_path):
         """Merge into a node's policy; `reset` lists field paths to clear."""
