@@ -5,6 +5,8 @@ fields only need to be rule objects and are kept as given. Every number, whereve
 lie in the range the contract gives its field (policy_numbers.py).
 """
 
+import hashlib
+import json
 import uuid
 
 from envadmin.compliance.engine import ENVIRONMENT_FIELDS
@@ -189,3 +191,13 @@ def validate_policy_request(body, workload_type: str, partial: bool = False) -> 
             _fail("reset", "Must be a list of field paths.")
         clean["reset"] = reset
     return clean
+
+
+def policy_version(document: dict) -> str:
+    """The entity tag of a node's own policy, from a GET or write answer: a digest of its meta
+    (id, updatedAt, ...) and rules. The effective part depends on other nodes and is left out.
+    A node without a policy has a version too, so If-Match can ask that none was written since.
+    """
+    own = {"meta": document.get("meta"), "policy": document.get("policy")}
+    text = json.dumps(own, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
