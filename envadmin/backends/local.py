@@ -156,7 +156,9 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
     def _writable_environment(self, asset_id: str, access: Access, lock=False) -> Environment:
         env = self._visible_environment(asset_id, access)
         if lock:
-            env = Environment.objects.select_for_update().get(pk=env.pk)
+            env = Environment.objects.select_for_update().filter(pk=env.pk).first()
+            if env is None:  # deleted while this request waited for the row's lock
+                raise NotFound(f"Environment {asset_id} not found.")
         if env.read_only:
             raise Forbidden(READ_ONLY_MESSAGE.format(name=env.name))
         if not access.can_write(env.scope_key):
