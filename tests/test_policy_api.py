@@ -304,6 +304,8 @@ def put_raw(client, kind, text, **params):
          "policy.defaults.probes.readiness.periodSeconds", "at least 1"),
         ('{"defaults": {"compute": {"cpuCoreRequest": 1e400}}}',
          "policy.defaults.compute.cpuCoreRequest", "finite"),
+        ('{"defaults": {"compute": {"cpuCoreRequest": 1e300}}}',
+         "policy.defaults.compute.cpuCoreRequest", "at most 9223372036854775807"),
         ('{"defaults": {"compute": {"gpuDevicesRequest": 1.5}}}',
          "policy.defaults.compute.gpuDevicesRequest", "an integer"),
         ('{"rules": {"notAField": {"max": 18446744073709551616}}}',
@@ -340,7 +342,7 @@ def test_the_widest_numbers_of_the_contract_are_kept_and_one_beyond_is_refused(o
     widest = """{"meta": {"name": "n", "scope": "tenant"},
         "policy": {"rules": {"worker": {"compute": {"gpuDevicesRequest": {"max": %d}}}},
                    "defaults": {"master": {"security": {"runAsUid": 9223372036854775807},
-                                           "compute": {"cpuCoreRequest": 1e300}}}}}"""
+                                           "compute": {"cpuCoreRequest": 9.2e18}}}}}"""
     body = ok(put_raw(admin, "distributed", widest % (2**31 - 1)))
     assert body["policy"]["defaults"]["master"]["security"]["runAsUid"] == 2**63 - 1
     again = ok(admin.get(f"{BASE}/distributed", {"scope": "tenant"}))

@@ -2,10 +2,11 @@
 
 The ranges are read from the contract itself (integer formats int32 and int64, minimum and
 maximum), so every integer field of defaults and rules is covered, those envadmin does not
-otherwise check included. A number where the contract names no field must still be one an
-answer can carry: an integer within 64 bits (orjson renders no wider) and a finite float (JSON
-has no Infinity or NaN, and PostgreSQL's jsonb refuses them). Stored beyond that, a policy
-would break every later read of its branch.
+otherwise check included. Any number, of a field the contract names or not, must also be one
+an answer can carry once stored: finite (JSON has no Infinity or NaN, and PostgreSQL's jsonb
+refuses them) and within 64 bits (orjson renders no wider). Floats too: jsonb keeps 1e300 as a
+decimal, which reads back as an integer of 301 digits. Stored beyond that, a policy would break
+every later read of its branch.
 """
 
 import json
@@ -17,8 +18,8 @@ from .choices import USED_BY_KEYS
 
 CONTRACT = Path(__file__).parent / "runai-api" / "policy.openapi.json"
 FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-# Integers the contract gives no format, and numbers outside any known field.
-WIDEST_INTEGER = FORMAT_RANGES["int64"]
+# Integers the contract gives no format, and any other number.
+WIDEST = FORMAT_RANGES["int64"]
 
 
 @cache
@@ -67,14 +68,11 @@ def _policy_schema(workload_type: str) -> dict:
 def _range_problem(value: int | float, schema: dict | None) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return "Must be a finite number."
-    kind = schema.get("type") if schema else None
-    low, high = -math.inf, math.inf
-    if kind == "integer":
+    low, high = WIDEST
+    if schema and schema.get("type") == "integer":
         if isinstance(value, float):
             return "Must be an integer."
-        low, high = FORMAT_RANGES.get(schema.get("format"), WIDEST_INTEGER)
-    elif isinstance(value, int):
-        low, high = WIDEST_INTEGER
+        low, high = FORMAT_RANGES.get(schema.get("format"), WIDEST)
     if schema and schema.get("minimum") is not None:
         low = max(low, schema["minimum"])
     if schema and schema.get("maximum") is not None:
