@@ -24,6 +24,13 @@ and every client's shared-update reads one (GET, its ETag), changes its descript
 LOAD_WRITER variable and PUTs it with If-Match. A 412 (with the contract body and a newer ETag)
 is the expected refusal, not an error: the client re-reads and retries once.
 
+Policy writers race too, on the Training policies of one department and of one of its
+projects (a branch): a policy-patch merges a rule of its own (a mark) into either; a
+policy-update reads one (GET, its ETag), adds a mark and PUTs the whole policy back with If-Match
+(a 412 is the expected refusal: re-read and retry once); a policy-branch rules this moment's
+field (a new one every BRANCH_SLOT_SECONDS) at either node, where a 400 "already ruled" is the
+expected refusal when the other node won.
+
 Each client keeps a ledger of its acknowledged writes: the document answered by 202 for a
 create or an update, and the ids of acknowledged deletes. Afterwards everything is read back
 through the API: every acknowledged, not deleted environment must be there with exactly the
@@ -31,7 +38,9 @@ acknowledged name, description, spec and update count; every acknowledged delete
 (absent from the list and 404 on get); no other environment may carry the run's prefix. Each
 shared environment must hold exactly the acknowledged write with the highest updateCount; no two
 acknowledged writes may share an updateCount, each must be its If-Match base + 1, and the final
-updateCount must have moved by the number of acknowledged writes. Any violation is a lost write.
+updateCount must have moved by the number of acknowledged writes. Every acknowledged mark must
+be in its node's policy and no refused one may be; every acknowledged branch field must be ruled
+at its node, and no field at both. Any violation is a lost write.
 
 Prints requests, requests/s, errors, lost writes and p50/p95/p99 latency, overall and per
 operation, writes them to --output (bench/load-results.md) with the machine, the versions, the
@@ -61,6 +70,11 @@ import requests
 from _common import HOST, ROOT, Server
 
 ENVIRONMENTS = "/api/v1/asset/environment"
+POLICIES = "/api/v2/policy/trainings"
+# Rule groups of the raced policies: fields no contract names, so no real rule is disturbed.
+MARKS = "loadMarks"
+BRANCH = "loadBranch"
+BRANCH_SLOT_SECONDS = 10
 UI_PASSWORD = "load-bench-password"
 # Relative weights of the operations of the timed loop.
 WEIGHTS = {
@@ -72,11 +86,15 @@ WEIGHTS = {
     "page": 11,
     "partial": 11,
     "shared-update": 12,
+    "policy-patch": 5,
+    "policy-update": 5,
+    "policy-branch": 4,
 }
 SETUP_OPS = ("token", "login")
-# The rows of the table: a shared-update is a GET and a PUT (twice after a 412), timed apart.
-TABLE_OPS = (*SETUP_OPS, *(op for op in WEIGHTS if op != "shared-update"), "shared-get",
-             "shared-put")  # fmt: skip
+# Rows of the table: a read-then-write op is a GET and a PUT (twice after a 412), timed apart.
+SPLIT_OPS = {"shared-update": ("shared-get", "shared-put"),
+             "policy-update": ("policy-get", "policy-put")}  # fmt: skip
+TABLE_OPS = SETUP_OPS + tuple(op for name in WEIGHTS for op in SPLIT_OPS.get(name, (name,)))
 # Sign-in checks a PBKDF2 hash (Django's 1,000,000 iterations, about 0.5 s of CPU) per token
 # and per login: all clients signing in at once on 2 cores queue for tens of seconds.
 SIGN_IN_TIMEOUT = 120.0
@@ -190,6 +208,14 @@ class Ledger:
     shared_unknown: list = field(default_factory=list)  # ids of PUTs that may or may not apply
     refused: int = 0  # 412 answers
     gave_up: int = 0  # a 412 again after the re-read
+    # Policies: (node, mark) written, refused (412) or unknown (no answer); (node, field) ruled.
+    marks: list = field(default_factory=list)
+    marks_refused: list = field(default_factory=list)
+    marks_unknown: list = field(default_factory=list)
+    claims: list = field(default_factory=list)
+    policy_refused: int = 0  # 412 answers to a policy PUT
+    policy_gave_up: int = 0
+    branch_refused: int = 0  # 400: the other node rules the field
 
 
 class LoadClient(threading.Thread):
@@ -370,6 +396,70 @@ class LoadClient(threading.Thread):
             headers={"HX-Request": "true"}, check=partial_page,
         )  # fmt: skip
 
+    def do_policy_patch(self):
+        node = self.rng.choice(list(self.run_.policy_nodes))
+        mark = self.next_mark()
+        body = {"meta": self.run_.policy_nodes[node],
+                "policy": {"rules": {MARKS: {mark: {"canEdit": False}}}}}  # fmt: skip
+        answer = self.call("policy-patch", "PATCH", POLICIES, json=body, check=policy_answer(None))
+        self.settle_mark(node, mark, answer)
+
+    def do_policy_update(self):
+        """Read, add a mark, PUT the whole policy with If-Match; on 412 re-read, retry once."""
+        node = self.rng.choice(list(self.run_.policy_nodes))
+        meta = self.run_.policy_nodes[node]
+        query = "&".join(f"{key}={value}" for key, value in meta.items() if key != "name")
+        for _attempt in range(2):
+            read = self.call("policy-get", "GET", f"{POLICIES}?{query}", check=policy_answer(None))
+            if read is None:
+                return
+            base = read.headers["ETag"]
+            policy = read.json()["policy"] or {}
+            mark = self.next_mark()
+            policy.setdefault("rules", {}).setdefault(MARKS, {})[mark] = {"canEdit": False}
+            kept = {
+                key: policy[key] for key in ("defaults", "rules", "imposedAssets") if key in policy
+            }
+            answer = self.call(
+                "policy-put", "PUT", POLICIES, json={"meta": meta, "policy": kept},
+                headers={"If-Match": base}, expect=(200, 412), check=policy_answer(base),
+            )  # fmt: skip
+            if answer is None or answer.status_code == 200:
+                self.settle_mark(node, mark, answer)
+                return
+            self.ledger.marks_refused.append((node, mark))
+            self.ledger.policy_refused += 1
+        self.ledger.policy_gave_up += 1
+
+    def do_policy_branch(self):
+        """Rule this moment's field at one node of the branch: one node wins it."""
+        node = self.rng.choice(list(self.run_.policy_nodes))
+        slot = f"s{int(time.time() // BRANCH_SLOT_SECONDS)}"
+        body = {"meta": self.run_.policy_nodes[node],
+                "policy": {"rules": {BRANCH: {slot: {"canEdit": False}}}}}  # fmt: skip
+        answer = self.call(
+            "policy-branch", "PATCH", POLICIES, json=body, expect=(200, 400),
+            check=branch_answer,
+        )  # fmt: skip
+        if answer is not None and answer.status_code == 200:
+            self.ledger.claims.append((node, slot))
+        elif answer is not None:
+            self.ledger.branch_refused += 1
+
+    def next_mark(self) -> str:
+        self.sequence += 1
+        return f"c{self.number}-{self.sequence}"
+
+    def settle_mark(self, node: str, mark: str, answer):
+        if answer is not None:
+            self.ledger.marks.append((node, mark))
+            return
+        status = self.records[-1].status
+        if status == 0 or status >= 500 or 200 <= status < 300:  # it may have been written
+            self.ledger.marks_unknown.append((node, mark))
+        else:
+            self.ledger.marks_refused.append((node, mark))
+
     def acknowledge(self, sent: dict, answered: dict):
         asset_id = answered["meta"]["id"]
         if essentials(answered) != essentials(sent):
@@ -430,6 +520,30 @@ def shared_put_answer(base: int):
     return check
 
 
+def policy_answer(base: str | None):
+    """A 200 tagged with a new version (ETag), or a 412 in the contract's body with another."""
+
+    def check(response) -> str:
+        current = response.headers.get("ETag")
+        if not current or current == base:
+            return f"ETag {current!r} for If-Match {base!r}"
+        if response.status_code == 200:
+            return "" if isinstance(response.json().get("effective"), dict) else "no policy"
+        body = response.json()
+        if body.get("code") != 412 or not isinstance(body.get("message"), str):
+            return f"412 without the contract body: {response.text[:200]}"
+        return ""
+
+    return check
+
+
+def branch_answer(response) -> str:
+    if response.status_code == 200:
+        return "" if response.headers.get("ETag") else "no ETag"
+    message = response.json().get("message", "")
+    return "" if "already ruled by" in message else f"400 not for the branch rule: {message}"
+
+
 def set_variable(document: dict, name: str, value: str):
     variables = document["spec"].setdefault("environmentVariables", [])
     for variable in variables:
@@ -456,6 +570,8 @@ class Run:
     timeout: float
     shared_ids: list = field(default_factory=list)
     shared_initial: dict = field(default_factory=dict)  # id -> the document its create answered
+    # The raced policies: node label -> the meta of its writes.
+    policy_nodes: dict = field(default_factory=dict)
     deadline: float = math.inf
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -491,13 +607,15 @@ def verify(run: Run, clients: list[LoadClient]) -> dict:
         known = asset_id in live or asset_id in deleted or asset_id in run.shared_initial
         if document["meta"]["name"].startswith(run.prefix) and not known:
             problems["unexpected"].append(asset_id)
-    session.close()
     problems["acknowledged differently from sent"] = [
         m[0] for c in clients for m in c.ledger.sent_mismatch
     ]
+    policies = verify_policies(run, clients, session)
+    session.close()
     return {
         "problems": problems,
         "shared": verify_shared(run, clients, stored),
+        "policies": policies,
         "live": len(live),
         "deleted": len(deleted),
         "stored": len(stored),
@@ -551,6 +669,60 @@ def verify_shared(run: Run, clients: list[LoadClient], stored: dict) -> dict:
     }
 
 
+def verify_policies(run: Run, clients: list[LoadClient], session: requests.Session) -> dict:
+    """The raced policies against the acknowledged and the refused writes of all clients."""
+    marks, branch = {}, {}
+    for node, meta in run.policy_nodes.items():
+        query = {key: value for key, value in meta.items() if key != "name"}
+        answer = session.get(run.url + POLICIES, params=query, timeout=30)
+        answer.raise_for_status()
+        rules = (answer.json()["policy"] or {}).get("rules") or {}
+        marks[node], branch[node] = set(rules.get(MARKS) or {}), set(rules.get(BRANCH) or {})
+    ledgers = [c.ledger for c in clients]
+    written = [m for ledger in ledgers for m in ledger.marks]
+    refused = [m for ledger in ledgers for m in ledger.marks_refused]
+    claims = {c for ledger in ledgers for c in ledger.claims}
+    violations = [f"{node}: acknowledged mark {mark} is missing" for node, mark in written
+                  if mark not in marks[node]]  # fmt: skip
+    violations += [f"{node}: refused mark {mark} was stored" for node, mark in refused
+                   if mark in marks[node]]  # fmt: skip
+    violations += [f"{node}: acknowledged rule {BRANCH}.{slot} is missing" for node, slot in claims
+                   if slot not in branch[node]]  # fmt: skip
+    both = set.intersection(*branch.values())
+    violations += [f"{BRANCH}.{slot} is ruled by both nodes of the branch" for slot in sorted(both)]
+    lines = [
+        f"{node}: {len(marks[node])} marks ({sum(1 for n, _ in written if n == node)} "
+        f"acknowledged), {len(branch[node])} branch fields"
+        for node in run.policy_nodes
+    ]
+    return {
+        "nodes": list(run.policy_nodes),
+        "acknowledged": len(written),
+        "claims": len(claims),
+        "refused": sum(ledger.policy_refused for ledger in ledgers),
+        "gave up": sum(ledger.policy_gave_up for ledger in ledgers),
+        "branch refused": sum(ledger.branch_refused for ledger in ledgers),
+        "unknown": sum(len(ledger.marks_unknown) for ledger in ledgers),
+        "lines": lines,
+        "violations": violations,
+    }
+
+
+def policy_nodes(run: Run) -> dict:
+    """The branch whose Training policies are raced: a project's department, and the project."""
+    session = api_session(run)
+    project = session.get(f"{run.url}/api/v1/org-unit/projects/{run.projects[0]}", timeout=30)
+    project.raise_for_status()
+    department = str(project.json()["parentId"])
+    session.close()
+    return {
+        f"department {department}": {"name": "load-department", "scope": "department",
+                                     "departmentId": department},
+        f"project {run.projects[0]}": {"name": "load-project", "scope": "project",
+                                       "projectId": run.projects[0]},
+    }  # fmt: skip
+
+
 def create_shared(run: Run, count: int):
     """The environments every client updates, in one project, before the timed loop."""
     session = api_session(run)
@@ -598,7 +770,7 @@ def summary_rows(records: list[Record], window: float) -> list[list[str]]:
         (op, by_op[op]) for op in order if op in by_op
     ]:
         errors = sum(1 for r in group if r.error)
-        refused = sum(1 for r in group if r.status == 412 and not r.error)
+        refused = sum(1 for r in group if r.status in (400, 412) and not r.error)
         times = [r.seconds * 1e3 for r in group]
         rate = f"{len(group) / window:.1f}" if label not in SETUP_OPS else "-"
         rows.append(
@@ -616,8 +788,9 @@ def summary_rows(records: list[Record], window: float) -> list[list[str]]:
     return rows
 
 
-# 412: a shared PUT refused as stale, the expected answer to a lost race (not an error).
-HEAD = ["operation", "requests", "req/s", "errors", "412", "error rate", "p50 ms", "p95 ms",
+# refused: the expected answer to a lost race, not an error: a 412 to a PUT made from a stale
+# version, a 400 to a branch write whose field the other node won.
+HEAD = ["operation", "requests", "req/s", "errors", "refused", "error rate", "p50 ms", "p95 ms",
         "p99 ms", "max ms"]  # fmt: skip
 
 
@@ -638,7 +811,7 @@ def markdown_table(rows: list[list[str]]) -> str:
 
 
 def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, window, extra):
-    problems, shared = checked["problems"], checked["shared"]
+    problems, shared, policies = checked["problems"], checked["shared"], checked["policies"]
     command = (
         f"bench/load.py --seconds {args.seconds:g} --clients {args.clients} --workers "
         f"{args.workers} --threads {args.threads} --size {args.size}"
@@ -652,7 +825,7 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         f"**{args.clients} concurrent clients for {window:.1f} s: "
         f"{extra['timed']:,} requests, {extra['timed'] / window:.1f} requests/s, "
         f"{errors} errors, {lost} lost writes; latency p50 {rows[0][6]} ms, p95 {rows[0][7]} ms, "
-        f"p99 {rows[0][8]} ms; {shared_summary(shared)}.**",
+        f"p99 {rows[0][8]} ms; {shared_summary(shared)}; {policy_summary(policies)}.**",
         "",
         "## Machine",
         "",
@@ -672,6 +845,8 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "- mix (weights): " + ", ".join(f"{op} {w}" for op, w in WEIGHTS.items()),
         f"- shared: {args.shared} environments created before the loop, updated by every client "
         "with If-Match",
+        "- policies: the Training policies of " + " and ".join(checked["policies"]["nodes"]) + ", "
+        "written by every client",
         "",
         "## Requests",
         "",
@@ -696,6 +871,11 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         f"PUTs with no answer, which may or may not have applied: {shared['unknown']})",
         *[f"  - {line}" for line in shared["lines"]],
         *[f"  - LOST: {violation}" for violation in shared["violations"]],
+        f"- {policy_summary(policies)} (a 412 again after the re-read: {policies['gave up']}; "
+        f"policy writes with no answer, which may or may not have applied: "
+        f"{policies['unknown']})",
+        *[f"  - {line}" for line in policies["lines"]],
+        *[f"  - LOST: {violation}" for violation in policies["violations"]],
         f"- server log: {extra['log problems']} error or traceback lines",
         "",
         "## Method",
@@ -711,9 +891,17 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "`ETag` noted; a new description and a new `LOAD_WRITER` value (client and sequence); "
         '`PUT` with `If-Match: "<updateCount>"`. A 412 must carry the contract body and a newer '
         "`ETag`; the client then re-reads and retries once.",
-        "- An error is an answer other than 2xx (a 412 to a shared PUT excepted), no answer, or "
-        "a 2xx whose body is not the operation's (no entries, another asset, not the page or "
-        "not the partial, an ETag that is not the updateCount).",
+        "- Policies, on the Training policies of a department and of one of its projects (a "
+        "branch): policy-patch merges a mark of its own (a rule `loadMarks.c<client>-<seq>`) into "
+        "either. Policy update (policy-get, policy-put): `GET`, its `ETag` noted, a mark added, "
+        "the whole policy `PUT` back with `If-Match`; a 412 must carry the contract body and "
+        "another `ETag`, and the client re-reads and retries once. Policy-branch: `PATCH` of "
+        f"this moment's field `loadBranch.s<n>` (a new one every {BRANCH_SLOT_SECONDS} s) at "
+        "either node; a 400 `already ruled by` is the expected answer when the other node won.",
+        "- An error is an answer other than 2xx (a 412 to a shared or policy PUT, a 400 to a "
+        "policy-branch excepted), no answer, or a 2xx whose body is not the operation's (no "
+        "entries, another asset, not the page or not the partial, an ETag that is not the "
+        "updateCount, a policy answer without a new ETag).",
         "- The read-back lists every environment through the API: each acknowledged one must "
         "be there with the acknowledged name, description, spec and update count; each "
         "acknowledged delete absent from the list and 404 on get; no other with the run's "
@@ -722,6 +910,9 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "highest updateCount (name, description, spec), no two acknowledged writes may share an "
         "updateCount (that would be a lost update), each must be its If-Match base + 1, and the "
         "updateCount must have moved by exactly the number of acknowledged writes. Each "
+        "violation counts as a lost write.",
+        "- Each raced policy: every acknowledged mark must be in it and no refused one; every "
+        "acknowledged branch field must be ruled at its node, and no field at both nodes. Each "
         "violation counts as a lost write.",
         "",
     ]
@@ -732,6 +923,14 @@ def shared_summary(shared: dict) -> str:
     return (
         f"shared: acknowledged {shared['acknowledged']:,}, refused 412 {shared['refused']:,}, "
         f"lost {len(shared['violations'])}"
+    )
+
+
+def policy_summary(policies: dict) -> str:
+    return (
+        f"policies: acknowledged {policies['acknowledged']:,} marks and {policies['claims']:,} "
+        f"branch fields, refused 412 {policies['refused']:,}, refused as ruled elsewhere "
+        f"{policies['branch refused']:,}, lost {len(policies['violations'])}"
     )
 
 
@@ -774,6 +973,7 @@ def main():
         )
         discover(run)
         create_shared(run, args.shared)
+        run.policy_nodes = policy_nodes(run)
         clients = [LoadClient(n, run) for n in range(args.clients)]
         for client in clients:
             client.start()
@@ -807,7 +1007,7 @@ def main():
     errors = sum(1 for r in records if r.error)
     crashed = [f"{c.name}: {c.crashed}" for c in clients if c.crashed]
     lost = sum(len(ids) for ids in checked["problems"].values())
-    lost += len(checked["shared"]["violations"])
+    lost += len(checked["shared"]["violations"]) + len(checked["policies"]["violations"])
     acked = Counter(r.op for r in records if r.status and not r.error)
     extra = {
         "timed": sum(1 for r in records if r.op not in SETUP_OPS),
@@ -824,7 +1024,8 @@ def main():
         + ", ".join(f"{k} {len(v)}" for k, v in checked["problems"].items())
     )
     print(shared_summary(checked["shared"]))
-    for line in checked["shared"]["violations"]:
+    print(policy_summary(checked["policies"]))
+    for line in checked["shared"]["violations"] + checked["policies"]["violations"]:
         print(f"  LOST: {line}")
     for sample in Counter(r.error[:200] for r in records if r.error).most_common(5):
         print(f"  ERROR x{sample[1]}: {sample[0]}")

@@ -1,18 +1,17 @@
-"""No lost edits: If-Match on PUT (412 naming what differs); one winner among concurrent creates."""
+"""No lost edits: If-Match on an environment's PUT and DELETE (412 naming what differs).
+
+Writers racing for real, on PostgreSQL, are in test_concurrent_writes.py.
+"""
 
 import json
-import threading
 
 import pytest
-import requests
-from django.db import connection
 
 from envadmin.accounts.models import SubjectType
-from envadmin.accounts.tokens import issue
 from envadmin.backends.base import stale_edit
 from envadmin.contract.diff import changes, describe, editable, flatten
 
-from .conftest import environment_document, make_account, post_json, put_json
+from .conftest import environment_document, post_json, put_json
 from .contract import assert_matches_contract
 from .upstream_stub import Reply
 
@@ -140,46 +139,6 @@ def test_stale_edit_without_differences_has_no_details():
     error = stale_edit(1, current, {"meta": {"name": "n"}, "spec": {"image": "i"}})
     assert error.status == 412 and error.details is None and "bob" in error.message
     assert describe({"field": "f", "before": None, "after": 3}) == "f: (none) → 3"
-
-
-# --- one winner among concurrent creates ---------------------------------------------------
-
-
-@pytest.mark.live
-@pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_creates_of_one_name_give_one_202_and_nineteen_409s(live_server):
-    if connection.vendor != "postgresql":
-        pytest.skip("Concurrent writers need PostgreSQL: SQLite serializes every write.")
-    from envadmin.snapshot import loader
-
-    from .conftest import DATA
-
-    loader.load(loader.read_file(DATA / "small.yaml"))
-    account, _ = make_account("System administrator", "tenant")
-    token = issue(account)["accessToken"]
-    start = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def create(index):
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {token}"
-            start.wait()
-            # One name in four spellings: the database, not the spelling, decides who wins.
-            name = ("Rénnen", "rénnen", "RE\u0301NNEN", "re\u0301nnen")[index % 4]
-            answer = session.post(
-                f"{live_server.url}{URL}", json=environment_document(name), timeout=60
-            )
-            statuses.append(answer.status_code)
-
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [202] + [409] * 19
-    from envadmin.inventory.models import Environment
-
-    assert Environment.objects.filter(name_key="rénnen", project_id=7).count() == 1
 
 
 # --- proxy mode: Run:ai has no If-Match, envadmin compares just before the PUT --------------

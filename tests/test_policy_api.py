@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from envadmin.contract.errors import InvalidRequest
+from envadmin.contract.policy import validate_policy
 from envadmin.policies.models import Policy
 
 from .conftest import C1
@@ -268,3 +270,127 @@ def test_policy_meta_refuses_ids_below_its_scope(org, admin):
     body = {"meta": {"name": "x", "scope": "tenant", "projectId": 7}, "policy": {}}
     response = put(admin, "workspaces", body)
     assert response.status_code == 400 and response.json()["message"].startswith("meta.projectId")
+
+
+# --- numbers within the contract's ranges ------------------------------------------------------
+
+
+def put_raw(client, kind, text, **params):
+    """A PUT of a JSON text as written: numbers no Python literal in a test would survive."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.put(
+        f"{BASE}/{kind}" + (f"?{query}" if query else ""),
+        data=text,
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    "policy, field, message",
+    [
+        ('{"rules": {"compute": {"gpuDevicesRequest": {"max": 18446744073709551616}}}}',
+         "policy.rules.compute.gpuDevicesRequest.max", "at most 2147483647"),
+        ('{"rules": {"security": {"runAsUid": {"min": 2147483648}}}}',
+         "policy.rules.security.runAsUid.min", "at most 2147483647"),
+        ('{"rules": {"security": {"runAsUid": {"min": -2147483649}}}}',
+         "policy.rules.security.runAsUid.min", "at least -2147483648"),
+        ('{"defaults": {"security": {"runAsUid": 9223372036854775808}}}',
+         "policy.defaults.security.runAsUid", "at most 9223372036854775807"),
+        ('{"defaults": {"compute": {"gpuDevicesRequest": 2147483648}}}',
+         "policy.defaults.compute.gpuDevicesRequest", "at most 2147483647"),
+        ('{"defaults": {"ports": {"instances": [{"container": 65536}]}}}',
+         "policy.defaults.ports.instances[0].container", "at most 65535"),
+        ('{"defaults": {"probes": {"readiness": {"periodSeconds": 0}}}}',
+         "policy.defaults.probes.readiness.periodSeconds", "at least 1"),
+        ('{"defaults": {"compute": {"cpuCoreRequest": 1e400}}}',
+         "policy.defaults.compute.cpuCoreRequest", "finite"),
+        ('{"defaults": {"compute": {"cpuCoreRequest": 1e300}}}',
+         "policy.defaults.compute.cpuCoreRequest", "at most 9223372036854775807"),
+        ('{"defaults": {"compute": {"gpuDevicesRequest": 1.5}}}',
+         "policy.defaults.compute.gpuDevicesRequest", "an integer"),
+        ('{"rules": {"notAField": {"max": 18446744073709551616}}}',
+         "policy.rules.notAField.max", "at most 9223372036854775807"),
+        ('{"defaults": {"notAField": [1, {"deep": -1e400}]}}',
+         "policy.defaults.notAField[1].deep", "finite"),
+    ],
+)  # fmt: skip
+def test_a_number_out_of_the_contracts_range_is_a_400_and_nothing_is_stored(
+    org, admin, policy, field, message
+):
+    response = put_raw(admin, "workspaces", f'{{"meta": {{"name": "n", "scope": "tenant"}}, '
+                                            f'"policy": {policy}}}')  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert_matches_contract("policy", response)
+    body = response.json()
+    assert body["message"].startswith(f"{field}: ") and message in body["message"]
+    assert not Policy.objects.exists()
+    # Every reader of the branch still reads it.
+    ok(admin.get(f"{BASE}/workspaces", {"scope": "project", "projectId": "7"}))
+    ok(admin.get(BASE))
+
+
+def test_a_patch_cannot_bring_an_out_of_range_number_in(chain):
+    response = patch(chain, "workspaces", {"meta": meta("cluster", clusterId=C1), "policy": {
+        "defaults": {"security": {"runAsUid": 2**64}}}})  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("policy.defaults.security.runAsUid: ")
+    stored = Policy.objects.get(scope_key=f"cluster:{C1}").document
+    assert stored["defaults"]["security"]["runAsUid"] == 2000
+
+
+def test_the_widest_numbers_of_the_contract_are_kept_and_one_beyond_is_refused(org, admin):
+    widest = """{"meta": {"name": "n", "scope": "tenant"},
+        "policy": {"rules": {"worker": {"compute": {"gpuDevicesRequest": {"max": %d}}}},
+                   "defaults": {"master": {"security": {"runAsUid": 9223372036854775807},
+                                           "compute": {"cpuCoreRequest": 9.2e18}}}}}"""
+    body = ok(put_raw(admin, "distributed", widest % (2**31 - 1)))
+    assert body["policy"]["defaults"]["master"]["security"]["runAsUid"] == 2**63 - 1
+    again = ok(admin.get(f"{BASE}/distributed", {"scope": "tenant"}))
+    assert again["policy"]["rules"]["worker"]["compute"]["gpuDevicesRequest"]["max"] == 2**31 - 1
+    beyond = put_raw(admin, "distributed", widest % 2**31)
+    assert beyond.status_code == 400
+    assert beyond.json()["message"].startswith("policy.rules.worker.compute.gpuDevicesRequest.max")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2**64])
+def test_numbers_no_json_answer_can_carry_are_refused_from_every_source(value):
+    # The policy page's YAML (.nan, .inf, big integers) reaches the same validation.
+    with pytest.raises(InvalidRequest) as refused:
+        validate_policy({"defaults": {"compute": {"cpuCoreRequest": value}}}, "workspace")
+    assert refused.value.message.startswith("policy.defaults.compute.cpuCoreRequest: ")
+
+
+def test_a_project_id_beyond_int32_is_named_as_such(org, admin):
+    body = {"meta": {"name": "x", "scope": "project", "projectId": 2**31}, "policy": {}}
+    response = put(admin, "workspaces", body)
+    assert response.status_code == 400
+    assert response.json()["message"] == "meta.projectId: Must be a project id (an int32)."
+
+
+# --- validateOnly: the API's booleans ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("true, false", [("1", "0"), ("%20true", "false%20")])
+def test_validate_only_reads_booleans_as_every_query_parameter_does(org, admin, true, false):
+    body = {"meta": meta("tenant"), "policy": {"rules": {"args": {"required": True}}}}
+    checked = ok(put(admin, "workspaces", body, validateOnly=true))
+    assert checked["policy"]["rules"] == {"args": {"required": True}}
+    assert not Policy.objects.exists()
+    ok(put(admin, "workspaces", body, validateOnly=false))
+    assert Policy.objects.filter(scope_key="tenant").exists()
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "on", "truee", "null"])
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_validate_only_that_is_not_a_boolean_is_a_400_and_saves_nothing(
+    org, admin, method, value
+):
+    body = {"meta": meta("tenant"), "policy": {"rules": {"args": {"required": True}}}}
+    response = getattr(admin, method)(
+        f"{BASE}/workspaces?validateOnly={value}", data=json.dumps(body),
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert_matches_contract("policy", response)
+    assert response.json()["message"] == "validateOnly: Must be true or false."
+    assert not Policy.objects.exists()

@@ -28,7 +28,10 @@ def exception_handler(exc, context):
     if isinstance(exc, BackendError):
         headers = {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else {}
         current = getattr(exc, "current", None)
-        if current:  # a refused stale edit: the version to base a retry on
+        # A refused stale edit: the version to base a retry on.
+        if getattr(exc, "etag", None):
+            headers["ETag"] = exc.etag
+        elif current:
             headers["ETag"] = f'"{current["meta"].get("updateCount")}"'
         return Response(exc.body(), status=exc.status, headers=headers)
     if isinstance(exc, UNREACHABLE):

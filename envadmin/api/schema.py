@@ -25,7 +25,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 #   404: an id, or a node, the caller cannot see;
 #   409: an asset name already taken, on a create or a rename;
 #   503: the database (or, in proxy mode, Run:ai) is unavailable.
-# Codes only one operation gives (412 on an environment PUT, 429 on the token grant) are
+# Codes only some operations give (412 on If-Match writes, 429 on the token grant) are
 # declared by its view.
 ALWAYS = ("400", "503")
 AUTHENTICATED = ("401", "403", "404")

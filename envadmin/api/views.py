@@ -3,6 +3,7 @@
 import re
 from functools import cached_property
 
+from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,7 +27,8 @@ from envadmin.contract.environment import (
     check_preview_choices,
 )
 from envadmin.contract.errors import InvalidRequest
-from envadmin.contract.policy import POLICY_PATHS
+from envadmin.contract.policy import POLICY_PATHS, policy_version
+from envadmin.inventory.filters import QueryBooleanField
 from envadmin.process_tuning import release_after_render
 from envadmin.security import lockout
 from envadmin.security.clients import client_address
@@ -268,7 +270,48 @@ POLICY_SCOPE_PARAMETERS = [
     OpenApiParameter("departmentId", OpenApiTypes.STR),
     OpenApiParameter("projectId", OpenApiTypes.STR),
 ]
-VALIDATE_ONLY = [OpenApiParameter("validateOnly", OpenApiTypes.BOOL)]
+VALIDATE_ONLY = OpenApiParameter(
+    "validateOnly",
+    OpenApiTypes.BOOL,
+    description="true (or 1): check the policy and answer it, without saving. false, 0 or "
+    "absent: save. Anything else is a 400.",
+)
+POLICY_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="The ETag of the node's own policy the change is based on, as a GET or a write "
+    "answered it. If the policy is another version now (changed, deleted, or written where "
+    "there was none), the request answers 412 and changes nothing. Without it the change "
+    "applies whatever the version, as in Run:ai.",
+)
+POLICY_STALE_RESPONSE = OpenApiResponse(
+    ERROR_RESPONSE.response,
+    description="The node's policy is not the If-Match version: {code, message, details}.",
+)
+POLICY_TAG = re.compile(r'^\s*(?:W/)?"?([0-9a-f]{32})"?\s*$')
+
+
+class PolicyWriteParameters(forms.Form):
+    validateOnly = QueryBooleanField(required=False)
+
+
+def policy_if_match_of(request) -> str | None:
+    """The policy version an If-Match header names; None without one (or with `*`)."""
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    match = POLICY_TAG.match(value)
+    if not match:
+        raise InvalidRequest(
+            "If-Match: expected the policy's ETag, as a GET of it answers it.",
+            f"Received {value[:80]!r}.",
+        )
+    return match.group(1)
+
+
+def policy_etag(document: dict) -> dict:
+    return {"ETag": f'"{policy_version(document)}"'}
 
 
 class PolicyView(BackendView):
@@ -279,35 +322,50 @@ class PolicyView(BackendView):
 
     @extend_schema(parameters=POLICY_SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request, policy_path):
-        """A node's policy and its effective policy (each rule with its sourceOfRule)."""
+        """A node's policy and its effective policy (each rule with its sourceOfRule). Its ETag
+        names the version of the node's own policy, for If-Match on PUT, PATCH and DELETE."""
         answer = self.backend.get_policy(request.user, self.workload_type(), request.query_params)
-        return Response(answer)
+        return Response(answer, headers=policy_etag(answer))
 
     def _write(self, request, partial):
-        validate_only = request.query_params.get("validateOnly", "").lower() == "true"
+        params = PolicyWriteParameters(request.query_params)
+        if not params.is_valid():
+            raise InvalidRequest.from_field_errors(params.errors)
+        validate_only = bool(params.cleaned_data["validateOnly"])
         answer = self.backend.write_policy(
             request.user, self.workload_type(), request.data,
-            partial=partial, validate_only=validate_only,
+            partial=partial, validate_only=validate_only, if_match=policy_if_match_of(request),
         )  # fmt: skip
-        return Response(answer)
+        # A validated draft is no stored version: nothing to base an If-Match on.
+        return Response(answer, headers=None if validate_only else policy_etag(answer))
 
     @extend_schema(
-        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+        parameters=[VALIDATE_ONLY, POLICY_IF_MATCH],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 412: POLICY_STALE_RESPONSE},
     )
     def put(self, request, policy_path):
         """Overwrite a node's policy; 400 if a field is already ruled up or down the branch."""
         return self._write(request, partial=False)
 
     @extend_schema(
-        parameters=VALIDATE_ONLY, request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
+        parameters=[VALIDATE_ONLY, POLICY_IF_MATCH],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 412: POLICY_STALE_RESPONSE},
     )
     def patch(self, request, policy_path):
         """Merge into a node's policy; `reset` lists field paths to clear."""
         return self._write(request, partial=True)
 
-    @extend_schema(parameters=POLICY_SCOPE_PARAMETERS, responses={204: None})
+    @extend_schema(
+        parameters=[*POLICY_SCOPE_PARAMETERS, POLICY_IF_MATCH],
+        responses={204: None, 412: POLICY_STALE_RESPONSE},
+    )
     def delete(self, request, policy_path):
-        self.backend.delete_policy(request.user, self.workload_type(), request.query_params)
+        self.backend.delete_policy(
+            request.user, self.workload_type(), request.query_params,
+            if_match=policy_if_match_of(request),
+        )  # fmt: skip
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

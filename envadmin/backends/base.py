@@ -13,6 +13,7 @@ from envadmin.contract import diff
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
+from envadmin.contract.policy import policy_version
 
 Params = Mapping[str, str]
 
@@ -88,12 +89,23 @@ class EnvironmentBackend(ABC):
 
     @abstractmethod
     def write_policy(
-        self, caller: Caller, workload_type: str, body, *, partial: bool, validate_only: bool
+        self,
+        caller: Caller,
+        workload_type: str,
+        body,
+        *,
+        partial: bool,
+        validate_only: bool,
+        if_match: str | None = None,
     ) -> dict:
-        """PUT (partial=False) or PATCH (partial=True) of a node's policy."""
+        """PUT (partial=False) or PATCH (partial=True) of a node's policy. With `if_match`, only
+        if the node's own policy still has that policy_version() (else PreconditionFailed)."""
 
     @abstractmethod
-    def delete_policy(self, caller: Caller, workload_type: str, params: Params) -> None: ...
+    def delete_policy(
+        self, caller: Caller, workload_type: str, params: Params, *, if_match: str | None = None
+    ) -> None:
+        """Delete a node's policy; with `if_match`, only that version of it."""
 
     @abstractmethod
     def list_policies(self, caller: Caller, params: Params) -> dict:
@@ -168,3 +180,29 @@ def stale_edit(if_match: int, current: dict, sent: dict | None = None) -> Precon
     ]
     details = "Where the current version differs: " + "; ".join(lines) if lines else None
     return PreconditionFailed(message, details, current=current)
+
+
+def stale_policy(if_match: str, current: dict, sent: dict | None = None) -> PreconditionFailed:
+    """The refusal of a policy write or delete made from another version than the node's own
+    policy has now (`current`: {meta, policy} as a GET answers them); `sent`: a PUT's policy."""
+    meta = current.get("meta")
+    if meta is None:
+        state = "it has no policy now"
+    else:
+        state = (
+            f"it was last updated by {meta.get('updatedBy') or 'someone'} at "
+            f"{meta.get('updatedAt') or 'an unknown time'}"
+        )
+    message = (
+        f'The policy is not the version "{if_match}" any more: {state}. '
+        "Read it again and reapply your change."
+    )
+    details = None
+    if sent is not None:
+        lines = [
+            f"policy.{c['field']} is {diff.show(c['after'])} (you sent {diff.show(c['before'])})"
+            for c in diff.changes(sent, current.get("policy") or {})
+        ]
+        details = "Where the current version differs: " + "; ".join(lines) if lines else None
+    etag = f'"{policy_version(current)}"'
+    return PreconditionFailed(message, details, etag=etag)

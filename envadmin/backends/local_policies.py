@@ -1,21 +1,23 @@
 """Policies, effective policies and compliance over the local model (reference §5)."""
 
-from django.db import IntegrityError, transaction
+import zlib
+
+from django.db import connection, transaction
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
 from envadmin.compliance.effective import conflicts, merge
 from envadmin.compliance.engine import compile_policy
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
-from envadmin.contract.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from envadmin.contract.policy import validate_policy, validate_policy_request
+from envadmin.contract.errors import Forbidden, InvalidRequest, NotFound
+from envadmin.contract.policy import policy_version, validate_policy, validate_policy_request
 from envadmin.contract.policy_paths import deep_merge, remove_path
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import scope_key
 from envadmin.inventory.orgtree import OrgTree
 from envadmin.policies.models import Policy
 
-from .base import Params
+from .base import Params, stale_policy
 
 ID_PARAMS = SCOPE_ID_FIELDS
 
@@ -67,6 +69,25 @@ def meta_node(meta: dict, tree: OrgTree) -> str:
             f"meta.{ID_PARAMS[scope]}: {scope} {meta[ID_PARAMS[scope]]} does not exist."
         )
     return key
+
+
+def serialise_policy_writes(workload_type: str) -> None:
+    """Hold, until the transaction ends, the right to write policies of `workload_type`.
+
+    A write reads the policies up and down its branch to keep one rule per field and branch,
+    and its own node's to merge into and to compare with If-Match: two writers must not both
+    read before either writes. Every branch shares the tenant as its root, so the lock is one
+    per workload type (policy writes are rare). PostgreSQL takes a transaction-scoped advisory
+    lock; SQLite needs none, as every transaction there begins IMMEDIATE (settings.py) and so
+    holds the one write lock from its first read.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [policy_lock_id(workload_type)])
+
+
+def policy_lock_id(workload_type: str) -> int:
+    return zlib.crc32(f"envadmin.policies.{workload_type}".encode())
 
 
 class LocalPolicyOperations:
@@ -157,7 +178,14 @@ class LocalPolicyOperations:
         )
 
     def write_policy(
-        self, caller: Caller, workload_type: str, body, *, partial: bool, validate_only: bool
+        self,
+        caller: Caller,
+        workload_type: str,
+        body,
+        *,
+        partial: bool,
+        validate_only: bool,
+        if_match: str | None = None,
     ) -> dict:
         """PUT (overwrite) or PATCH (merge, with `reset`) of the policy of one node."""
         clean = validate_policy_request(body, workload_type, partial=partial)
@@ -169,8 +197,12 @@ class LocalPolicyOperations:
             )
         branch = (set(tree.chain(key)) | tree.subtree(key)) - {"system"}
         with transaction.atomic():
+            serialise_policy_writes(workload_type)
             policies = self._policies_on(branch, workload_type)
             current = policies.get(key)
+            if if_match is not None:
+                sent = None if partial else clean["policy"]
+                self._check_version(tree, current, if_match, sent)
             document = clean["policy"]
             if partial and current is not None:
                 document = deep_merge(current.document, document)
@@ -204,28 +236,37 @@ class LocalPolicyOperations:
             policy.updated_by, policy.updated_at = caller.subject, now
             policies[key] = policy
             if not validate_only:
-                try:
-                    with transaction.atomic():
-                        policy.save()
-                except IntegrityError:  # a concurrent first write of the same node
-                    raise Conflict("Another request wrote this policy at the same time.") from None
+                policy.save()
+                # Answered as a later read will find it (numbers as the database keeps them),
+                # so the answer's ETag is the one a GET gives.
+                policy.refresh_from_db(fields=["document"])
         return self._policy_document(tree, key, workload_type, policies)
 
-    def delete_policy(self, caller: Caller, workload_type: str, params: Params) -> None:
+    def _check_version(self, tree, current: Policy | None, if_match: str, sent=None) -> None:
+        own = {"meta": None, "policy": None}
+        if current is not None:
+            own = {"meta": self._policy_meta(current, tree), "policy": current.document}
+        if policy_version(own) != if_match:
+            raise stale_policy(if_match, own, sent)
+
+    def delete_policy(
+        self, caller: Caller, workload_type: str, params: Params, *, if_match: str | None = None
+    ) -> None:
         tree, access = self._context(caller)
         key = policy_node(params, tree)
         if not access.can_view(key):
             raise NotFound(f"There is no {tree.nodes[key].scope} {tree.nodes[key].id}.")
         with transaction.atomic():
-            # Locked: of two deletes the second waits here, then finds nothing and answers 404.
-            policies = Policy.objects.select_for_update()
-            policy = policies.filter(workload_type=workload_type, scope_key=key).first()
+            serialise_policy_writes(workload_type)
+            policy = Policy.objects.filter(workload_type=workload_type, scope_key=key).first()
             if policy is None:
                 raise NotFound(f"There is no {workload_type} policy on {tree.path(key)}.")
             if not access.can_write_policy(key):
                 raise Forbidden(
                     f"Only a system administrator over {tree.path(key)} may change its policies."
                 )
+            if if_match is not None:
+                self._check_version(tree, policy, if_match)
             policy.delete()
 
     def list_policies(self, caller: Caller, params: Params) -> dict:

@@ -25,9 +25,9 @@ from envadmin.accounts.models import SubjectType
 from envadmin.audit.record import record_acknowledged
 from envadmin.audit.visibility import events_by_actor
 from envadmin.compliance.engine import evaluate
-from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
-from envadmin.contract.errors import BackendError, NotFound, Unauthorized
-from envadmin.contract.policy import POLICY_PATHS
+from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
+from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
+from envadmin.contract.policy import POLICY_PATHS, policy_version
 from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamError
 from envadmin.runai.tokens import (
@@ -39,7 +39,7 @@ from envadmin.runai.tokens import (
     unverified_subject,
 )
 
-from .base import EnvironmentBackend, Params, stale_edit
+from .base import EnvironmentBackend, Params, stale_edit, stale_policy
 
 ENVIRONMENTS = "/api/v1/asset/environment"
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
@@ -106,6 +106,19 @@ def _params(params: Params | None) -> dict:
     if hasattr(params, "lists"):  # a QueryDict: keep repeated parameters
         return {key: values if len(values) > 1 else values[0] for key, values in params.lists()}
     return {key: value for key, value in params.items() if value is not None}
+
+
+def _policy_node_params(meta) -> dict:
+    """The GET parameters naming the node a policy write's meta names."""
+    if not isinstance(meta, dict) or meta.get("scope") not in POLICY_SCOPES:
+        raise InvalidRequest("meta.scope: needed to compare the policy with If-Match.")
+    params = {"scope": meta["scope"]}
+    field = SCOPE_ID_FIELDS.get(meta["scope"])
+    if field:
+        if meta.get(field) is None:
+            raise InvalidRequest(f"meta.{field}: needed to compare the policy with If-Match.")
+        params[field] = str(meta[field])
+    return params
 
 
 class RunaiBackend(EnvironmentBackend):
@@ -259,7 +272,12 @@ class RunaiBackend(EnvironmentBackend):
     def get_policy(self, caller, workload_type, params):
         return self._cached(caller, PATH_OF_TYPE[workload_type], _params(params))
 
-    def write_policy(self, caller, workload_type, body, *, partial, validate_only):
+    def write_policy(self, caller, workload_type, body, *, partial, validate_only, if_match=None):
+        if if_match is not None:  # as for environments: read, compare, then write
+            node = _policy_node_params(body.get("meta") if isinstance(body, dict) else None)
+            current = self._document(caller, "GET", PATH_OF_TYPE[workload_type], params=node)
+            if policy_version(current) != if_match:
+                raise stale_policy(if_match, current, None if partial else body.get("policy"))
         method = "PATCH" if partial else "PUT"
         params = {"validateOnly": "true"} if validate_only else None
         answer = self._document(caller, method, PATH_OF_TYPE[workload_type], params=params,
@@ -267,7 +285,13 @@ class RunaiBackend(EnvironmentBackend):
         forget_cached_reads()  # a policy changed: cached effective policies may be stale
         return answer
 
-    def delete_policy(self, caller, workload_type, params):
+    def delete_policy(self, caller, workload_type, params, *, if_match=None):
+        if if_match is not None:
+            current = self._document(
+                caller, "GET", PATH_OF_TYPE[workload_type], params=_params(params)
+            )
+            if policy_version(current) != if_match:
+                raise stale_policy(if_match, current)
         self._call(caller, "DELETE", PATH_OF_TYPE[workload_type], params=_params(params))
         forget_cached_reads()
 

@@ -57,15 +57,17 @@ class Conflict(BackendError):
 
 
 class PreconditionFailed(BackendError):
-    """If-Match named an updateCount the environment no longer has (envadmin's own)."""
+    """If-Match named a version the environment or policy no longer has (envadmin's own)."""
 
     status = 412
     default_message = "The environment was changed since you read it."
 
-    def __init__(self, message=None, details=None, current: dict | None = None):
+    def __init__(self, message=None, details=None, current: dict | None = None, etag=None):
         super().__init__(message, details)
         # The stored document as it is now, so a face can show what changed.
         self.current = current
+        # The entity tag of the current version, when it is not the environment's updateCount.
+        self.etag = etag
 
 
 class Unavailable(BackendError):

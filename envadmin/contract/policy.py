@@ -1,13 +1,18 @@
 """Policy write requests of policy.openapi.json (overwrite and change), checked for shape.
 
 Rules and defaults of the fields an environment carries are type-checked; rules of other
-fields only need to be rule objects and are kept as given.
+fields only need to be rule objects and are kept as given. Every number, wherever it is, must
+lie in the range the contract gives its field (policy_numbers.py).
 """
 
+import hashlib
+import json
 import uuid
 
 from .choices import POLICY_SCOPES, SCOPE_ID_FIELDS, USED_BY_KEYS
 from .errors import InvalidRequest
+from .fields import INT32_MAX
+from .policy_numbers import number_problem
 from .policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lookup
 
 # URL segment -> workload type of the local model.
@@ -50,6 +55,8 @@ def validate_meta(meta) -> dict:
             continue
         if key == "projectId" and not _is_int(value):
             _fail("meta.projectId", "Must be an integer.")
+        if key == "projectId" and not -INT32_MAX - 1 <= value <= INT32_MAX:
+            _fail("meta.projectId", "Must be a project id (an int32).")
         if key == "clusterId":
             try:
                 value = str(uuid.UUID(str(value)))
@@ -158,6 +165,9 @@ def validate_policy(policy, workload_type: str) -> dict:
         _check_assets("policy.imposedAssets", assets)
     if assets is not None:
         clean["imposedAssets"] = assets
+    problem = number_problem(clean, workload_type)
+    if problem:
+        _fail(*problem)
     return clean
 
 
@@ -179,3 +189,13 @@ def validate_policy_request(body, workload_type: str, partial: bool = False) -> 
             _fail("reset", "Must be a list of field paths.")
         clean["reset"] = reset
     return clean
+
+
+def policy_version(document: dict) -> str:
+    """The entity tag of a node's own policy, from a GET or write answer: a digest of its meta
+    (id, updatedAt, ...) and rules. The effective part depends on other nodes and is left out.
+    A node without a policy has a version too, so If-Match can ask that none was written since.
+    """
+    own = {"meta": document.get("meta"), "policy": document.get("policy")}
+    text = json.dumps(own, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

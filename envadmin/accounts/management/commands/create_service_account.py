@@ -2,7 +2,7 @@ import json
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from envadmin.accounts.models import AccessRule, Role, ServiceAccount, SubjectType
 from envadmin.contract.choices import POLICY_SCOPES
@@ -42,14 +42,18 @@ class Command(BaseCommand):
             key = scope_key(scope, normalised_id(scope, scope_id))
             if key not in OrgTree.load():
                 raise CommandError(f"There is no {scope} with id {scope_id}.")
+        taken = CommandError(f"A service account named '{name}' already exists.")
         if ServiceAccount.objects.filter(name=name).exists():
-            raise CommandError(f"A service account named '{name}' already exists.")
-        with transaction.atomic():
-            account, secret = ServiceAccount.create(name)
-            AccessRule.objects.create(
-                subject_type=SubjectType.APPLICATION,
-                subject=account.client_id,
-                role=role,
-                scope_key=key,
-            )
+            raise taken
+        try:
+            with transaction.atomic():
+                account, secret = ServiceAccount.create(name)
+                AccessRule.objects.create(
+                    subject_type=SubjectType.APPLICATION,
+                    subject=account.client_id,
+                    role=role,
+                    scope_key=key,
+                )
+        except IntegrityError:  # created by a concurrent run since the check above
+            raise taken from None
         self.stdout.write(json.dumps({"clientId": account.client_id, "clientSecret": secret}))
