@@ -20,9 +20,9 @@ from django.db import connection, connections, transaction
 from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
 from envadmin.backends import local_policies
-from envadmin.inventory import snapshot
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
+from envadmin.snapshot import loader as snapshot
 
 from .conftest import DATA, environment_document, make_account
 

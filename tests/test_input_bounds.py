@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.contract.environment import MAX_CONNECTIONS, MAX_ENVIRONMENT_VARIABLES
 from envadmin.contract.inputs import MAX_ALIASES, MAX_DEPTH
+from envadmin.contract.policy import MAX_POLICY_LIST
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
 from envadmin.snapshot import loader as snapshot
@@ -185,3 +186,30 @@ def test_snapshot_users_get_djangos_password_validators(db, settings):
         snapshot.load(document)
     assert "too short" in str(refused.value)
     assert not User.objects.filter(username="weak").exists()
+
+
+# --- policies: list caps -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "policy, field",
+    [
+        ({"rules": {"imagePullPolicy": {"options": [{"value": f"v{i}"} for i in range(MAX_POLICY_LIST + 1)]}}},
+         "policy.rules.imagePullPolicy.options"),
+        ({"imposedAssets": ["5b4d7e6c-1f3a-4a57-9a70-111111111111"] * (MAX_POLICY_LIST + 1)},
+         "policy.imposedAssets"),
+        ({"defaults": {"environmentVariables": {"instances": [{"name": f"A{i}", "value": "1"}
+                                                              for i in range(MAX_POLICY_LIST + 1)]}}},
+         "policy.defaults.environmentVariables.instances"),
+    ],
+    ids=["options", "imposed-assets", "instances"],
+)  # fmt: skip
+def test_a_policy_list_over_the_cap_is_refused_on_the_api_and_in_the_editor(
+    editor, admin, policy, field
+):
+    body = {"meta": {"name": "big", "scope": "tenant"}, "policy": policy}
+    answer = admin.put("/api/v2/policy/workspaces", data=body, content_type="application/json")
+    assert field in api_error(answer)["message"]
+    page = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": yaml.safe_dump(policy)})
+    assert page.status_code == 200 and field in page.content.decode()
+    assert not Policy.objects.exists()

@@ -20,6 +20,8 @@ POLICY_PATHS = {plural: kind for kind, plural in USED_BY_KEYS.items()}
 DISTRIBUTED_SECTIONS = ("worker", "master")
 BOOLEAN_RULE_KEYS = ("required", "canEdit", "canAdd")
 INTEGER_RULE_KEYS = ("min", "max", "step")
+# envadmin's cap on any list in a policy (Run:ai's contract sets none).
+MAX_POLICY_LIST = 1_000
 KIND_CHECKS = {
     "string": (lambda v: isinstance(v, str), "a string"),
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
@@ -127,12 +129,27 @@ def _check_assets(path: str, assets):
             _fail(f"{path}[{index}]", f"'{asset}' is not an asset id (a UUID).")
 
 
+def _check_list_lengths(policy: dict):
+    """No list in a policy (options, locked items, default instances, imposed assets) longer
+    than MAX_POLICY_LIST: each is shown, merged and judged against every environment."""
+    stack = [("policy", policy)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, list):
+            if len(value) > MAX_POLICY_LIST:
+                _fail(path, f"At most {MAX_POLICY_LIST} items.")
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{key}", item) for key, item in value.items())
+
+
 def validate_policy(policy, workload_type: str) -> dict:
     """A clean {defaults, rules, imposedAssets}; sourceOfRule and status are server-kept."""
     if policy is None:
         return {}
     if not isinstance(policy, dict):
         _fail("policy", "Must be an object {defaults, rules, imposedAssets}.")
+    _check_list_lengths(policy)
     clean = {}
     for key in ("defaults", "rules"):
         value = policy.get(key)
@@ -187,6 +204,8 @@ def validate_policy_request(body, workload_type: str, partial: bool = False) -> 
     if reset is not None:
         if not isinstance(reset, list) or not all(isinstance(p, str) and p for p in reset):
             _fail("reset", "Must be a list of field paths.")
+        if len(reset) > MAX_POLICY_LIST:
+            _fail("reset", f"At most {MAX_POLICY_LIST} items.")
         clean["reset"] = reset
     return clean
 
