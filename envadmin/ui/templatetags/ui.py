@@ -99,22 +99,32 @@ def _time(value) -> str:
     return f'<time datetime="{value.isoformat()}">{value.strftime("%Y-%m-%d %H:%M")}</time>'
 
 
-def _compliance(row) -> str:
-    compliance = row["compliance"]
+@register.simple_tag
+def compliance_badge_with_reasons(compliance) -> str:
+    """The badge of a compliance object, its reasons opening from it (the list, the review)."""
     css, text = compliance_badge(compliance)
     reasons = (compliance or {}).get("reason") or []
     if not reasons:
-        return f'<span class="badge {_e(css)}">{_e(text)}</span>'
-    items = "".join([f"<li>{_reason(r)}</li>" for r in reasons])
-    return (
+        return mark_safe(f'<span class="badge {_e(css)}">{_e(text)}</span>')
+    return mark_safe(
         f'<details class="pop"><summary class="badge {_e(css)}">{_e(text)}</summary>'
-        f"<ul>{items}</ul></details>"
+        f"<ul>{_reason_items(reasons)}</ul></details>"
     )
+
+
+@register.simple_tag
+def reason_list(reasons, css="plain") -> str:
+    """A compliance object's reasons as a list: each with its field and rule, if it has them."""
+    return mark_safe(f'<ul class="{_e(css)}">{_reason_items(reasons)}</ul>')
+
+
+def _reason_items(reasons) -> str:
+    return "".join([f"<li>{_reason(r)}</li>" for r in reasons])
 
 
 def _reason(reason) -> str:
     if reason.get("field"):
-        return f"<code>{_e(reason['field'])}</code> {_e(reason.get('rule') or '')}: " + _e(
+        return f"<code>{_e(reason['field'])}</code> <em>{_e(reason.get('rule') or '')}</em>: " + _e(
             reason["details"]
         )
     return _e(reason["details"])
@@ -161,7 +171,7 @@ CELLS = {
     "created_at": lambda r, links: f"<td>{_time(r['created_at'])}</td>",
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
-    "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
+    "compliance": lambda r, links: f"<td>{compliance_badge_with_reasons(r['compliance'])}</td>",
 }
 
 

@@ -9,7 +9,7 @@ from django.views import View
 
 from envadmin.accounts.models import Role
 from envadmin.compliance.paths import flatten_rules
-from envadmin.contract.choices import WORKLOAD_TYPES
+from envadmin.contract.choices import POLICY_SCOPES, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.policy import POLICY_PATHS
 
@@ -149,6 +149,7 @@ class PolicyView(PageView, View):
             {
                 **self.base_context(),
                 "node": params,
+                "scopes": POLICY_SCOPES,
                 "sections": self.sections(params, drafts, errors),
                 "can_edit": self.caller_can_edit(params),
                 "org": self.org,
