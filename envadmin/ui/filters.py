@@ -7,9 +7,6 @@ own, inherited), its validation with a message per control, and the controls the
 """
 
 import django_filters
-from django import forms
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from envadmin.backends.environment_rows import RowFilters
 from envadmin.contract.choices import COMPLIANCE_STATES, TOOL_TYPES, WORKLOAD_TYPES
@@ -20,7 +17,7 @@ from envadmin.inventory.filters import (
 )
 
 from .context import OrgIndex
-from .templatetags.ui import options
+from .widgets import OptionsSelect, SearchBox, TrueCheckbox
 
 ANY = ("", "Any")
 # The checkbox of each workload type, in the vocabulary's order.
@@ -36,38 +33,12 @@ NARROWER = (
     ("departmentId", "projectId"),
     ("clusterId", "projectId"),
 )
-
-
-class OptionsSelect(forms.Select):
-    """A <select> written in Python: the project picker lists every project, and Django's
-    template per option would cost more than the rest of the filters together."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attributes = "".join(
-            f' {key}="{escape(val)}"' if val is not True else f" {key}"
-            for key, val in self.build_attrs(self.attrs, attrs).items()
-            if val not in (None, False)
-        )
-        return mark_safe(
-            f'<select name="{escape(name)}"{attributes}>{options(self.choices, value)}</select>'
-        )
-
-
-class TrueCheckbox(forms.CheckboxInput):
-    """A checkbox that sends "true" when ticked and nothing when not, as Run:ai's boolean
-    parameters read; the field judges whatever text the URL holds."""
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, check_test=lambda value: str(value).lower() in ("true", "1"))
-
-    def format_value(self, value):
-        return "true"
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
+ORG_PICKERS = ("clusterId", "departmentId", "projectId")
 
 
 class ListFilterForm(EnvironmentFilterForm):
+    workload_type_names = tuple(WORKLOAD_TYPE_FILTERS)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "f-%s")
         kwargs.setdefault("label_suffix", "")
@@ -76,8 +47,6 @@ class ListFilterForm(EnvironmentFilterForm):
     def check_one_node(self, cleaned: dict):
         """The page's cluster, department and project pickers may all be set: the narrowest
         one is passed on (EnvironmentListFilterSet.backend_params)."""
-
-    workload_type_names = tuple(WORKLOAD_TYPE_FILTERS)
 
     def workload_type_fields(self):
         return [self[name] for name in WORKLOAD_TYPE_FILTERS]
@@ -103,30 +72,21 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
 
     def __init__(self, data, *, org: OrgIndex, **kwargs):
         super().__init__(data, **kwargs)
-        self.dress(self.form, org)
+        fields = self.form.fields
+        fields["clusterId"].widget.options = [ANY, *org.clusters.items()]
+        departments = [(key, d["name"]) for key, d in org.departments.items()]
+        fields["departmentId"].widget.options = [ANY, *departments]
+        fields["projectId"].widget.options = [ANY, *org.project_choices]
 
-    @staticmethod
-    def dress(form, org: OrgIndex):
-        """Labels and controls: the org's nodes as choices, a checkbox per boolean."""
-        fields = form.fields
-        for name, label in LABELS.items():
-            fields[name].label = label
-        for name in ("q", "image", "created_by"):
-            fields[name].widget = forms.SearchInput()
-        fields["q"].widget.attrs["placeholder"] = "Name, image, tool, scope…"
-        for name in ("includeDescendants", *WORKLOAD_TYPE_FILTERS):
-            fields[name].widget = TrueCheckbox()
-        nodes = {
-            "clusterId": list(org.clusters.items()),
-            "departmentId": [(key, d["name"]) for key, d in org.departments.items()],
-            "projectId": sorted(
-                ((key, org.project_label(key)) for key in org.projects), key=lambda c: c[1]
-            ),
-        }
-        for name in ("scope", "distributedFramework", "tool", "compliance"):
-            nodes[name] = list(fields[name].choices)
-        for name, choices in nodes.items():
-            fields[name].widget = OptionsSelect(choices=[ANY, *choices])
+    def get_form_class(self):
+        """Built once: fields, labels and controls are the same for every request (each form
+        copies them); only the org pickers' choices differ, set on the form itself."""
+        cls = type(self)
+        if "built_form_class" not in cls.__dict__:
+            form_class = super().get_form_class()
+            dress(form_class.base_fields)
+            cls.built_form_class = form_class
+        return cls.built_form_class
 
     def backend_params(self) -> dict[str, str]:
         """Run:ai's list parameters as the URL gave them, leaving out any with an error."""
@@ -152,6 +112,21 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
             created_by=cleaned.get("created_by") or "",
             compliance=cleaned.get("compliance") or "",
         )
+
+
+def dress(fields: dict):
+    """Labels and controls: a picker per choice, a checkbox per boolean, a box per text."""
+    for name, label in LABELS.items():
+        fields[name].label = label
+    for name in ("q", "image", "created_by"):
+        fields[name].widget = SearchBox()
+    fields["q"].widget.attrs["placeholder"] = "Name, image, tool, scope…"
+    for name in ("includeDescendants", *WORKLOAD_TYPE_FILTERS):
+        fields[name].widget = TrueCheckbox()
+    for name in ORG_PICKERS:
+        fields[name].widget = OptionsSelect(options=[ANY])
+    for name in ("scope", "distributedFramework", "tool", "compliance"):
+        fields[name].widget = OptionsSelect(options=[ANY, *fields[name].choices])
 
 
 # The parameters the page passes on to the backend: the API's, in the API's meaning.

@@ -1,4 +1,5 @@
-"""Cells and badges of the environments table: one place renders each kind of value.
+"""Cells and badges of the environments table, and the list's filter controls: one place
+renders each kind of value.
 
 The table's rows are written in Python with plain string formatting rather than as template
 tags or format_html: a page has hundreds of cells and a few hundred links, and Django's
@@ -10,6 +11,7 @@ from html import escape as _html_escape
 from urllib.parse import quote
 
 from django import template
+from django.forms import CheckboxInput
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -205,6 +207,36 @@ def flags(spec: dict):
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.simple_tag
+def filter_control(field, css=""):
+    """One control of the list's filter form: its label, the control (before its label for a
+    checkbox), its messages. Written here rather than as an include: the form has a dozen."""
+    if isinstance(field.field.widget, CheckboxInput):
+        return mark_safe(
+            f'<div class="field check"><label>{field} {_e(field.label)}</label>'
+            f"{field_errors(field)}</div>"
+        )
+    wrapper = f"field {css}".strip()
+    return mark_safe(
+        f'<div class="{_e(wrapper)}"><label for="{_e(field.auto_id)}">{_e(field.label)}</label>'
+        f"{field}{field_errors(field)}</div>"
+    )
+
+
+@register.simple_tag
+def field_errors(field, oob=False):
+    """The messages of a filter control, in the element its aria-describedby names; a checkbox
+    of a group is named in them. With `oob`, for htmx to swap in place: the filter form stays on
+    the page while the table is swapped."""
+    named = field.name in getattr(field.form, "workload_type_names", ())
+    label = f"{_e(field.label)}: " if named else ""
+    messages = "".join([f'<p class="error">{label}{_e(e)}</p>' for e in field.errors])
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return mark_safe(
+        f'<div class="field-errors" id="{_e(field.auto_id)}_error"{swap}>{messages}</div>'
+    )
 
 
 @register.simple_tag
