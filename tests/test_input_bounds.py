@@ -190,16 +190,18 @@ def test_snapshot_users_get_djangos_password_validators(db, settings):
 
 # --- policies: list caps -----------------------------------------------------------------------
 
+OVER_CAP = range(MAX_POLICY_LIST + 1)
+
 
 @pytest.mark.parametrize(
     "policy, field",
     [
-        ({"rules": {"imagePullPolicy": {"options": [{"value": f"v{i}"} for i in range(MAX_POLICY_LIST + 1)]}}},
+        ({"rules": {"imagePullPolicy": {"options": [{"value": f"v{i}"} for i in OVER_CAP]}}},
          "policy.rules.imagePullPolicy.options"),
         ({"imposedAssets": ["5b4d7e6c-1f3a-4a57-9a70-111111111111"] * (MAX_POLICY_LIST + 1)},
          "policy.imposedAssets"),
-        ({"defaults": {"environmentVariables": {"instances": [{"name": f"A{i}", "value": "1"}
-                                                              for i in range(MAX_POLICY_LIST + 1)]}}},
+        ({"defaults": {"environmentVariables": {"instances": [{"name": f"A{i}"}
+                                                              for i in OVER_CAP]}}},
          "policy.defaults.environmentVariables.instances"),
     ],
     ids=["options", "imposed-assets", "instances"],

@@ -15,6 +15,8 @@ from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
 
+from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
+
 Params = Mapping[str, str]
 
 
@@ -45,6 +47,26 @@ class EnvironmentBackend(ABC):
     ) -> dict:
         """Delete; returns Run:ai's {"code": 202, "message": ...}. With `if_match`, only if
         the stored updateCount still is that number (else PreconditionFailed)."""
+
+    def browse_environments(
+        self, caller: Caller, params: Params, *, names: OrgNames, filters: RowFilters = NO_FILTERS,
+        sort: str = "name", offset: int = 0, limit: int = 50,
+    ) -> tuple[list[dict], int]:  # fmt: skip
+        """One window of the list as the web admin shows it: Run:ai's list parameters, then the
+        page's own `filters` and `sort` (environment_rows). Returns (documents of the window,
+        total). This default filters and sorts the whole list in Python, reading scope paths
+        and cluster names (for search and sort) from `names`; a backend that can page in its
+        store answers from there instead."""
+        entries = self.list_environments(caller, params)["entries"]
+        by_id = {}
+        rows = []
+        for entry in entries:
+            row = row_of(entry, names)
+            if filters.match(row):
+                by_id[row["id"]] = entry
+                rows.append(row)
+        window = sort_rows(rows, sort)[offset : offset + limit]
+        return [by_id[row["id"]] for row in window], len(rows)
 
     # --- org reads: names and ids for pickers and clients -------------------------------------
     @abstractmethod

@@ -38,3 +38,11 @@ CONNECTION_TYPES = ("LoadBalancer", "NodePort", "ExternalUrl", "ServingPort")
 
 # The most rows any CSV export writes.
 CSV_ROW_LIMIT = 20_000
+
+# What the list shows of an environment's compliance (Run:ai's ComplianceInfo) for the project
+# and workload type it is reviewed for; also the values of the list's compliance filter.
+COMPLIANCE_STATES = {
+    "compliant": "Compliant",
+    "not-compliant": "Not compliant",
+    "imposed": "Imposed",
+}

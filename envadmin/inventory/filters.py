@@ -73,11 +73,15 @@ class EnvironmentFilterForm(forms.Form):
                 "includeDescendants",
                 "scope and includeDescendants are mutually exclusive: send only one.",
             )
+        self.check_one_node(cleaned)
+        return cleaned
+
+    def check_one_node(self, cleaned: dict):
+        """Refuses every node parameter after the first (narrowest) one given."""
         given = [name for name in NODE_PARAMETERS if cleaned.get(name) not in (None, "")]
         for extra in given[1:]:
             message = f"{given[0]} is given: send only one of projectId, departmentId, clusterId."
             self.add_error(extra, message)
-        return cleaned
 
 
 class EnvironmentFilterSet(django_filters.FilterSet):

@@ -1,6 +1,7 @@
 """Who the signed-in user is for the backend, and the org names the pages show."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from envadmin.accounts.access import Caller
 from envadmin.backends.base import EnvironmentBackend
@@ -44,6 +45,13 @@ class OrgIndex:
 
     def cluster_name(self, meta: dict) -> str:
         return self.clusters.get(meta.get("clusterId"), "")
+
+    @cached_property
+    def project_choices(self) -> list[tuple[int, str]]:
+        """(id, path) of every project, by path: what the project pickers offer."""
+        return sorted(
+            ((pid, self.project_label(pid)) for pid in self.projects), key=lambda item: item[1]
+        )
 
     def project_label(self, project_id) -> str:
         project = self.projects.get(int(project_id)) if project_id not in (None, "") else None

@@ -1,4 +1,5 @@
-"""Cells and badges of the environments table: one place renders each kind of value.
+"""Cells and badges of the environments table, and the list's filter controls: one place
+renders each kind of value.
 
 The table's rows are written in Python with plain string formatting rather than as template
 tags or format_html: a page has hundreds of cells and a few hundred links, and Django's
@@ -10,6 +11,7 @@ from html import escape as _html_escape
 from urllib.parse import quote
 
 from django import template
+from django.forms import CheckboxInput
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -99,22 +101,32 @@ def _time(value) -> str:
     return f'<time datetime="{value.isoformat()}">{value.strftime("%Y-%m-%d %H:%M")}</time>'
 
 
-def _compliance(row) -> str:
-    compliance = row["compliance"]
+@register.simple_tag
+def compliance_badge_with_reasons(compliance) -> str:
+    """The badge of a compliance object, its reasons opening from it (the list, the review)."""
     css, text = compliance_badge(compliance)
     reasons = (compliance or {}).get("reason") or []
     if not reasons:
-        return f'<span class="badge {_e(css)}">{_e(text)}</span>'
-    items = "".join([f"<li>{_reason(r)}</li>" for r in reasons])
-    return (
+        return mark_safe(f'<span class="badge {_e(css)}">{_e(text)}</span>')
+    return mark_safe(
         f'<details class="pop"><summary class="badge {_e(css)}">{_e(text)}</summary>'
-        f"<ul>{items}</ul></details>"
+        f"<ul>{_reason_items(reasons)}</ul></details>"
     )
+
+
+@register.simple_tag
+def reason_list(reasons, css="plain") -> str:
+    """A compliance object's reasons as a list: each with its field and rule, if it has them."""
+    return mark_safe(f'<ul class="{_e(css)}">{_reason_items(reasons)}</ul>')
+
+
+def _reason_items(reasons) -> str:
+    return "".join([f"<li>{_reason(r)}</li>" for r in reasons])
 
 
 def _reason(reason) -> str:
     if reason.get("field"):
-        return f"<code>{_e(reason['field'])}</code> {_e(reason.get('rule') or '')}: " + _e(
+        return f"<code>{_e(reason['field'])}</code> <em>{_e(reason.get('rule') or '')}</em>: " + _e(
             reason["details"]
         )
     return _e(reason["details"])
@@ -161,7 +173,7 @@ CELLS = {
     "created_at": lambda r, links: f"<td>{_time(r['created_at'])}</td>",
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
-    "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
+    "compliance": lambda r, links: f"<td>{compliance_badge_with_reasons(r['compliance'])}</td>",
 }
 
 
@@ -195,6 +207,36 @@ def flags(spec: dict):
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.simple_tag
+def filter_control(field, css=""):
+    """One control of the list's filter form: its label, the control (before its label for a
+    checkbox), its messages. Written here rather than as an include: the form has a dozen."""
+    if isinstance(field.field.widget, CheckboxInput):
+        return mark_safe(
+            f'<div class="field check"><label>{field} {_e(field.label)}</label>'
+            f"{field_errors(field)}</div>"
+        )
+    wrapper = f"field {css}".strip()
+    return mark_safe(
+        f'<div class="{_e(wrapper)}"><label for="{_e(field.auto_id)}">{_e(field.label)}</label>'
+        f"{field}{field_errors(field)}</div>"
+    )
+
+
+@register.simple_tag
+def field_errors(field, oob=False):
+    """The messages of a filter control, in the element its aria-describedby names; a checkbox
+    of a group is named in them. With `oob`, for htmx to swap in place: the filter form stays on
+    the page while the table is swapped."""
+    named = field.name in getattr(field.form, "workload_type_names", ())
+    label = f"{_e(field.label)}: " if named else ""
+    messages = "".join([f'<p class="error">{label}{_e(e)}</p>' for e in field.errors])
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return mark_safe(
+        f'<div class="field-errors" id="{_e(field.auto_id)}_error"{swap}>{messages}</div>'
+    )
 
 
 @register.simple_tag

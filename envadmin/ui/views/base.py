@@ -87,10 +87,7 @@ class PageView(LoginRequiredMixin):
             "review_project_label": self.org.project_label(project) if project else "",
             "review_workload_type": kind,
             "workload_types": WORKLOAD_TYPES,
-            "projects": sorted(
-                ((pid, self.org.project_label(pid)) for pid in self.org.projects),
-                key=lambda item: item[1],
-            ),
+            "projects": self.org.project_choices,
         }
 
 

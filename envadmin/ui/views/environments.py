@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -15,21 +16,16 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from envadmin.audit.models import AuditEvent
 from envadmin.audit.presentation import with_change_lines
-from envadmin.contract.choices import CSV_ROW_LIMIT, DIST_FRAMEWORKS, TOOL_TYPES, WORKLOAD_TYPES
+from envadmin.backends.environment_rows import row_of
+from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
 from .. import browse
 from ..export import csv_response
+from ..filters import EnvironmentListFilterSet
 from ..models import Preference
 from ..params import whole
 from .base import PageView, backend_error_page
-
-# Query parameters passed to the backend as they are: the API's own names and meanings.
-API_PARAMETERS = [
-    "scope", "projectId", "departmentId", "clusterId", "includeDescendants",
-    "isWorkspace", "isTraining", "isInference", "isDistributed", "distributedFramework",
-]  # fmt: skip
-UI_FILTERS = ["q", "tool", "image", "created_by", "compliance"]
 
 
 def wants_partial(request) -> bool:
@@ -40,13 +36,12 @@ def wants_partial(request) -> bool:
 class EnvironmentListView(PageView, View):
     template_name = "environments/list.html"
 
+    @cached_property
+    def filterset(self) -> EnvironmentListFilterSet:
+        return EnvironmentListFilterSet(self.request.GET, org=self.org)
+
     def backend_params(self) -> dict:
-        params = {k: v for k in API_PARAMETERS if (v := self.request.GET.get(k, "").strip())}
-        # Pickers for cluster, department and project may all be set: the most specific wins.
-        for broad, narrow in (("clusterId", "departmentId"), ("departmentId", "projectId"),
-                              ("clusterId", "projectId")):  # fmt: skip
-            if narrow in params:
-                params.pop(broad, None)
+        params = self.filterset.backend_params()
         params["usageInfo"] = "true"
         project, kind = self.review_as()
         if project:
@@ -57,55 +52,26 @@ class EnvironmentListView(PageView, View):
                 params["projectId"] = str(project)
         return params
 
-    def in_database(self) -> bool:
-        """Whether the backend can filter, sort and page the list itself (the local one can):
-        then a page costs the same whatever the number of environments. Compliance is judged
-        per environment in Python, so sorting or filtering on it takes the whole list."""
-        sort = self.request.GET.get("sort", "name").lstrip("-")
-        return (
-            hasattr(self.backend, "browse_environments")
-            and sort != "compliance"
-            and not self.request.GET.get("compliance")
-        )
-
-    def rows(self) -> tuple[list[dict], str | None]:
-        """Every matching row, sorted (CSV, and backends that cannot page)."""
-        if self.in_database():
-            rows, _, error = self.window(0, CSV_ROW_LIMIT)
-            return rows, error
-        try:
-            entries = self.backend.list_environments(self.caller, self.backend_params())["entries"]
-        except BackendError as error:
-            return [], error.message
-        filters = {k: self.request.GET.get(k, "") for k in UI_FILTERS}
-        rows = [row for e in entries if browse.matches(row := browse.row_of(e, self.org), filters)]
-        return browse.sort_rows(rows, self.request.GET.get("sort", "name")), None
-
     def window(self, offset: int, limit: int) -> tuple[list[dict], int, str | None]:
         """(rows, total, error) of one window of the list, filtered and sorted by the backend."""
-        get = self.request.GET.get
         try:
             entries, total = self.backend.browse_environments(
-                self.caller, self.backend_params(), search=get("q", "").strip(),
-                tool=get("tool", ""), image=get("image", "").strip(),
-                created_by=get("created_by", "").strip(), sort=get("sort", "name"),
+                self.caller, self.backend_params(), names=self.org,
+                filters=self.filterset.row_filters(), sort=self.request.GET.get("sort", "name"),
                 offset=offset, limit=limit,
             )  # fmt: skip
         except BackendError as error:
             return [], 0, error.message
-        return [browse.row_of(e, self.org) for e in entries], total, None
+        return [row_of(e, self.org) for e in entries], total, None
 
     def page(self):
-        """(page, total, error): the requested page, fetched alone when the backend can."""
-        size, number = self.page_size(), self.request.GET.get("page")
-        if not self.in_database():
-            rows, error = self.rows()
-            return Paginator(rows, size).get_page(number), len(rows), error
-        # Past the last page is clamped below; bound it first so the offset fits the database.
-        wanted = max(1, whole(number, 1, maximum=10**6))
+        """(page, total, error): the requested page; past the last one, the last one."""
+        size = self.page_size()
+        # Bounded first so that the offset fits the database.
+        wanted = max(1, whole(self.request.GET.get("page"), 1, maximum=10**6))
         rows, total, error = self.window((wanted - 1) * size, size)
         page = Paginator(range(total), size).get_page(wanted)
-        if page.number != wanted:  # past the last page: show the last one
+        if page.number != wanted:
             rows, total, error = self.window((page.number - 1) * size, size)
         page.object_list = rows
         return page, total, error
@@ -125,13 +91,12 @@ class EnvironmentListView(PageView, View):
 
     def get(self, request):
         if request.GET.get("format") == "csv":
-            return self.csv(self.rows()[0])
+            return self.csv(self.window(0, CSV_ROW_LIMIT)[0])
         page, total, error = self.page()
         actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
         for row in page.object_list:
             row["actions"] = actions.get(row["id"], set())
-        query = request.GET.copy()
-        query.pop("page", None)
+        partial = wants_partial(request)
         context = {
             **self.base_context(),
             "page": page,
@@ -142,29 +107,19 @@ class EnvironmentListView(PageView, View):
             "all_columns": browse.COLUMNS,
             "chosen_columns": self.columns(),
             "sort": request.GET.get("sort", "name"),
-            "query": query.urlencode(),
-            "query_without_sort": _without(request.GET, "sort", "page"),
-            "filters": request.GET,
-            "tool_types": TOOL_TYPES,
-            "frameworks": DIST_FRAMEWORKS,
-            "compliance_states": browse.COMPLIANCE_STATES,
+            "form": self.filterset.form,
+            # Compliance is known when reviewing as a project; a filter set without it shows too.
+            "compliance_filter": bool(self.review_as()[0] or request.GET.get("compliance")),
             "page_sizes": browse.PAGE_SIZES,
             "page_size": self.page_size(),
             "can_create": self.backend.can_create(self.caller),
-            "org": self.org,
+            "partial": partial,
         }
-        template = f"{self.template_name}#table" if wants_partial(request) else self.template_name
+        template = f"{self.template_name}#table" if partial else self.template_name
         return render(request, template, context)
 
     def csv(self, rows):
         return csv_response("environments.csv", *browse.csv_table(rows, self.columns()))
-
-
-def _without(query, *keys) -> str:
-    copy = query.copy()
-    for key in keys:
-        copy.pop(key, None)
-    return copy.urlencode()
 
 
 def _back(request) -> str:
@@ -223,7 +178,7 @@ class EnvironmentDetailView(PageView, View):
                 params = {"complyToProject": str(project), "complyToWorkloadType": kind}
                 judged = self.backend.get_environment(self.caller, asset_id, params)
                 compliance.append((kind, judged.get("compliance"), judged.get("usageTimes")))
-        row = browse.row_of(document, self.org)
+        row = row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
         events = AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))
         # A tab switch through htmx swaps only the panel (the same template's partial).
@@ -275,7 +230,7 @@ class EnvironmentDeleteView(PageView, View):
         context = {
             **self.base_context(),
             "document": document,
-            "row": browse.row_of(document, self.org),
+            "row": row_of(document, self.org),
             # What the user confirms is this version: a delete after a change is asked again.
             "version": document["meta"].get("updateCount"),
             "changed": changed,

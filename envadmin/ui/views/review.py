@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
-from envadmin.contract.choices import WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
+from envadmin.contract.choices import POLICY_SCOPES, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest
 from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS
@@ -150,6 +150,7 @@ class PolicyView(PageView, View):
             {
                 **self.base_context(),
                 "node": params,
+                "scopes": POLICY_SCOPES,
                 "sections": self.sections(params, drafts, errors),
                 "can_edit": self.caller_can_edit(params),
                 "org": self.org,
