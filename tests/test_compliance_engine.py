@@ -1,11 +1,12 @@
 """The compliance engine as a table (reference §5, "our rule"): pure, no database."""
 
 import copy
+import uuid
 
 import pytest
 
 from envadmin.compliance.effective import conflicts, merge
-from envadmin.compliance.engine import evaluate
+from envadmin.compliance.engine import compile_policy, evaluate
 
 ENV_ID = "11111111-2222-4333-8444-555555555555"
 OTHER_ID = "99999999-8888-4777-8666-555555555555"
@@ -881,3 +882,32 @@ def test_boolean_options_match_their_json_spelling():
                    "spec": {"stdin": True, "tty": True}}  # fmt: skip
     result = evaluate(environment, effective, "Workspace")
     assert [(r["field"], r["rule"]) for r in result["reason"]] == [("tty", "options")]
+
+
+# --- a compiled policy judges many environments, sharing judgements of equal values ----------
+
+
+def with_uid(uid, types=None):
+    """An environment of its own id, so a shared judgement cannot be told by the id."""
+    return environment({"image": "img", "runAsUid": uid}, types or {"workspace": True},
+                       str(uuid.uuid4()))  # fmt: skip
+
+
+def test_judgements_shared_between_environments_keep_values_of_other_types_apart():
+    judge_all = compile_policy({"rules": {"security": {"runAsUid": {"min": 5}}}}, "Workspace")
+    low, boolean, low_again = (
+        judge_all(
+            environment({"image": "img", "runAsUid": v}, {"workspace": True}, str(uuid.uuid4()))
+        )
+        for v in (1, True, 1)
+    )
+    assert [r["rule"] for r in low["reason"]] == ["min"]
+    assert boolean["compliance"] and boolean["reason"] == []  # True is not the number 1
+    assert low_again == low and low_again["reason"] is not low["reason"]
+    unsupported = judge_all(
+        environment({"image": "img", "runAsUid": 1}, {"training": True}, str(uuid.uuid4()))
+    )
+    assert (
+        len(unsupported["reason"]) == 2
+        and "does not support" in unsupported["reason"][0]["details"]
+    )

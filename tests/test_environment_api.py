@@ -1,15 +1,18 @@
 """The five operations of Run:ai's environment API, their documents and every status code."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.db import OperationalError
 
 from envadmin.backends.local import LocalBackend
-from envadmin.inventory.models import Environment
+from envadmin.inventory.documents import timestamp
+from envadmin.inventory.models import Environment, Workload
 
 from .conftest import C1, environment_document, post_json, put_json
 from .contract import assert_matches_contract
+from .factories import add_environments
 
 URL = "/api/v1/asset/environment"
 
@@ -235,3 +238,23 @@ def test_a_changed_read_only_meta_field_is_refused(org, admin, key, value):
     response = put_json(admin, target, document)
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"meta.{key}: fixed at creation")
+
+
+def test_used_by_ids_are_the_workloads_own(org, admin):
+    add_environments(3)
+    entries = admin.get(URL, {"usageInfo": "true", "projectId": 7}).json()["entries"]
+    listed = {
+        w["id"] for e in entries for w in e["usedBy"]["workspaces"] + e["usedBy"]["trainings"]
+    }
+    assert listed and listed <= {str(pk) for pk in Workload.objects.values_list("id", flat=True)}
+
+
+@pytest.mark.parametrize("micro", [0, 1, 123999, 999999])
+def test_times_written_by_the_database_read_as_the_documents_write_them(org, admin, micro):
+    add_environments(1)
+    when = datetime(2024, 2, 29, 23, 59, 58, micro, tzinfo=UTC)
+    Environment.objects.filter(name="bulk-0").update(created_at=when, updated_at=when)
+    env = Environment.objects.get(name="bulk-0")
+    listed = admin.get(URL, {"name": "bulk-0"}).json()["entries"][0]["meta"]
+    assert listed["createdAt"] == listed["updatedAt"] == timestamp(env.created_at)
+    assert listed["createdAt"] == f"2024-02-29T23:59:58.{micro // 1000:03d}Z"
