@@ -12,17 +12,13 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from envadmin.contract.choices import DIST_FRAMEWORKS, SCOPES, SUPPORTED_TYPE_KEYS
 
-class Scope(models.TextChoices):
-    SYSTEM = "system"
-    TENANT = "tenant"
-    CLUSTER = "cluster"
-    DEPARTMENT = "department"
-    PROJECT = "project"
+SCOPE_CHOICES = [(scope, scope.capitalize()) for scope in SCOPES]
 
 
 def scope_key(scope: str, node_id=None) -> str:
-    if scope in (Scope.SYSTEM, Scope.TENANT):
+    if scope in ("system", "tenant"):
         return str(scope)
     return f"{scope}:{node_id}"
 
@@ -81,11 +77,9 @@ class Project(models.Model):
         return self.name
 
 
-class DistFramework(models.TextChoices):
-    MPI = "MPI"
-    PYTORCH = "PyTorch"
-    TF = "TF"
-    XGBOOST = "XGBoost"
+# The model's choices, from the one vocabulary (a label of its own only where it reads better).
+DIST_FRAMEWORK_CHOICES = [(name, name) for name in DIST_FRAMEWORKS]
+WORKLOAD_TYPE_CHOICES = [(key, key.capitalize()) for key in SUPPORTED_TYPE_KEYS]
 
 
 class EnvironmentQuerySet(models.QuerySet):
@@ -123,7 +117,7 @@ class Environment(models.Model):
     # fold_name(name): the unique constraint compares this, and the name is kept as typed.
     name_key = models.TextField(editable=False)
     description = models.CharField(max_length=250, null=True, blank=True)
-    scope = models.CharField(max_length=16, choices=Scope.choices)
+    scope = models.CharField(max_length=16, choices=SCOPE_CHOICES)
     scope_key = models.CharField(max_length=80, db_index=True)
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.PROTECT)
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
@@ -133,7 +127,7 @@ class Environment(models.Model):
     supports_inference = models.BooleanField(null=True)
     supports_distributed = models.BooleanField(null=True)
     dist_framework = models.CharField(
-        max_length=16, choices=DistFramework.choices, null=True, blank=True
+        max_length=16, choices=DIST_FRAMEWORK_CHOICES, null=True, blank=True
     )
     auto_delete = models.BooleanField(null=True)
     private = models.BooleanField(null=True)
@@ -197,17 +191,10 @@ def tool_types_of(spec: dict | None) -> list[str]:
     return types
 
 
-class WorkloadType(models.TextChoices):
-    WORKSPACE = "workspace"
-    TRAINING = "training"
-    DISTRIBUTED = "distributed"
-    INFERENCE = "inference"
-
-
 class Workload(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=255)
-    type = models.CharField(max_length=16, choices=WorkloadType.choices)
+    type = models.CharField(max_length=16, choices=WORKLOAD_TYPE_CHOICES)
     status = models.CharField(max_length=64)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="workloads")
     # A workload keeps its own copy of the environment; deleting the environment leaves it be.
@@ -233,7 +220,7 @@ class Workload(models.Model):
 class Template(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=255)
-    scope = models.CharField(max_length=16, choices=Scope.choices)
+    scope = models.CharField(max_length=16, choices=SCOPE_CHOICES)
     scope_key = models.CharField(max_length=80, db_index=True)
     environment = models.ForeignKey(
         Environment, null=True, blank=True, on_delete=models.SET_NULL, related_name="templates"

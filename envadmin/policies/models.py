@@ -2,16 +2,16 @@ import uuid
 
 from django.db import models
 
-from envadmin.inventory.models import Scope, WorkloadType
+from envadmin.inventory.models import SCOPE_CHOICES, WORKLOAD_TYPE_CHOICES
 
 
 class Policy(models.Model):
     """A policy document in Run:ai's shape ({defaults, rules, imposedAssets}) on one node."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    workload_type = models.CharField(max_length=16, choices=WorkloadType.choices)
+    workload_type = models.CharField(max_length=16, choices=WORKLOAD_TYPE_CHOICES)
     name = models.CharField(max_length=255)
-    scope = models.CharField(max_length=16, choices=Scope.choices)
+    scope = models.CharField(max_length=16, choices=SCOPE_CHOICES)
     # The node, as inventory.models.scope_key() spells it.
     scope_key = models.CharField(max_length=80)
     document = models.JSONField(default=dict)

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.backends.local import LocalBackend
-from envadmin.contract.choices import SCOPE_ID_FIELDS
+from envadmin.contract.choices import SCOPE_ID_FIELDS, SCOPES, SUPPORTED_TYPE_KEYS
 from envadmin.contract.errors import BackendError
 from envadmin.contract.inputs import InputError, body_problem, load_yaml
 from envadmin.contract.policy import POLICY_PATHS
@@ -28,10 +28,8 @@ from envadmin.inventory.models import (
     Department,
     Environment,
     Project,
-    Scope,
     Template,
     Workload,
-    WorkloadType,
     fold_name,
     scope_key,
 )
@@ -253,8 +251,8 @@ def _environment_named(name, node_key) -> Environment:
 
 def _load_workloads(entry):
     kind = entry["type"]
-    if kind not in WorkloadType.values:
-        raise ValueError(f"type must be one of {', '.join(WorkloadType.values)}")
+    if kind not in SUPPORTED_TYPE_KEYS:
+        raise ValueError(f"type must be one of {', '.join(SUPPORTED_TYPE_KEYS)}")
     project = Project.objects.filter(pk=_project_id(entry["projectId"], "projectId")).first()
     if project is None:
         raise ValueError(f"projectId {entry['projectId']} is not a project")
@@ -276,8 +274,8 @@ def _load_workloads(entry):
 
 def _node_key(entry) -> str:
     scope = entry["scope"]
-    if scope not in Scope.values:
-        raise ValueError(f"scope must be one of {', '.join(Scope.values)}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     if scope in ("system", "tenant"):
         return scope
     id_field = SCOPE_ID_FIELDS[scope]

@@ -9,7 +9,12 @@ own, inherited), its validation with a message per control, and the controls the
 import django_filters
 
 from envadmin.backends.environment_rows import RowFilters
-from envadmin.contract.choices import COMPLIANCE_STATES, TOOL_TYPES, WORKLOAD_TYPES
+from envadmin.contract.choices import (
+    COMPLIANCE_STATES,
+    SCOPE_ID_FIELDS,
+    TOOL_TYPES,
+    WORKLOAD_TYPES,
+)
 from envadmin.inventory.filters import (
     EnvironmentFilterForm,
     EnvironmentFilterSet,
@@ -27,13 +32,13 @@ LABELS = {
     "projectId": "Project", "includeDescendants": "Include descendants",
     "distributedFramework": "Framework", **WORKLOAD_TYPE_FILTERS,
 }  # fmt: skip
+ORG_PICKERS = tuple(SCOPE_ID_FIELDS.values())  # broadest first
 # Cluster, department, project: of several pickers set, the narrower wins.
-NARROWER = (
-    ("clusterId", "departmentId"),
-    ("departmentId", "projectId"),
-    ("clusterId", "projectId"),
+NARROWER = tuple(
+    (broad, narrow)
+    for index, broad in enumerate(ORG_PICKERS)
+    for narrow in ORG_PICKERS[index + 1 :]
 )
-ORG_PICKERS = ("clusterId", "departmentId", "projectId")
 
 
 class ListFilterForm(EnvironmentFilterForm):
