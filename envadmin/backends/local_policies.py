@@ -258,7 +258,9 @@ class LocalPolicyOperations:
             raise NotFound(f"There is no {tree.nodes[key].scope} {tree.nodes[key].id}.")
         with transaction.atomic():
             serialise_policy_writes(workload_type)
-            policy = Policy.objects.filter(workload_type=workload_type, scope_key=key).first()
+            # Row-locked as well: of two deletes, the second waits here, then finds nothing (404).
+            policies = Policy.objects.select_for_update()
+            policy = policies.filter(workload_type=workload_type, scope_key=key).first()
             if policy is None:
                 raise NotFound(f"There is no {workload_type} policy on {tree.path(key)}.")
             if not access.can_write_policy(key):
