@@ -252,17 +252,3 @@ def test_deleting_a_service_account_deletes_its_rules(db):
     other, _ = make_account("Viewer", "tenant", name="other")
     ServiceAccount.objects.filter(pk=account.pk).delete()
     assert list(AccessRule.objects.values_list("subject", flat=True)) == [other.client_id]
-
-
-def test_the_schema_declares_the_bearer_scheme(client):
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
-    assert schema.status_code == 200
-    document = schema.json()
-    assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-    }  # fmt: skip
-    environment_get = document["paths"]["/api/v1/asset/environment"]["get"]
-    assert {"bearerAuth": []} in environment_get["security"]
-    detail = document["paths"]["/api/v1/asset/environment/{asset_id}"]["get"]["parameters"]
-    assert {p["name"] for p in detail} >= {"usageInfo", "complyToReplicaType"}
-    assert "projectId" not in {p["name"] for p in detail}
