@@ -98,6 +98,15 @@ def put_json(client, url, body):
     return client.put(url, data=json.dumps(body), content_type="application/json")
 
 
+def error_message(response, status=400) -> str:
+    """The message of an API error answer, after checking it is the JSON error body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == status
+    return body["message"]
+
+
 # The browser tests (tests/browser, tests/e2e) drive Debian's Chromium, never a downloaded one,
 # with the flags this closed network needs.
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -10,7 +10,7 @@ from envadmin.backends.local import LocalBackend
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import Environment, Workload
 
-from .conftest import C1, environment_document, post_json, put_json
+from .conftest import C1, environment_document, error_message, post_json, put_json
 from .contract import assert_matches_contract
 from .factories import add_environments
 
@@ -159,6 +159,28 @@ def test_placement_ids_that_agree_with_the_tree_are_accepted(org, admin):
     assert body["meta"]["projectId"] == 7
 
 
+@pytest.mark.parametrize(
+    "meta, field",
+    [
+        ({"scope": "tenant", "projectId": 7}, "meta.projectId"),
+        ({"scope": "tenant", "clusterId": C1}, "meta.clusterId"),
+        ({"scope": "cluster", "clusterId": C1, "projectId": 9}, "meta.projectId"),
+        ({"scope": "cluster", "clusterId": C1, "departmentId": "d1"}, "meta.departmentId"),
+        ({"scope": "department", "departmentId": "d1", "projectId": 9}, "meta.projectId"),
+    ],
+)
+def test_an_id_below_the_scope_is_refused_not_dropped(org, admin, meta, field):
+    response = post_json(admin, URL, {"meta": {"name": "x", **meta}, "spec": {}})
+    scope = meta["scope"]
+    assert error_message(response) == f"{field}: not used for an asset of scope '{scope}'."
+    assert_matches_contract("environment", response)
+
+
+def test_ancestor_ids_that_agree_are_still_accepted(org, admin):
+    meta = {"name": "x", "scope": "department", "departmentId": "d1", "clusterId": C1}
+    assert post_json(admin, URL, {"meta": meta, "spec": {}}).status_code == 202
+
+
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 @pytest.mark.parametrize("asset", [str(uuid.uuid4()), "not-a-uuid"])
 def test_an_unknown_id_is_404(org, admin, method, asset):
@@ -238,6 +260,41 @@ def test_a_changed_read_only_meta_field_is_refused(org, admin, key, value):
     response = put_json(admin, target, document)
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"meta.{key}: fixed at creation")
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("scope", "PROJECT"),
+        ("projectId", "7"),
+        ("autoDelete", 0),
+        ("private", "false"),
+        ("workloadSupportedTypes", "{'workspace': True}"),
+        ("workloadSupportedTypes", {"workspace": 1}),
+        ("tenantId", "1001"),
+        ("clusterId", 5),
+    ],
+)
+def test_a_fixed_field_of_another_type_is_refused(org, admin, key, value):
+    created = post_json(admin, URL, environment_document("typed", workloadSupportedTypes={
+        "workspace": True}))  # fmt: skip
+    target = f"{URL}/{created.json()['meta']['id']}"
+    document = admin.get(target).json()
+    document["meta"][key] = value
+    message = error_message(put_json(admin, target, document))
+    assert message.startswith(f"meta.{key}: fixed at creation")
+
+
+def test_equal_fixed_fields_pass_with_nulls_and_an_uppercase_cluster_id(org, admin):
+    created = post_json(admin, URL, environment_document("typed", workloadSupportedTypes={
+        "workspace": True}))  # fmt: skip
+    target = f"{URL}/{created.json()['meta']['id']}"
+    document = admin.get(target).json()
+    meta = document["meta"]
+    meta["clusterId"] = meta["clusterId"].upper()
+    meta["workloadSupportedTypes"]["training"] = None
+    meta["autoDelete"] = meta["private"] = False  # unset reads as false
+    assert put_json(admin, target, document).status_code == 202
 
 
 def test_used_by_ids_are_the_workloads_own(org, admin):

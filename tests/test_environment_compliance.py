@@ -178,3 +178,24 @@ def test_the_preview_wants_a_project_number(policies, project):
             "workloadType": "Workspace"}  # fmt: skip
     response = post_json(policies, PREVIEW, body)
     assert response.status_code == 400 and response.json()["message"].startswith("projectId")
+
+
+@pytest.mark.parametrize("field", ["workloadType", "replicaType"])
+@pytest.mark.parametrize("value", [{}, [], ["Workspace"], 7])
+def test_a_preview_name_of_another_json_type_is_a_400(org, admin, field, value):
+    body = {
+        "environment": environment_document(),
+        "projectId": 7,
+        "workloadType": "Workspace",
+        field: value,
+    }
+    response = post_json(admin, PREVIEW, body)
+    assert response.status_code == 400, response.content
+    assert response.json() == {"code": 400, "message": f"{field}: must be a string."}
+
+
+def test_a_valid_preview_still_answers(org, admin):
+    body = {"environment": environment_document(), "projectId": 7, "workloadType": "Workspace"}
+    response = post_json(admin, PREVIEW, body)
+    assert response.status_code == 200, response.content
+    assert set(response.json()["compliance"]) >= {"imposed", "compliance"}

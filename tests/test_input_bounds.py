@@ -1,6 +1,8 @@
 """Resource bounds on every input path (API, environment form, policy YAML editor, snapshot):
-list lengths, nesting, text that storage cannot take, YAML aliases. Each is refused with a clear
-message before anything is stored, never a 500, and a refused input leaves nothing behind."""
+list lengths, nesting, text that storage cannot take (NUL, lone surrogates), YAML aliases, body
+size. Each is refused with a clear message before anything is stored, never a 500, and a refused
+input leaves nothing behind. Django's own refusals on the API (body too large, disallowed host)
+answer in the API's JSON error body, and ?format= is not a content-negotiation switch."""
 
 import time
 
@@ -16,7 +18,8 @@ from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
 from envadmin.snapshot import loader as snapshot
 
-from .conftest import environment_document, post_json
+from .conftest import environment_document, error_message, post_json
+from .contract import assert_matches_contract
 from .test_stale_edit_ui import form_data
 
 URL = "/api/v1/asset/environment"
@@ -49,6 +52,10 @@ def connections(count):
     ]  # fmt: skip
 
 
+def raw_post(client, path, text, method="post"):
+    return getattr(client, method)(path, data=text, content_type="application/json")
+
+
 def api_error(response, status=400):
     assert response.status_code == status, response.content
     body = response.json()
@@ -78,6 +85,95 @@ def test_the_api_takes_a_list_at_its_cap_and_refuses_one_more(org, admin, field,
 def test_capabilities_are_capped_at_the_distinct_values(org, admin):
     spec = {"image": "python:3.11", "capabilities": ["CHOWN"] * 100}
     api_error(post_json(admin, URL, environment_document("caps", spec=spec)))
+
+
+# --- API: bodies the JSON parser refuses ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path, text",
+    [
+        ("post", URL, "[" * 100_000 + "]" * 100_000),
+        ("post", "/api/v1/token", '{"a":' * 50_000 + "1" + "}" * 50_000),
+        # Parseable, but deep enough for recursive code further on.
+        ("put", "/api/v2/policy/workspaces", '{"meta": {"name": "p", "scope": "tenant"}, '
+         '"policy": {"defaults": ' + '{"a":' * 900 + "1" + "}" * 900 + "}}"),
+    ],
+)  # fmt: skip
+def test_a_deeply_nested_body_is_a_400(org, admin, method, path, text):
+    admin.raise_request_exception = False
+    assert "nested deeper than" in error_message(raw_post(admin, path, text, method))
+
+
+def test_a_lone_surrogate_is_refused_by_name_not_echoed_into_a_500(org, admin):
+    admin.raise_request_exception = False
+    text = '{"meta": {"name": "x", "scope": "\\ud800"}, "spec": {}}'
+    response = raw_post(admin, URL, text)
+    assert error_message(response).startswith("meta.scope: contains a lone surrogate")
+    assert_matches_contract("environment", response)
+    key = raw_post(admin, URL, '{"meta": {"\\udfff": 1}, "spec": {}}')
+    assert error_message(key).startswith("meta: a key contains a lone surrogate")
+
+
+@pytest.mark.parametrize(
+    "path, text, field",
+    [
+        ("/api/v1/token", '{"grantType": "client_credentials", "clientID": "a\\u0000", '
+         '"clientSecret": "b"}', "clientID"),
+        (URL, '{"meta": {"name": "a\\u0000b", "scope": "tenant"}, "spec": {}}', "meta.name"),
+        (URL, '{"meta": {"name": "a", "scope": "tenant"}, "spec": {"environmentVariables": '
+         '[{"name": "A", "value": "\\u0000"}]}}', "spec.environmentVariables[0].value"),
+    ],
+)  # fmt: skip
+def test_a_nul_in_a_body_is_a_400_naming_the_field(org, admin, path, text, field):
+    message = error_message(raw_post(admin, path, text))
+    assert message.startswith(f"{field}: contains a NUL character")
+
+
+def test_ordinary_unicode_still_passes(org, admin):
+    response = post_json(admin, URL, environment_document("ünïcode-✓", description="日本 🚀"))
+    assert response.status_code == 202, response.content
+
+
+# --- API: NUL in the URL ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{URL}?name=%00",
+        "/api/v1/org-unit/projects?search=a%00",
+        f"{URL}/%00",
+        "/api/v2/policy?x=%00",
+    ],
+)
+def test_a_nul_in_an_api_url_is_a_json_400(org, admin, path):
+    assert "NUL" in error_message(admin.get(path))
+
+
+def test_a_nul_in_another_url_is_a_plain_400(db, client):
+    response = client.get("/login?next=%00")
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+
+
+# --- API: Django's own 400s and ?format= ------------------------------------------------------
+
+
+def test_a_body_over_the_upload_limit_is_a_json_400(org, admin, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = raw_post(admin, URL, '{"meta": {"name": "' + "x" * 2000 + '"}}')
+    assert error_message(response) == "The request body is too large."
+
+
+def test_a_disallowed_host_is_a_json_400_on_the_api(org, admin):
+    assert "Host" in error_message(admin.get(URL, HTTP_HOST="evil.example"))
+
+
+def test_a_format_parameter_does_not_turn_a_list_into_a_404(org, admin):
+    response = admin.get(URL, {"format": "xml"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
 
 
 # --- the environment form saves whatever the API accepts, at a bounded cost ---------------------

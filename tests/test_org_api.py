@@ -65,3 +65,9 @@ def test_project_lists_page_and_search(org, admin):
     bad = admin.get("/api/v1/org-unit/projects", {"limit": 0})
     assert bad.status_code == 400
     assert_matches_contract("org-unit", bad)
+
+
+def test_a_cluster_is_found_by_its_uppercase_uuid(org, admin):
+    response = admin.get(f"/api/v1/clusters/{C1.upper()}")
+    assert response.status_code == 200
+    assert response.json()["uuid"] == C1

@@ -1,8 +1,11 @@
-"""Reference §2: which environments a list returns, by placement and by filter."""
+"""Which environments a list returns: by placement, by filter and within the caller's reach; and
+the filter combinations a list refuses."""
+
+import uuid
 
 import pytest
 
-from .conftest import C1, C2
+from .conftest import C1, C2, error_message
 from .contract import assert_matches_contract
 
 URL = "/api/v1/asset/environment"
@@ -33,6 +36,30 @@ def names(response):
 )
 def test_an_id_returns_the_node_and_its_ancestors(org, admin, params, expected):
     assert names(admin.get(URL, params)) == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"projectId": 9},
+        {"projectId": 12345},
+        {"departmentId": "d2"},
+        {"departmentId": "nope"},
+        {"clusterId": "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"},
+        {"clusterId": str(uuid.uuid4())},
+        {"projectId": 9, "scope": "tenant"},
+    ],
+)
+def test_a_node_out_of_reach_lists_like_one_that_does_not_exist(org, client_for, params):
+    caller = client_for("L1 researcher", "project:7")
+    assert names(caller.get(URL, params)) == set()
+
+
+def test_a_visible_node_still_lists_its_chain(org, client_for):
+    caller = client_for("L1 researcher", "project:7")
+    expected = {"tenant-env", "cluster-env", "d1-env", "p7-env"}
+    assert names(caller.get(URL, {"projectId": 7})) == expected
+    assert names(caller.get(URL, {"clusterId": C1.upper()})) == {"tenant-env", "cluster-env"}
 
 
 @pytest.mark.parametrize(
@@ -86,6 +113,23 @@ def test_scope_with_include_descendants_is_a_400(org, admin):
     assert response.json()["code"] == 400
 
 
+def test_scope_with_include_descendants_names_include_descendants(org, admin):
+    message = error_message(admin.get(URL, {"scope": "project", "includeDescendants": "true"}))
+    assert message.startswith("includeDescendants: ")
+
+
+@pytest.mark.parametrize(
+    "params, extra",
+    [
+        ({"projectId": 7, "departmentId": "d1"}, "departmentId"),
+        ({"projectId": 7, "clusterId": C1}, "clusterId"),
+        ({"departmentId": "d1", "clusterId": C1}, "clusterId"),
+    ],
+)
+def test_two_node_ids_are_a_400_naming_the_extra_one(org, admin, params, extra):
+    assert error_message(admin.get(URL, params)).startswith(f"{extra}: ")
+
+
 @pytest.mark.parametrize(
     "params, field",
     [
@@ -124,6 +168,11 @@ def test_a_malformed_parameter_is_a_400_naming_it(org, admin, params, field):
 )
 def test_filters_narrow_the_list(org, admin, params, expected):
     assert names(admin.get(URL, params)) == expected
+
+
+def test_the_name_filter_keeps_spaces(org, admin):
+    assert names(admin.get(URL, {"name": "p7-env"})) == {"p7-env"}
+    assert names(admin.get(URL, {"name": " p7-env "})) == set()
 
 
 def test_compliance_parameters_are_accepted(org, admin):

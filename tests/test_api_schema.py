@@ -1,19 +1,16 @@
-"""What schemathesis (.ci/fuzz) found, each kept fixed by an ordinary test.
+"""Our own OpenAPI document (/api/schema/): every operation declares its error body, real answers
+match it, Run:ai's paths keep the contract's operation ids, and the bearer scheme is declared."""
 
-1. POST /api/envadmin/v1/compliance-preview with a non-string workloadType was a 500.
-2. Our own document (/api/schema/) declared only the success answer of each operation, so every
-   4xx (and a 503) was an undocumented status code; now each declares the error body.
-3. It described GET /api/v1/clusters (a list) as an object, and GET of one environment with no
-   body schema at all; answers must match the document they are checked against.
-"""
+import json
+import re
 
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from .conftest import C1, environment_document, post_json
+from .contract import CONTRACT_DIR
 
-PREVIEW = "/api/envadmin/v1/compliance-preview"
 SCHEMA_ACCEPT = "application/vnd.oai.openapi+json"
 
 
@@ -23,31 +20,7 @@ def our_document(client) -> dict:
     return response.json()
 
 
-# --- 1. the draft preview's names ------------------------------------------------------------
-
-
-@pytest.mark.parametrize("field", ["workloadType", "replicaType"])
-@pytest.mark.parametrize("value", [{}, [], ["Workspace"], 7])
-def test_a_preview_name_of_another_json_type_is_a_400(org, admin, field, value):
-    body = {
-        "environment": environment_document(),
-        "projectId": 7,
-        "workloadType": "Workspace",
-        field: value,
-    }
-    response = post_json(admin, PREVIEW, body)
-    assert response.status_code == 400, response.content
-    assert response.json() == {"code": 400, "message": f"{field}: must be a string."}
-
-
-def test_a_valid_preview_still_answers(org, admin):
-    body = {"environment": environment_document(), "projectId": 7, "workloadType": "Workspace"}
-    response = post_json(admin, PREVIEW, body)
-    assert response.status_code == 200, response.content
-    assert set(response.json()["compliance"]) >= {"imposed", "compliance"}
-
-
-# --- 2. every operation declares its error answers --------------------------------------------
+# --- every operation declares its error answers -----------------------------------------------
 
 
 def test_every_operation_declares_the_error_body(client):
@@ -75,7 +48,7 @@ def test_every_operation_declares_the_error_body(client):
     assert "429" in token and "401" not in token
 
 
-# --- 3. answers match our own document ---------------------------------------------------------
+# --- answers match our own document -----------------------------------------------------------
 
 
 @pytest.fixture
@@ -121,14 +94,12 @@ def test_the_cluster_list_is_documented_as_a_list(client):
     assert schema["content"]["application/json"]["schema"]["type"] == "array"
 
 
+# --- Run:ai's operations and authentication ---------------------------------------------------
+
+
 def test_runai_paths_keep_the_contracts_operation_ids(client):
     """A client generated from Run:ai's contract finds the same operations in ours (and list and
-    detail paths no longer collide into numbered ids)."""
-    import json
-    import re
-
-    from .contract import CONTRACT_DIR
-
+    detail paths do not collide into numbered ids)."""
     ours = {
         (re.sub(r"\{[^}]+\}", "{}", path), method): operation["operationId"]
         for path, operations in our_document(client)["paths"].items()
@@ -144,3 +115,15 @@ def test_runai_paths_keep_the_contracts_operation_ids(client):
                     assert ours[key] == operation["operationId"], key
                     checked += 1
     assert checked >= 12
+
+
+def test_the_schema_declares_the_bearer_scheme(client):
+    document = our_document(client)
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+    }  # fmt: skip
+    environment_get = document["paths"]["/api/v1/asset/environment"]["get"]
+    assert {"bearerAuth": []} in environment_get["security"]
+    detail = document["paths"]["/api/v1/asset/environment/{asset_id}"]["get"]["parameters"]
+    assert {p["name"] for p in detail} >= {"usageInfo", "complyToReplicaType"}
+    assert "projectId" not in {p["name"] for p in detail}
