@@ -4,6 +4,7 @@ Writers racing for real, on PostgreSQL, are in test_concurrent_writes.py.
 """
 
 import json
+import re
 
 import pytest
 
@@ -166,3 +167,36 @@ def test_in_proxy_mode_a_stale_if_match_sends_no_write_to_runai(db, proxy, stub)
     deleted = proxy.delete(f"{BASE}?scope=tenant", headers={"If-Match": read})
     assert_refused(deleted, 412)
     assert stub.seen("DELETE") == []
+
+
+# --- the policy YAML editor saves only on the version it was opened on -------------------------
+
+
+def editor_version(page: str, kind: str = "workspace") -> str:
+    section = page.split(f'id="policy-{kind}"', 1)[1]
+    return re.search(r'name="version" value="([0-9a-f]+)"', section).group(1)
+
+
+def test_the_policy_editor_refuses_a_save_on_a_version_someone_else_replaced(org, admin, client):
+    from django.contrib.auth.models import User
+
+    from envadmin.accounts.models import AccessRule, SubjectType
+
+    user = User.objects.create_user("policy-editor")
+    AccessRule.objects.create(subject_type=SubjectType.USER, subject=user.username,
+                              role="System administrator", scope_key="tenant")  # fmt: skip
+    client.force_login(user)
+    opened = editor_version(client.get("/policies?scope=tenant").content.decode())
+    # Meanwhile someone rules runAsUid through the API.
+    assert write(admin, "put", rules(**{"security.runAsUid": {"min": 1}})).status_code == 200
+    mine = {"kind": "Workspace", "version": opened, "name": "mine",
+            "yaml": "rules:\n  imagePullPolicy:\n    required: true\n"}  # fmt: skip
+    refused = client.post("/policies?scope=tenant", mine)
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "Not saved" in page
+    assert "imagePullPolicy" in page  # the user's text is kept
+    assert "security.runAsUid" in stored_rules()  # theirs is not overwritten
+    # Saving again from the version now shown is a deliberate replacement, and goes through.
+    saved = client.post("/policies?scope=tenant", {**mine, "version": editor_version(page)})
+    assert saved.status_code == 302
+    assert "imagePullPolicy" in stored_rules() and "security.runAsUid" not in stored_rules()

@@ -7,9 +7,9 @@ from django.views import View
 
 from envadmin.accounts.models import Role
 from envadmin.contract.choices import POLICY_SCOPES, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
-from envadmin.contract.errors import BackendError, InvalidRequest
+from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 from envadmin.contract.inputs import InputError, load_yaml
-from envadmin.contract.policy import POLICY_PATHS
+from envadmin.contract.policy import POLICY_PATHS, policy_version
 from envadmin.contract.policy_paths import flatten_rules
 
 from ..export import csv_response
@@ -140,6 +140,9 @@ class PolicyView(PageView, View):
                 ),
                 "errors": (errors or {}).get(kind, []),
                 "name": (document.get("meta") or {}).get("name") or f"{policy_type} policy",
+                # The version the editor was opened on: a save made from it after someone else
+                # saved is refused instead of overwriting their change.
+                "version": policy_version(document),
             })  # fmt: skip
         return sections
 
@@ -182,11 +185,18 @@ class PolicyView(PageView, View):
         meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **params}
         if "projectId" in meta:
             meta["projectId"] = whole(meta["projectId"], meta["projectId"])
+        version = request.POST.get("version", "")
         try:
             self.backend.write_policy(
                 self.caller, POLICY_KINDS[kind], {"meta": meta, "policy": policy},
-                partial=False, validate_only=False,
+                partial=False, validate_only=False, if_match=version or None,
             )  # fmt: skip
+        except PreconditionFailed as error:
+            problems = [
+                f"Not saved: {error.message} Your text is kept below; the rules shown above are "
+                "theirs. Save again to replace their version with yours."
+            ] + ([error.details] if error.details else [])
+            return self.render_page(params, {kind: text}, {kind: problems})
         except InvalidRequest as error:
             problems = [f"{p}: {' '.join(m)}" for p, m in error.field_errors.items()]
             return self.render_page(params, {kind: text}, {kind: problems or [error.message]})
