@@ -17,7 +17,7 @@ import requests
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
-from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
+from envadmin.accounts.models import AccessRule, ServiceAccount
 from envadmin.accounts.tokens import issue
 from envadmin.backends import local_policies
 from envadmin.inventory.models import Environment
@@ -45,7 +45,7 @@ def api(live_server):
     """(base url, headers of a System administrator's token) over the small org tree."""
     snapshot.load(snapshot.read_file(DATA / "small.yaml"))
     account, _ = make_account("System administrator", "tenant")
-    token = issue(account.client_id, SubjectType.APPLICATION)["accessToken"]
+    token = issue(account)["accessToken"]
     return live_server.url, {"Authorization": f"Bearer {token}"}
 
 
