@@ -9,9 +9,10 @@ served as usual, without a restart.
 import logging
 from functools import wraps
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.http import escape_leading_slashes
 
 from envadmin.contract.errors import Unavailable
 
@@ -22,10 +23,25 @@ RETRY_AFTER_SECONDS = 5
 API_ERROR = Unavailable(details="The database is unavailable.")
 
 
+def is_outage(error: Exception) -> bool:
+    """Whether `error` means the database cannot be reached, rather than a query failing on a
+    database that is up (a deadlock, a timeout, a missing column: those stay server errors)."""
+    if not isinstance(error, UNREACHABLE):
+        return False
+    if connection.connection is None:  # it failed while connecting
+        return True
+    probe = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        probe.ensure_connection()
+    except UNREACHABLE:
+        return True
+    finally:
+        probe.close()
+    return False
+
+
 def database_unavailable(request, error: Exception) -> HttpResponse:
-    logger.error(
-        "Database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
-    )
+    logger.error("Database unavailable on %s %s", request.method, request.path, exc_info=error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.path.startswith("/api/"):
         return JsonResponse(API_ERROR.body(), status=503, headers=headers)
@@ -34,7 +50,9 @@ def database_unavailable(request, error: Exception) -> HttpResponse:
     template = "database_unavailable.html" + ("#message" if partial else "")
     # Rendered without the request: its context processors (the user, messages) read the
     # database.
-    html = render_to_string(template, {"retry_url": request.get_full_path()})
+    html = render_to_string(
+        template, {"retry_url": escape_leading_slashes(request.get_full_path())}
+    )
     return HttpResponse(html, status=503, headers=headers)
 
 
@@ -49,7 +67,7 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, UNREACHABLE):
+        if is_outage(exception):
             return database_unavailable(request, exception)
         return None
 

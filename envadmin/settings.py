@@ -35,7 +35,9 @@ ENVADMIN_SECRET_KEY_FILE = Path(
     os.environ.get("ENVADMIN_SECRET_KEY_FILE", BASE_DIR / ".envadmin/secret-key")
 )
 SECRET_KEY = signing_key.refuse_published(
-    "DJANGO_SECRET_KEY", SECRET_KEY or signing_key.local_key(ENVADMIN_SECRET_KEY_FILE)
+    "DJANGO_SECRET_KEY",
+    SECRET_KEY or signing_key.local_key(ENVADMIN_SECRET_KEY_FILE),
+    production=SECURE,
 )
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -195,7 +197,9 @@ ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")
 ENVADMIN_TOKEN_TTL_SECONDS = int(os.environ.get("ENVADMIN_TOKEN_TTL_SECONDS", "3600"))
 ENVADMIN_REFRESH_TTL_SECONDS = int(os.environ.get("ENVADMIN_REFRESH_TTL_SECONDS", "86400"))
 ENVADMIN_TOKEN_SECRET = signing_key.refuse_published(
-    "ENVADMIN_TOKEN_SECRET", os.environ.get("ENVADMIN_TOKEN_SECRET") or SECRET_KEY
+    "ENVADMIN_TOKEN_SECRET",
+    os.environ.get("ENVADMIN_TOKEN_SECRET") or SECRET_KEY,
+    production=SECURE,
 )
 
 # --- Web security (README "Security") -------------------------------------------------------

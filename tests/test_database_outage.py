@@ -34,8 +34,9 @@ def database_down():
     def refuse():
         raise OperationalError("connection to server at 127.0.0.1, port 1 failed: refused")
 
+    # On the class: the request's connection and any new one (the outage probe's) are refused.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(connections["default"], "ensure_connection", refuse)
+        patch.setattr(type(connections["default"]), "ensure_connection", lambda self: refuse())
         yield
 
 
@@ -156,6 +157,27 @@ def test_an_unreachable_database_outside_any_view_is_a_503_too():
         try:
             raise OperationalError("server closed the connection unexpectedly")
         except OperationalError:
-            response = server_error(request)
+            with database_down():
+                response = server_error(request)
         assert response.status_code == 503, path
         assert shape in response["Content-Type"]
+
+
+@pytest.mark.parametrize("path", ["/environments/", "/api/v1/asset/environment"])
+def test_a_query_failing_on_a_reachable_database_is_a_server_error_not_an_outage(
+    clients, monkeypatch, caplog, path
+):
+    """A timeout, a deadlock or a missing column while the database answers: a 500 with its
+    traceback in the log, never "the database is unavailable"."""
+
+    def failing_query(*args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr("envadmin.backends.local.LocalBackend.browse_environments", failing_query)
+    monkeypatch.setattr("envadmin.backends.local.LocalBackend.list_environments", failing_query)
+    client = clients["browser"] if path.startswith("/environments") else clients["api"]
+    client.raise_request_exception = False
+    response = client.get(path)
+    assert response.status_code == 500
+    assert b"database is unavailable" not in response.content.lower()
+    assert any(r.exc_info and "statement timeout" in str(r.exc_info[1]) for r in caplog.records)

@@ -311,3 +311,31 @@ def test_a_policy_list_over_the_cap_is_refused_on_the_api_and_in_the_editor(
     page = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": yaml.safe_dump(policy)})
     assert page.status_code == 200 and field in page.content.decode()
     assert not Policy.objects.exists()
+
+
+# --- found on a second read ------------------------------------------------------------------
+
+
+def test_an_integer_too_long_to_read_is_a_message_not_a_500(editor, tmp_path):
+    huge = "rules:\n  image:\n    max: " + "1" * 5000 + "\n"
+    response = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": huge})
+    assert response.status_code == 200 and "not valid YAML" in response.content.decode()
+    path = tmp_path / "snapshot.yaml"
+    path.write_text("clusters: [{id: " + "1" * 5000 + ", name: c}]")
+    with pytest.raises(snapshot.SnapshotError, match="not valid YAML"):
+        snapshot.read_file(path)
+
+
+def test_a_policy_editor_save_without_its_version_is_checked_but_not_written(editor):
+    text = "rules:\n  imagePullPolicy:\n    required: true\n"
+    response = editor.post(POLICY_PAGE, {"kind": "Workspace", "yaml": text})
+    assert response.status_code == 200 and "Reload the page" in response.content.decode()
+    assert not Policy.objects.exists()
+
+
+def test_a_huge_api_body_is_refused_after_a_bounded_walk(org, admin):
+    body = '{"meta": {"name": "x", "scope": "tenant"}, "spec": {"args": [' + "0," * 200_000 + "0]}}"
+    started = time.perf_counter()
+    response = admin.post(URL, data=body, content_type="application/json")
+    assert time.perf_counter() - started < 5
+    assert "values" in api_error(response)["message"]

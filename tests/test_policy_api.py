@@ -394,3 +394,11 @@ def test_a_validate_only_that_is_not_a_boolean_is_a_400_and_saves_nothing(
     assert_matches_contract("policy", response)
     assert response.json()["message"] == "validateOnly: Must be true or false."
     assert not Policy.objects.exists()
+
+
+def test_a_field_ruled_both_nested_and_dotted_is_refused_not_half_kept(org, admin):
+    rules = {"security.runAsUid": {"min": 1000}, "security": {"runAsUid": {"max": 5}}}
+    body = {"meta": {"name": "twice", "scope": "tenant"}, "policy": {"rules": rules}}
+    answer = admin.put("/api/v2/policy/workspaces", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["message"].startswith("policy.rules.security.runAsUid: Ruled twice")

@@ -106,3 +106,11 @@ def test_the_default_key_file_is_ignored_by_git(settings):
     assert relative.as_posix() == ".envadmin/secret-key"
     ignored = subprocess.run(["git", "check-ignore", "-q", str(relative)], cwd=ROOT)
     assert ignored.returncode == 0
+
+
+@pytest.mark.parametrize("setting", ["DJANGO_SECRET_KEY", "ENVADMIN_TOKEN_SECRET"])
+def test_production_refuses_a_key_short_enough_to_guess(tmp_path, setting):
+    env = {"DJANGO_SECRET_KEY": "x" * 50, setting: "short", "DJANGO_SECURE": "1"}
+    done = run_django(PRINT_KEYS, tmp_path, DJANGO_ALLOWED_HOSTS="envadmin.example.com", **env)
+    assert done.returncode != 0
+    assert f"{setting} is 5 characters" in done.stderr

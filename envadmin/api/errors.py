@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from envadmin.contract.errors import BackendError, flatten_errors
-from envadmin.database_outage import UNREACHABLE, database_unavailable
+from envadmin.database_outage import database_unavailable, is_outage
 
 CHALLENGE = 'Bearer realm="envadmin"'
 
@@ -34,7 +34,7 @@ def exception_handler(exc, context):
         elif current:
             headers["ETag"] = f'"{current["meta"].get("updateCount")}"'
         return Response(exc.body(), status=exc.status, headers=headers)
-    if isinstance(exc, UNREACHABLE):
+    if is_outage(exc):
         return database_unavailable(context["request"], exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Resource id not found.")
@@ -90,9 +90,9 @@ def bad_request(request, exception=None, *args, **kwargs):
 
 def server_error(request, *args, **kwargs):
     error = sys.exc_info()[1]
-    if isinstance(error, UNREACHABLE):  # outside a view: a middleware's read or write
+    if is_outage(error):  # outside a view: a middleware's read or write
         return database_unavailable(request, error)
-    logger.error("Unhandled error on %s %s", request.method, request.path)
+    logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=error)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "Something went wrong."), status=500)
     from django.views.defaults import server_error as html_server_error

@@ -104,7 +104,9 @@ def load_yaml(text: str, *, max_bytes: int, max_nodes: int = MAX_NODES, json_onl
         if _expanded_size(node) > max_nodes:
             raise InputError(f"more than {max_nodes:,} values once aliases are expanded.")
         data = loader.construct_document(node)
-    except yaml.YAMLError as error:
+    except InputError:
+        raise
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: an integer too long to read
         raise InputError(f"not valid YAML: {_short(error)}") from None
     except RecursionError:
         raise InputError(f"nested deeper than {MAX_DEPTH} levels.") from None

@@ -13,7 +13,7 @@ from .choices import POLICY_SCOPES, SCOPE_ID_FIELDS, USED_BY_KEYS
 from .errors import InvalidRequest
 from .fields import INT32_MAX
 from .policy_numbers import number_problem
-from .policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lookup
+from .policy_paths import ENVIRONMENT_FIELDS, DuplicateRulePath, flatten_rules, lookup
 
 # URL segment -> workload type of the local model.
 POLICY_PATHS = {plural: kind for kind, plural in USED_BY_KEYS.items()}
@@ -158,7 +158,11 @@ def validate_policy(policy, workload_type: str) -> dict:
         if value:
             clean[key] = value
     rules = clean.get("rules") or {}
-    for path, rule in flatten_rules(rules).items():
+    try:
+        flat_rules = flatten_rules(rules, strict=True)
+    except DuplicateRulePath as duplicate:
+        _fail(f"policy.rules.{duplicate}", "Ruled twice: once nested and once as a dotted key.")
+    for path, rule in flat_rules.items():
         if not isinstance(rule, dict):
             # Every leaf of `rules` is a rule object; anything else would hide the rules of a
             # whole group (e.g. "security": "none") from the one-rule-per-branch check.

@@ -62,16 +62,27 @@ def is_rule(value) -> bool:
     return isinstance(value, dict) and bool(value.keys() & RULE_KEYS)
 
 
-def flatten_rules(rules, prefix: str = "") -> dict[str, dict]:
+class DuplicateRulePath(ValueError):
+    """One field ruled twice in one document, once nested and once as a dotted key."""
+
+
+def flatten_rules(rules, prefix: str = "", *, strict: bool = False) -> dict[str, dict]:
+    """{dotted field path: rule}; with `strict`, a path spelled twice raises DuplicateRulePath
+    (otherwise the later spelling silently replaces the earlier one)."""
     flat: dict[str, dict] = {}
     for key, value in (rules or {}).items():
         path = f"{prefix}.{key}" if prefix else str(key)
         if key == "instances" and isinstance(value, dict) or is_rule(value):
-            flat[path] = value
+            found = {path: value}
         elif isinstance(value, dict):
-            flat.update(flatten_rules(value, path))
+            found = flatten_rules(value, path, strict=strict)
         elif value is not None:
-            flat[path] = value  # not a rule object: kept as given
+            found = {path: value}  # not a rule object: kept as given
+        else:
+            continue
+        if strict and flat.keys() & found.keys():
+            raise DuplicateRulePath(min(flat.keys() & found.keys()))
+        flat.update(found)
     return flat
 
 

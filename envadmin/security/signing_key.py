@@ -16,10 +16,16 @@ PUBLISHED_KEYS = frozenset({"envadmin-insecure-development-key-change-me"})
 MINIMUM_LENGTH = 32
 
 
-def refuse_published(setting: str, key: str) -> str:
+def refuse_published(setting: str, key: str, *, production: bool = False) -> str:
     if key.strip() in PUBLISHED_KEYS:
         raise ImproperlyConfigured(
             f"{setting} is a key published in envadmin's source: set a random one (50+ characters)."
+        )
+    if production and len(key) < MINIMUM_LENGTH:
+        # A short key can be guessed; with it, sessions, password-reset links and tokens.
+        raise ImproperlyConfigured(
+            f"{setting} is {len(key)} characters: production needs a random key of at least "
+            f"{MINIMUM_LENGTH} (50+ recommended)."
         )
     return key
 

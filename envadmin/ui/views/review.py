@@ -187,10 +187,16 @@ class PolicyView(PageView, View):
             meta["projectId"] = whole(meta["projectId"], meta["projectId"])
         version = request.POST.get("version", "")
         try:
+            # Without the version it was opened on, a save could overwrite someone else's:
+            # check the policy, then ask for a reload instead of writing.
             self.backend.write_policy(
                 self.caller, POLICY_KINDS[kind], {"meta": meta, "policy": policy},
-                partial=False, validate_only=False, if_match=version or None,
+                partial=False, validate_only=not version, if_match=version or None,
             )  # fmt: skip
+            if not version:
+                problems = ["Not saved: this form does not say which version of the policy it "
+                            "edits. Reload the page and make your change again."]  # fmt: skip
+                return self.render_page(params, {kind: text}, {kind: problems})
         except PreconditionFailed as error:
             problems = [
                 f"Not saved: {error.message} Your text is kept below; the rules shown above are "
