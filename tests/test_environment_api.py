@@ -4,9 +4,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from django.db import OperationalError
 
-from envadmin.backends.local import LocalBackend
 from envadmin.inventory.documents import timestamp
 from envadmin.inventory.models import Environment, Workload
 
@@ -201,12 +199,11 @@ def test_every_operation_requires_a_token(org, client, method, path):
         assert_matches_contract("environment", response)
 
 
-def test_an_unavailable_database_is_a_503(org, admin, monkeypatch):
-    def broken(*args, **kwargs):
-        raise OperationalError("connection refused")
+def test_an_unavailable_database_is_a_503(org, admin):
+    from .test_database_outage import database_down
 
-    monkeypatch.setattr(LocalBackend, "list_environments", broken)
-    response = admin.get(URL)
+    with database_down():
+        response = admin.get(URL)
     assert response.status_code == 503
     assert_matches_contract("environment", response)
     assert response.json()["message"] == "Please try again in few minutes."
