@@ -1,8 +1,11 @@
+import html
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
@@ -181,3 +184,39 @@ def no_csp_violations(request):
     refused = csp_violations(request.getfixturevalue("page"))
     yield
     assert not refused, "\n".join(refused)
+
+
+# --- a signed-in editor and the forms they post ---------------------------------------------
+
+
+@pytest.fixture
+def editor(client, org):
+    """A browser signed in as alice, System administrator over the tenant."""
+    user = User.objects.create_user("alice")
+    AccessRule.objects.create(subject_type=SubjectType.USER, subject="alice",
+                              role="System administrator", scope_key="tenant")  # fmt: skip
+    client.force_login(user)
+    return client
+
+
+def form_data(page: str) -> dict:
+    """Every input, select and textarea of a form page as a browser would post them."""
+    data: dict = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        kind = re.search(r'type="([^"]+)"', tag)
+        if kind and kind.group(1) == "checkbox":
+            if "checked" in tag:
+                data[name.group(1)] = "on"
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', body)
+        if chosen:
+            data[name] = [html.unescape(v) for v in chosen] if len(chosen) > 1 else chosen[0]
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        data[name] = html.unescape(body.strip("\n"))
+    return data

@@ -11,18 +11,15 @@ import time
 
 import pytest
 import requests
-from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
-from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.accounts.tokens import issue
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
 
-from .conftest import make_account
-from .test_stale_edit_ui import form_data
+from .conftest import form_data, make_account
 
 URL = "/api/v1/asset/environment"
 
@@ -46,15 +43,6 @@ def locked_reads_find_their_rows_deleted(monkeypatch):
 
     monkeypatch.setattr(SQLCompiler, "execute_sql", execute_sql)
     return deleted
-
-
-@pytest.fixture
-def editor(client, org):
-    User.objects.create_user("alice")
-    AccessRule.objects.create(subject_type=SubjectType.USER, subject="alice",
-                              role="System administrator", scope_key="tenant")  # fmt: skip
-    client.force_login(User.objects.get(username="alice"))
-    return client
 
 
 def put_environment(admin, **headers):

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from django.contrib.auth.models import User
 
-from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.contract.environment import MAX_CONNECTIONS, MAX_ENVIRONMENT_VARIABLES
 from envadmin.contract.inputs import MAX_ALIASES, MAX_DEPTH
 from envadmin.contract.policy import MAX_POLICY_LIST
@@ -18,9 +17,8 @@ from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
 from envadmin.snapshot import loader as snapshot
 
-from .conftest import environment_document, error_message, post_json
+from .conftest import environment_document, error_message, form_data, post_json
 from .contract import assert_matches_contract
-from .test_stale_edit_ui import form_data
 
 URL = "/api/v1/asset/environment"
 POLICY_PAGE = "/policies?scope=tenant"
@@ -177,15 +175,6 @@ def test_a_format_parameter_does_not_turn_a_list_into_a_404(org, admin):
 
 
 # --- the environment form saves whatever the API accepts, at a bounded cost ---------------------
-
-
-@pytest.fixture
-def editor(client, org):
-    user = User.objects.create_user("editor")
-    AccessRule.objects.create(subject_type=SubjectType.USER, subject="editor",
-                              role="System administrator", scope_key="tenant")  # fmt: skip
-    client.force_login(user)
-    return client
 
 
 def test_an_environment_at_every_cap_edits_and_saves_unchanged_through_the_form(editor, admin):

@@ -177,15 +177,8 @@ def editor_version(page: str, kind: str = "workspace") -> str:
     return re.search(r'name="version" value="([0-9a-f]+)"', section).group(1)
 
 
-def test_the_policy_editor_refuses_a_save_on_a_version_someone_else_replaced(org, admin, client):
-    from django.contrib.auth.models import User
-
-    from envadmin.accounts.models import AccessRule, SubjectType
-
-    user = User.objects.create_user("policy-editor")
-    AccessRule.objects.create(subject_type=SubjectType.USER, subject=user.username,
-                              role="System administrator", scope_key="tenant")  # fmt: skip
-    client.force_login(user)
+def test_the_policy_editor_refuses_a_save_on_a_version_someone_else_replaced(admin, editor):
+    client = editor
     opened = editor_version(client.get("/policies?scope=tenant").content.decode())
     # Meanwhile someone rules runAsUid through the API.
     assert write(admin, "put", rules(**{"security.runAsUid": {"min": 1}})).status_code == 200

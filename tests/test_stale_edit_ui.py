@@ -2,50 +2,15 @@
 
 import html
 import json
-import re
 
 import pytest
-from django.contrib.auth.models import User
 
-from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.inventory.models import Environment
 from envadmin.ui import stale
 
-from .conftest import put_json
+from .conftest import form_data, put_json
 
 LIST = "/environments/"
-
-
-@pytest.fixture
-def editor(client, org):
-    user = User.objects.create_user("alice")
-    AccessRule.objects.create(subject_type=SubjectType.USER, subject="alice",
-                              role="System administrator", scope_key="tenant")  # fmt: skip
-    client.force_login(user)
-    return client
-
-
-def form_data(page: str) -> dict:
-    """Every input, select and textarea of the edit form as a browser would post them."""
-    data: dict = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or name.group(1) == "csrfmiddlewaretoken":
-            continue
-        kind = re.search(r'type="([^"]+)"', tag)
-        if kind and kind.group(1) == "checkbox":
-            if "checked" in tag:
-                data[name.group(1)] = "on"
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        data[name.group(1)] = html.unescape(value.group(1)) if value else ""
-    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', body)
-        if chosen:
-            data[name] = [html.unescape(v) for v in chosen] if len(chosen) > 1 else chosen[0]
-    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
-        data[name] = html.unescape(body.strip("\n"))
-    return data
 
 
 def someone_else_changes(env, admin, **spec):
