@@ -68,8 +68,10 @@ def test_a_long_list_of_refused_values_is_not_spelled_out():
         ("worker.security.capabilities", "Worker: Capabilities"),
         ("master.workingDir", "Master: Working directory"),
         ("environmentVariables.instances", "Environment variables"),
-        ("compute.gpuDevicesRequest", "compute.gpuDevicesRequest"),
-        ("worker.compute.gpuDevicesRequest", "Worker: compute.gpuDevicesRequest"),
+        ("compute.gpuDevicesRequest", "GPU devices"),
+        ("worker.compute.gpuDevicesRequest", "Worker: GPU devices"),
+        ("storage.pvc.instances", "storage.pvc.instances"),
+        ("worker.storage.pvc.instances", "Worker: storage.pvc.instances"),
     ],
 )
 def test_field_labels(path, label):
@@ -91,7 +93,7 @@ def test_defaults_are_labelled_pairs_in_words():
         },
     }
     assert default_items(defaults) == [
-        ("compute.gpuDevicesRequest", "compute.gpuDevicesRequest", ["1"]),
+        ("compute.gpuDevicesRequest", "GPU devices", ["1"]),
         ("environmentVariables", "Environment variables", [
             "HTTPS_PROXY = http://proxy:3128", "NO_PROXY = .svc,.local",
             "POD_NAME from pod field metadata.name", "OLD (excluded)",

@@ -46,6 +46,11 @@ FIELD_LABELS = {
     "probes.readiness.handler.httpGet.port": "Readiness: HTTP port",
     "probes.readiness.handler.httpGet.host": "Readiness: HTTP host",
     "probes.readiness.handler.httpGet.scheme": "Readiness: scheme",
+    # Rules on the workload rather than the environment, common in policies.
+    "compute.gpuDevicesRequest": "GPU devices",
+    "compute.gpuMemoryRequest": "GPU memory",
+    "compute.cpuCoreRequest": "CPU cores",
+    "compute.cpuMemoryRequest": "CPU memory",
 }
 
 # Every value a field can take, where the contract fixes them: what an `options` rule leaves
