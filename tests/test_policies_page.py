@@ -185,3 +185,13 @@ def test_a_project_review_as_does_not_know_is_named_and_changes_nothing(org, sig
     assert "No project is called c1 / nowhere" in body
     preference = Preference.objects.get()
     assert (preference.review_project, preference.review_workload_type) == (7, "Workspace")
+
+
+def test_every_node_of_the_org_tree_links_to_its_policies(org, signed_in):
+    client = signed_in()
+    body = client.get("/org").content.decode()
+    links = re.findall(r'href="(/policies\?[^"]+)"', body)
+    assert len(links) == 1 + 2 + 3 + 4
+    for link in links:
+        page = client.get(link.replace("&amp;", "&"))
+        assert page.status_code == 200 and 'id="policy-workspace"' in page.content.decode()

@@ -47,9 +47,10 @@ def test_the_policies_page_shows_no_code(login, page, path, query, kind, label, 
     assert not UUID.search(shown), shown
 
 
-def test_sources_and_defaults_are_named(login, page):
+def test_sources_and_defaults_are_named(login, page, screenshot):
     login("admin")
     page.goto("/policies?scope=project&projectId=1")
+    screenshot("policies")
     workspace = page.locator("#policy-workspace")
     sources = {
         "Host network": "tenant",
