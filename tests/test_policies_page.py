@@ -195,3 +195,15 @@ def test_every_node_of_the_org_tree_links_to_its_policies(org, signed_in):
     for link in links:
         page = client.get(link.replace("&amp;", "&"))
         assert page.status_code == 200 and 'id="policy-workspace"' in page.content.decode()
+
+
+def test_imposed_environments_are_named_not_numbered(org, admin, signed_in):
+    from envadmin.inventory.models import Environment
+
+    asset = str(Environment.objects.get(name="cluster-env").id)
+    put_policy(admin, "distributed", {"scope": "cluster", "clusterId": C1},
+               {"imposedAssets": {"worker": [asset]}})  # fmt: skip
+    body = signed_in().get(PAGE, {"scope": "project", "projectId": 7}).content.decode()
+    section = body.split('id="policy-distributed"')[1].split("</section>")[0]
+    assert re.findall(r"<li>([^<]+)</li>", section) == ["Worker: cluster-env (c1)"]
+    assert asset not in body.split("<details")[0]

@@ -69,6 +69,9 @@ def test_sources_and_defaults_are_named(login, page, screenshot):
     defaults = workspace.locator("dl.policy-defaults")
     expect(defaults.locator("dt", has_text="Create home directory")).to_be_visible()
     expect(defaults.locator("dd", has_text="WANDB_ENTITY = myteam")).to_be_visible()
+    expect(workspace.locator(".policy-imposed li")).to_have_text(
+        ["pytorch-dev (cluster-a / research / team-a)"]
+    )
     training = page.locator("#policy-training")
     row = training.locator("tr", has=page.get_by_role("rowheader", name=re.compile("Pull policy")))
     expect(row).to_contain_text("one of: If not present, Always; not allowed: Never")

@@ -14,7 +14,13 @@ from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionF
 from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS, policy_version
 from envadmin.contract.policy_paths import flatten_rules
-from envadmin.contract.policy_text import default_items, field_label, field_values, rule_text
+from envadmin.contract.policy_text import (
+    REPLICA_SECTIONS,
+    default_items,
+    field_label,
+    field_values,
+    rule_text,
+)
 
 from ..export import csv_response
 from ..org_nodes import Node, NodeError, OrgNodes
@@ -133,6 +139,7 @@ class PolicyView(PageView, View):
             sections.append({
                 "kind": kind, "path": path, "rules": self.rules(effective.get("rules")),
                 "defaults": default_items(effective.get("defaults") or {}),
+                "imposed": self.imposed(effective.get("imposedAssets")),
                 "yaml": (drafts or {}).get(kind) or yaml.safe_dump(
                     {k: own.get(k) for k in ("defaults", "rules", "imposedAssets") if own.get(k)},
                     sort_keys=True,
@@ -155,6 +162,21 @@ class PolicyView(PageView, View):
                     "source": self.source(rule.get("sourceOfRule") or {}),
                 })  # fmt: skip
         return shown
+
+    def imposed(self, assets) -> list[str]:
+        """The imposed environments by name and place; a distributed policy's per replica."""
+        if isinstance(assets, dict):
+            return [f"{REPLICA_SECTIONS.get(section, section)}: {name}"
+                    for section, ids in assets.items() for name in self.imposed(ids)]  # fmt: skip
+        names = []
+        for asset_id in assets or []:
+            try:
+                meta = self.backend.get_environment(self.caller, str(asset_id), {})["meta"]
+            except BackendError:
+                names.append("an environment you cannot see")
+                continue
+            names.append(f"{meta['name']} ({self.org.scope_path(meta)})")
+        return names
 
     def source(self, source: dict) -> str:
         """ "department research": where a rule comes from, by kind and name."""
