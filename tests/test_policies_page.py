@@ -207,3 +207,25 @@ def test_imposed_environments_are_named_not_numbered(org, admin, signed_in):
     section = body.split('id="policy-distributed"')[1].split("</section>")[0]
     assert re.findall(r"<li>([^<]+)</li>", section) == ["Worker: cluster-env (c1)"]
     assert asset not in body.split("<details")[0]
+
+
+def test_nodes_whose_parent_the_user_cannot_see_are_still_offered():
+    """A user placed on a project may see it without its department or cluster."""
+    from envadmin.ui.context import OrgIndex
+    from envadmin.ui.org_nodes import OrgNodes
+
+    org = OrgIndex(
+        clusters={"C-1": "c1"},
+        departments={"d9": {"id": "d9", "name": "hidden-parent", "clusterId": "C-1"}},
+        projects={7: {"id": 7, "name": "team-a", "parentId": "d1", "clusterId": "C-1"},
+                  8: {"id": 8, "name": "team-b", "parentId": "d9", "clusterId": "C-1"}},
+    )  # fmt: skip
+    nodes = OrgNodes(org)
+    assert [(n.scope, n.path) for n in nodes.all] == [
+        ("tenant", "tenant"), ("cluster", "c1"), ("department", "c1 / hidden-parent"),
+        ("project", "c1 / hidden-parent / team-b"), ("project", "c1 / team-a"),
+    ]  # fmt: skip
+    assert nodes.by_path("c1 / team-a").params == {"scope": "project", "projectId": "7"}
+    # Its cluster, known from the project itself, is still on its branch.
+    query = {"scope": "project", "projectId": "7", "clusterId": "c-1"}
+    assert nodes.from_query(query).name == "team-a"

@@ -26,12 +26,12 @@ class Node:
 
     @property
     def title(self) -> str:
-        """ "department research": the node by kind and name."""
+        """The node by kind and name: department research."""
         return self.scope if self.scope == "tenant" else f"{self.scope} {self.name}"
 
     @property
     def described(self) -> str:
-        """ "department cluster-a / research": the node by kind and full path."""
+        """The node by kind and full path: department cluster-a / research."""
         return "the tenant" if self.scope == "tenant" else f"{self.scope} {self.path}"
 
 
@@ -46,22 +46,44 @@ class OrgNodes:
     def __init__(self, org: OrgIndex):
         self.org = org
         self.all = [Node("tenant", "", "tenant", "tenant")]
-        # (scope, id) -> the (scope, id) of every ancestor
+        # (scope, id) -> the (scope, id) of every ancestor the user can see
         self.parents: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for cluster_id, cluster in sorted(org.clusters.items(), key=lambda item: item[1]):
-            cluster_key = ("cluster", cluster_id.lower())
             self.all.append(Node("cluster", cluster_id.lower(), cluster, cluster))
-            for department_id, department in _children(org.departments, "clusterId", cluster_id):
-                path = f"{cluster} / {department['name']}"
-                self.all.append(Node("department", department_id, department["name"], path))
-                self.parents[("department", department_id)] = [cluster_key]
-                for project_id, project in _children(org.projects, "parentId", department_id):
-                    label = org.project_label(project_id)
-                    self.all.append(Node("project", str(project_id), project["name"], label))
-                    self.parents[("project", str(project_id))] = [
-                        ("department", department_id), cluster_key,
-                    ]  # fmt: skip
+            for department_id, _ in _children(org.departments, "clusterId", cluster_id):
+                self._add_department(department_id)
+        # A user placed below a cluster or a department may see a node without its parent.
+        for department_id in org.departments:
+            if ("department", department_id) not in self.parents:
+                self._add_department(department_id)
+        added = {node.id for node in self.all if node.scope == "project"}
+        for project_id in sorted(org.projects, key=org.project_label):
+            if str(project_id) not in added:
+                self._add_project(project_id)
         self.by_key = {(node.scope, node.id): node for node in self.all}
+
+    def _add_department(self, department_id: str) -> None:
+        department = self.org.departments[department_id]
+        cluster_id = str(department.get("clusterId") or "")
+        cluster = self.org.clusters.get(cluster_id)
+        path = f"{cluster} / {department['name']}" if cluster else department["name"]
+        self.all.append(Node("department", department_id, department["name"], path))
+        self.parents[("department", department_id)] = (
+            [("cluster", cluster_id.lower())] if cluster else []
+        )
+        for project_id, _ in _children(self.org.projects, "parentId", department_id):
+            self._add_project(project_id)
+
+    def _add_project(self, project_id: int) -> None:
+        project = self.org.projects[project_id]
+        label = self.org.project_label(project_id)
+        self.all.append(Node("project", str(project_id), project["name"], label))
+        department = ("department", str(project.get("parentId")))
+        cluster = ("cluster", str(project.get("clusterId") or "").lower())
+        ancestors = [department, *self.parents.get(department, [])]
+        self.parents[("project", str(project_id))] = ancestors + (
+            [cluster] if cluster[1] and cluster not in ancestors else []
+        )
 
     def get(self, scope: str, node_id) -> Node | None:
         """The node of a scope and id (a rule's sourceOfRule, say), if the user can see it."""

@@ -179,7 +179,7 @@ class PolicyView(PageView, View):
         return names
 
     def source(self, source: dict) -> str:
-        """ "department research": where a rule comes from, by kind and name."""
+        """Where a rule comes from, by kind and name: department research."""
         scope = source.get("scope", "")
         node = self.nodes.get(scope, source.get(SCOPE_ID_FIELDS.get(scope, ""), ""))
         return node.title if node else f"a {scope} you cannot see"
