@@ -79,12 +79,26 @@ class PageView(LoginRequiredMixin):
             return pref.review_project, pref.review_workload_type
         return None, ""
 
+    def chosen_project(self) -> int | None:
+        """The project last chosen on any page (review-as, compliance, policies), if the user
+        still sees it: one choice the pages share."""
+        project = self.preference.review_project
+        return project if project in self.org.projects else None
+
+    def choose_project(self, project: int) -> None:
+        """Remember `project` as the shared choice; in review mode, the review follows it."""
+        if self.preference.review_project != project:
+            self.preference.review_project = project
+            self.preference.save(update_fields=["review_project"])
+
     def base_context(self) -> dict:
         project, kind = self.review_as()
+        chosen = self.chosen_project()
         return {
             "degraded": self.degraded,
             "review_project": project,
             "review_project_label": self.org.project_label(project) if project else "",
+            "chosen_project_label": self.org.project_label(chosen) if chosen else "",
             "review_workload_type": kind,
             "workload_types": WORKLOAD_TYPES,
             "projects": self.org.project_choices,

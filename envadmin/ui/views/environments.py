@@ -24,6 +24,7 @@ from .. import browse
 from ..export import csv_response
 from ..filters import EnvironmentListFilterSet
 from ..models import Preference
+from ..org_nodes import project_by_text
 from ..params import whole
 from .base import PageView, backend_error_page
 
@@ -143,21 +144,27 @@ def save_columns(request):
     return redirect(back)
 
 
-@login_required
-@require_POST
-def save_review_as(request):
-    preference = Preference.of(request.user)
-    project = request.POST.get("project", "")
-    kind = request.POST.get("workload_type", "")
-    preference.review_project = whole(project)
-    preference.review_workload_type = kind if kind in WORKLOAD_TYPES else ""
-    preference.save(update_fields=["review_project", "review_workload_type"])
-    back = _back(request)
-    if preference.review_project and preference.review_workload_type:
-        messages.success(request, "Reviewing as the chosen project and workload type.")
-    else:
-        messages.info(request, "Review mode is off.")
-    return redirect(back)
+class ReviewAsView(PageView, View):
+    """The header's review-as form: the shared project choice, and review mode with a type."""
+
+    def post(self, request):
+        text = request.POST.get("project", "").strip()
+        kind = request.POST.get("workload_type", "")
+        project = project_by_text(self.org, text) if text else None
+        if text and project is None:
+            messages.error(request, f"No project is called {text}: pick one from the list.")
+            return redirect(_back(request))
+        preference = self.preference
+        preference.review_project = project
+        preference.review_workload_type = kind if project and kind in WORKLOAD_TYPES else ""
+        preference.save(update_fields=["review_project", "review_workload_type"])
+        # Review mode on: the page's review banner says so, a message would say it twice.
+        if not preference.review_workload_type:
+            messages.info(request, "Review mode is off.")
+        return redirect(_back(request))
+
+
+save_review_as = ReviewAsView.as_view()
 
 
 class EnvironmentDetailView(PageView, View):

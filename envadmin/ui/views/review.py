@@ -1,18 +1,29 @@
 """Pages for team leads and administrators: compliance review, policies, the org tree."""
 
+from functools import cached_property
+from urllib.parse import urlencode
+
 import yaml
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
-from envadmin.contract.choices import POLICY_SCOPES, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
+from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS, policy_version
 from envadmin.contract.policy_paths import flatten_rules
+from envadmin.contract.policy_text import (
+    REPLICA_SECTIONS,
+    default_items,
+    field_label,
+    field_values,
+    rule_text,
+)
 
 from ..export import csv_response
+from ..org_nodes import Node, NodeError, OrgNodes
 from ..params import whole
 from .base import PageView
 
@@ -28,11 +39,11 @@ class ComplianceReviewView(PageView, View):
     template_name = "compliance/review.html"
 
     def project(self):
-        requested = self.request.GET.get("project", "")
-        if whole(requested) in self.org.projects:
-            return whole(requested)
-        project, _ = self.review_as()
-        return project or next(iter(sorted(self.org.projects)), None)
+        requested = whole(self.request.GET.get("project", ""))
+        if requested in self.org.projects:
+            self.choose_project(requested)
+            return requested
+        return self.chosen_project() or next(iter(sorted(self.org.projects)), None)
 
     def matrix(self, project):
         rows: dict[str, dict] = {}
@@ -95,45 +106,40 @@ class ComplianceReviewView(PageView, View):
 
 
 class PolicyView(PageView, View):
-    """A node's effective policy per workload type, each rule with its source; YAML editing."""
+    """A node's effective policy per workload type, each rule in words with its source; YAML
+    editing. The node is chosen in one picker by its path; old links (scope and ids) work."""
 
     template_name = "policies/page.html"
 
-    def node_params(self):
-        scope = self.request.GET.get("scope") or self.request.POST.get("scope") or "project"
-        params = {"scope": scope}
-        for key in ("projectId", "departmentId", "clusterId"):
-            value = self.request.GET.get(key) or self.request.POST.get(key)
-            if value:
-                params[key] = value
-        if scope == "project" and "projectId" not in params:
-            project, _ = self.review_as()
-            project = project or next(iter(sorted(self.org.projects)), None)
-            if project is None:
-                params = {"scope": "tenant"}
-            else:
-                params["projectId"] = str(project)
-        return params
+    @cached_property
+    def nodes(self) -> OrgNodes:
+        return OrgNodes(self.org)
 
-    def sections(self, params, drafts=None, errors=None):
+    def node(self, data) -> Node:
+        """The node `data` names, else the shared project choice, else the first project."""
+        found = self.nodes.from_query(data)
+        if found is None:
+            project = self.chosen_project() or next(iter(sorted(self.org.projects)), None)
+            found = self.nodes.get("project", project) if project else None
+        elif found.scope == "project":
+            self.choose_project(int(found.id))
+        return found or self.nodes.all[0]
+
+    def sections(self, node: Node, drafts=None, errors=None):
         sections = []
         for kind, policy_type in POLICY_KINDS.items():
             path = next(p for p, t in POLICY_PATHS.items() if t == policy_type)
             try:
-                document = self.backend.get_policy(self.caller, policy_type, params)
+                document = self.backend.get_policy(self.caller, policy_type, node.params)
             except BackendError as error:
                 sections.append({"kind": kind, "error": error.message, "path": path})
                 continue
-            rules = []
-            for field, rule in sorted(flatten_rules(document["effective"].get("rules")).items()):
-                if isinstance(rule, dict):
-                    source = rule.get("sourceOfRule") or {}
-                    shown = {k: v for k, v in rule.items() if k != "sourceOfRule"}
-                    rules.append({"field": field, "rule": shown, "source": _source(source)})
             own = document.get("policy") or {}
+            effective = document["effective"]
             sections.append({
-                "kind": kind, "path": path, "rules": rules,
-                "defaults": document["effective"].get("defaults") or {},
+                "kind": kind, "path": path, "rules": self.rules(effective.get("rules")),
+                "defaults": default_items(effective.get("defaults") or {}),
+                "imposed": self.imposed(effective.get("imposedAssets")),
                 "yaml": (drafts or {}).get(kind) or yaml.safe_dump(
                     {k: own.get(k) for k in ("defaults", "rules", "imposedAssets") if own.get(k)},
                     sort_keys=True,
@@ -146,45 +152,90 @@ class PolicyView(PageView, View):
             })  # fmt: skip
         return sections
 
-    def render_page(self, params, drafts=None, errors=None):
+    def rules(self, rules) -> list[dict]:
+        shown = []
+        for field, rule in sorted(flatten_rules(rules).items()):
+            if isinstance(rule, dict):
+                shown.append({
+                    "field": field, "label": field_label(field),
+                    "text": rule_text(rule, field_values(field)),
+                    "source": self.source(rule.get("sourceOfRule") or {}),
+                })  # fmt: skip
+        return shown
+
+    def imposed(self, assets) -> list[str]:
+        """The imposed environments by name and place; a distributed policy's per replica."""
+        if isinstance(assets, dict):
+            return [f"{REPLICA_SECTIONS.get(section, section)}: {name}"
+                    for section, ids in assets.items() for name in self.imposed(ids)]  # fmt: skip
+        names = []
+        for asset_id in assets or []:
+            try:
+                meta = self.backend.get_environment(self.caller, str(asset_id), {})["meta"]
+            except BackendError:
+                names.append("an environment you cannot see")
+                continue
+            names.append(f"{meta['name']} ({self.org.scope_path(meta)})")
+        return names
+
+    def source(self, source: dict) -> str:
+        """Where a rule comes from, by kind and name: department research."""
+        scope = source.get("scope", "")
+        node = self.nodes.get(scope, source.get(SCOPE_ID_FIELDS.get(scope, ""), ""))
+        return node.title if node else f"a {scope} you cannot see"
+
+    def render_page(self, node, drafts=None, errors=None, node_error="", status=200):
         return render(
             self.request,
             self.template_name,
             {
                 **self.base_context(),
-                "node": params,
-                "scopes": POLICY_SCOPES,
-                "sections": self.sections(params, drafts, errors),
-                "can_edit": self.caller_can_edit(params),
-                "org": self.org,
+                "node": node,
+                "node_error": node_error,
+                "nodes": self.nodes.all,
+                "sections": self.sections(node, drafts, errors) if node else [],
+                "can_edit": self.caller_can_edit(),
             },
+            status=status,
         )
 
-    def caller_can_edit(self, params) -> bool:
+    def caller_can_edit(self) -> bool:
         # Only offered to system administrators; the backend still decides per node (403).
         return any(role == Role.SYSTEM_ADMINISTRATOR for role, _ in self.caller.rules)
 
     def get(self, request):
-        return self.render_page(self.node_params())
+        try:
+            if request.GET.get("node", "").strip():
+                # The picker's choice, read back into the query old links use.
+                chosen = self.nodes.by_path(request.GET["node"])
+                return redirect(f"{request.path}?{urlencode(chosen.params)}")
+            node = self.node(request.GET)
+        except NodeError as error:
+            return self.render_page(None, node_error=str(error), status=400)
+        return self.render_page(node)
 
     def post(self, request):
-        params = self.node_params()
+        try:
+            # The editor posts its node; a post to a page's own address names it in the query.
+            node = self.node(request.POST if "scope" in request.POST else request.GET)
+        except NodeError as error:
+            return self.render_page(None, node_error=str(error), status=400)
         kind = request.POST.get("kind", "")
         text = request.POST.get("yaml", "")
         if kind not in POLICY_KINDS:
             messages.error(request, "Unknown workload type.")
-            return self.render_page(params)
-        if not self.caller_can_edit(params):
+            return self.render_page(node)
+        if not self.caller_can_edit():
             problems = {kind: ["Only system administrators change policies."]}
-            return self.render_page(params, {kind: text}, problems)
+            return self.render_page(node, {kind: text}, problems)
         try:
             policy = load_yaml(text, max_bytes=POLICY_YAML_MAX_BYTES, max_nodes=POLICY_MAX_NODES)
         except InputError as error:
-            return self.render_page(params, {kind: text}, {kind: [f"The policy is {error}"]})
+            return self.render_page(node, {kind: text}, {kind: [f"The policy is {error}"]})
         policy = {} if policy is None else policy
-        meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **params}
-        if "projectId" in meta:
-            meta["projectId"] = whole(meta["projectId"], meta["projectId"])
+        meta = {"name": request.POST.get("name") or f"{POLICY_KINDS[kind]} policy", **node.params}
+        if node.scope == "project":
+            meta["projectId"] = int(node.id)
         version = request.POST.get("version", "")
         try:
             # Without the version it was opened on, a save could overwrite someone else's:
@@ -196,27 +247,20 @@ class PolicyView(PageView, View):
             if not version:
                 problems = ["Not saved: this form does not say which version of the policy it "
                             "edits. Reload the page and make your change again."]  # fmt: skip
-                return self.render_page(params, {kind: text}, {kind: problems})
+                return self.render_page(node, {kind: text}, {kind: problems})
         except PreconditionFailed as error:
             problems = [
                 f"Not saved: {error.message} Your text is kept below; the rules shown above are "
                 "theirs. Save again to replace their version with yours."
             ] + ([error.details] if error.details else [])
-            return self.render_page(params, {kind: text}, {kind: problems})
+            return self.render_page(node, {kind: text}, {kind: problems})
         except InvalidRequest as error:
             problems = [f"{p}: {' '.join(m)}" for p, m in error.field_errors.items()]
-            return self.render_page(params, {kind: text}, {kind: problems or [error.message]})
+            return self.render_page(node, {kind: text}, {kind: problems or [error.message]})
         except BackendError as error:
-            return self.render_page(params, {kind: text}, {kind: [error.message]})
+            return self.render_page(node, {kind: text}, {kind: [error.message]})
         messages.success(request, f"The {kind} policy was saved.")
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        return redirect(f"{request.path}?{query}")
-
-
-def _source(source: dict) -> str:
-    scope = source.get("scope", "")
-    node = source.get("projectId") or source.get("departmentId") or source.get("clusterId")
-    return f"{scope} {node}" if node else scope
+        return redirect(f"{request.path}?{urlencode(node.params)}")
 
 
 class OrgTreeView(PageView, View):
