@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from envadmin.compliance.states import NOT_SUPPORTED
+from envadmin.compliance.states import compliance_state as judged_state
+
 register = template.Library()
 
 
@@ -102,14 +105,17 @@ def _time(value) -> str:
 
 
 @register.simple_tag
-def compliance_badge_with_reasons(compliance) -> str:
-    """The badge of a compliance object, its reasons opening from it (the list, the review)."""
-    css, text = compliance_badge(compliance)
+def compliance_badge_with_reasons(compliance, state=None, workload_type="") -> str:
+    """The badge of a compliance object, its reasons opening from it (the list, the matrix).
+    `state` is compliance.states' (None: judged from the object alone, with no "n/a")."""
+    state = _state(compliance, state)
+    css, text = badge_of(compliance, state)
     reasons = (compliance or {}).get("reason") or []
+    title = f' title="Does not support {_e(workload_type)}"' if state == NOT_SUPPORTED else ""
     if not reasons:
-        return mark_safe(f'<span class="badge {_e(css)}">{_e(text)}</span>')
+        return mark_safe(f'<span class="badge {_e(css)}"{title}>{_e(text)}</span>')
     return mark_safe(
-        f'<details class="pop"><summary class="badge {_e(css)}">{_e(text)}</summary>'
+        f'<details class="pop"><summary class="badge {_e(css)}"{title}>{_e(text)}</summary>'
         f"<ul>{_reason_items(reasons)}</ul></details>"
     )
 
@@ -146,6 +152,12 @@ def _workload(w) -> str:
     return f'{_e(w["name"])} · {_e(w["type"])} · <span class="status">{_e(w.get("status"))}</span>'
 
 
+def _compliance(row) -> str:
+    return compliance_badge_with_reasons(
+        row["compliance"], row["compliance_state"], row["judged_type"]
+    )
+
+
 def _tool(t) -> tuple[str, str]:
     return f' title="{_e(t["connection"] or "")}"', t["tool"]
 
@@ -173,21 +185,32 @@ CELLS = {
     "created_at": lambda r, links: f"<td>{_time(r['created_at'])}</td>",
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
-    "compliance": lambda r, links: f"<td>{compliance_badge_with_reasons(r['compliance'])}</td>",
+    "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
 }
 
 
-@register.filter
-def compliance_badge(compliance):
-    """(css class, text) of a compliance object: text as well as colour."""
-    if compliance is None:
-        return ("muted", "—")
-    if compliance.get("imposed"):
+def _state(compliance, state) -> str:
+    return judged_state(compliance, {}, None) if state is None else state
+
+
+def badge_of(compliance, state) -> tuple[str, str]:
+    """(css class, text) of a compliance state: text as well as colour."""
+    if state == NOT_SUPPORTED:
+        return ("na", "n/a")
+    if state == "imposed":
         return ("info", "Imposed")
-    if compliance.get("compliance"):
+    if state == "compliant":
         return ("ok", "Compliant")
-    count = len(compliance.get("reason") or [])
-    return ("bad", f"Not compliant ({count})")
+    if state == "not-compliant":
+        count = len((compliance or {}).get("reason") or [])
+        return ("bad", f"Not compliant ({count})")
+    return ("muted", "—")
+
+
+@register.filter
+def compliance_badge(compliance, state=None):
+    """(css class, text) of a compliance object, or of its state when one is given."""
+    return badge_of(compliance, _state(compliance, state))
 
 
 FLAGS = [

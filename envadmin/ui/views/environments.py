@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from envadmin.audit.models import AuditEvent
 from envadmin.audit.presentation import with_change_lines
 from envadmin.backends.environment_rows import row_of
+from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
@@ -62,7 +63,8 @@ class EnvironmentListView(PageView, View):
             )  # fmt: skip
         except BackendError as error:
             return [], 0, error.message
-        return [row_of(e, self.org) for e in entries], total, None
+        kind = self.review_as()[1] or None
+        return [row_of(e, self.org, kind) for e in entries], total, None
 
     def page(self):
         """(page, total, error): the requested page; past the last one, the last one."""
@@ -119,7 +121,10 @@ class EnvironmentListView(PageView, View):
         return render(request, template, context)
 
     def csv(self, rows):
-        return csv_response("environments.csv", *browse.csv_table(rows, self.columns()))
+        reviewing = bool(self.review_as()[0])
+        return csv_response(
+            "environments.csv", *browse.csv_table(rows, self.columns(), reasons=reviewing)
+        )
 
 
 def _back(request) -> str:
@@ -177,7 +182,9 @@ class EnvironmentDetailView(PageView, View):
             for kind in WORKLOAD_TYPES:
                 params = {"complyToProject": str(project), "complyToWorkloadType": kind}
                 judged = self.backend.get_environment(self.caller, asset_id, params)
-                compliance.append((kind, judged.get("compliance"), judged.get("usageTimes")))
+                found = judged.get("compliance")
+                state = compliance_state(found, judged["meta"], kind)
+                compliance.append((kind, found, state, judged.get("usageTimes")))
         row = row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
         events = AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))
