@@ -16,6 +16,16 @@ class Column:
     key: str
     label: str
     default: bool = True
+    # Times are read newest first: the first click on their header sorts descending.
+    newest_first: bool = False
+
+    def next_sort(self, current: str) -> str:
+        """The sort a click on this column's header asks for, the list being sorted by
+        `current`: its first direction, then the other one."""
+        first, other = (
+            (f"-{self.key}", self.key) if self.newest_first else (self.key, f"-{self.key}")
+        )
+        return other if current == first else first
 
 
 COLUMNS = [
@@ -29,8 +39,8 @@ COLUMNS = [
     Column("workload_types", "Workload types"),
     Column("templates", "Templates", default=False),
     Column("created_by", "Created by", default=False),
-    Column("created_at", "Creation time", default=False),
-    Column("updated_at", "Last updated"),
+    Column("created_at", "Creation time", default=False, newest_first=True),
+    Column("updated_at", "Last updated", newest_first=True),
     Column("cluster", "Cluster", default=False),
     Column("compliance", "Compliance"),
 ]

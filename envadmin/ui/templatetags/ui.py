@@ -41,9 +41,11 @@ class _Links:
 
     PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
-    def __init__(self):
+    def __init__(self, back: str = ""):
         self.org = _e(reverse("review:org"))
         self._patterns = {}
+        # The filtered list a detail or delete page returns to, after a delete say.
+        self.back = _e("?next=" + quote(back, safe="")) if back else ""
 
     def of(self, name: str, asset_id) -> str:
         pattern = self._patterns.get(name)
@@ -53,12 +55,18 @@ class _Links:
         # As reverse() quotes a path argument (RFC 3986 sub-delimiters and "/~:@" kept).
         return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern))
 
+    def returning(self, name: str, asset_id) -> str:
+        """The link, carrying the list to return to."""
+        return self.of(name, asset_id) + self.back
 
-@register.simple_tag
-def table_rows(rows, columns, can_create=False):
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, rows, columns, can_create=False):
     """The <tr>s of the environments table: the chosen cells, then the actions the user may
-    take (row["actions"], from the backend)."""
-    links = _Links()
+    take (row["actions"], from the backend). A filtered list passes itself on to the detail
+    and delete links, to come back to."""
+    request = context.get("request")
+    links = _Links(request.get_full_path() if request is not None and request.GET else "")
     keys = [column.key for column in columns]
     html = []
     for row in rows:
@@ -69,7 +77,7 @@ def table_rows(rows, columns, can_create=False):
             + (f'<a href="{links.of("copy", row["id"])}">Copy</a>' if can_create else "")
             + (f'<a href="{links.of("update", row["id"])}">Edit</a>' if "edit" in actions else "")
             + (
-                f'<a href="{links.of("delete", row["id"])}">Delete</a>'
+                f'<a href="{links.returning("delete", row["id"])}">Delete</a>'
                 if "delete" in actions
                 else ""
             )
@@ -164,7 +172,7 @@ def _tool(t) -> tuple[str, str]:
 
 CELLS = {
     "name": lambda r, links: (
-        f'<td class="name"><a href="{links.of("detail", r["id"])}">{_e(r["name"])}</a></td>'
+        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a></td>'
     ),
     "description": lambda r, links: (
         f'<td class="description">{_e(Truncator(r["description"]).chars(80))}</td>'
@@ -225,6 +233,12 @@ FLAGS = [
 def flags(spec: dict):
     """The boolean settings an environment sets, labelled."""
     return [(label, spec[key]) for key, label in FLAGS if spec.get(key) is not None]
+
+
+@register.filter
+def next_sort(column, current):
+    """The sort a click on a column header asks for (browse.Column.next_sort)."""
+    return column.next_sort(current)
 
 
 @register.filter
