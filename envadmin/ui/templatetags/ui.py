@@ -116,16 +116,26 @@ def _time(value) -> str:
 def compliance_badge_with_reasons(compliance, state=None, workload_type="") -> str:
     """The badge of a compliance object, its reasons opening from it (the list, the matrix).
     `state` is compliance.states' (None: judged from the object alone, with no "n/a")."""
-    state = _state(compliance, state)
-    css, text = badge_of(compliance, state)
     reasons = (compliance or {}).get("reason") or []
-    title = f' title="Does not support {_e(workload_type)}"' if state == NOT_SUPPORTED else ""
     if not reasons:
-        return mark_safe(f'<span class="badge {_e(css)}"{title}>{_e(text)}</span>')
+        return state_badge(compliance, state, workload_type)
     return mark_safe(
-        f'<details class="pop"><summary class="badge {_e(css)}"{title}>{_e(text)}</summary>'
+        f'<details class="pop">{_badge("summary", compliance, state, workload_type)}'
         f"<ul>{_reason_items(reasons)}</ul></details>"
     )
+
+
+@register.simple_tag
+def state_badge(compliance, state=None, workload_type="") -> str:
+    """The badge alone (the detail page lists the reasons beside it)."""
+    return mark_safe(_badge("span", compliance, state, workload_type))
+
+
+def _badge(tag, compliance, state, workload_type) -> str:
+    state = _state(compliance, state)
+    css, text = badge_of(compliance, state)
+    title = f' title="Does not support {_e(workload_type)}"' if state == NOT_SUPPORTED else ""
+    return f'<{tag} class="badge {_e(css)}"{title}>{_e(text)}</{tag}>'
 
 
 @register.simple_tag
@@ -216,9 +226,9 @@ def badge_of(compliance, state) -> tuple[str, str]:
 
 
 @register.filter
-def compliance_badge(compliance, state=None):
-    """(css class, text) of a compliance object, or of its state when one is given."""
-    return badge_of(compliance, _state(compliance, state))
+def compliance_badge(compliance):
+    """(css class, text) of a compliance object judged alone (a draft's: no "n/a")."""
+    return badge_of(compliance, _state(compliance, None))
 
 
 FLAGS = [
