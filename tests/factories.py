@@ -29,3 +29,17 @@ def add_environments(count):
         Template(name=f"t-{env.name}", scope="project", scope_key="project:7", environment=env)
         for env in envs
     )
+
+
+def add_environment(name, *, project_id=7, image="python:3.11", **supports):
+    """One project environment supporting the workload types named, e.g.
+    add_environment("trainer", training=True) for a training-only one."""
+    now = timezone.now()
+    env = Environment(
+        name=name, scope="project", scope_key=f"project:{project_id}", project_id=project_id,
+        spec={"image": image}, created_by="t", created_at=now, updated_by="t", updated_at=now,
+        **{f"supports_{kind}": value for kind, value in supports.items()},
+    )  # fmt: skip
+    env.sync_from_spec()
+    env.save()
+    return env

@@ -119,6 +119,28 @@ def test_the_default_sorts_by_any_column(sort, expected):
     assert browse(sort=sort)[0] == expected
 
 
+def test_the_default_tells_an_unsupported_type_from_a_violation():
+    # Run:ai answers "not compliant" for both; the judged type and the supported types differ.
+    workspace = {"workloadSupportedTypes": {"workspace": True}}
+    training = {"workloadSupportedTypes": {"training": True}}
+    entries = [
+        {**document("violates", compliance=NOT_COMPLIANT), "meta": {
+            **document("violates")["meta"], **workspace}},
+        {**document("trainer", compliance=NOT_COMPLIANT), "meta": {
+            **document("trainer")["meta"], **training}},
+    ]  # fmt: skip
+    backend, _ = list_only(entries)
+    params = {"complyToProject": "7", "complyToWorkloadType": "Workspace"}
+
+    def names(**kwargs):
+        found, _ = backend.browse_environments(CALLER, params, names=Names(), **kwargs)
+        return [e["meta"]["name"] for e in found]
+
+    assert names(filters=RowFilters(compliance="not-compliant")) == ["violates"]
+    assert names(filters=RowFilters(compliance="not-supported")) == ["trainer"]
+    assert names(sort="compliance") == ["violates", "trainer"]  # a violation before an n/a
+
+
 def test_the_default_answers_one_window_and_the_total():
     assert browse(sort="-name", offset=1, limit=2)[:2] == (["C", "b"], 4)
     assert browse(filters=RowFilters(image="py"), offset=1, limit=5)[:2] == (["b"], 2)

@@ -81,12 +81,13 @@ def test_the_compliance_filter_narrows_the_reviewed_list(org, signed_in_admin):
     signed_in_admin.post(f"{LIST}review-as", {"project": "7", "workload_type": "Workspace"})
     seen = {"tenant-env", "cluster-env", "d1-env", "p7-env"}  # what project 7 can see
     assert names_in(signed_in_admin.get(LIST)) == seen
-    # With no policy, what does not support workspaces is what is not compliant.
+    # With no policy nothing violates one: what does not support workspaces is "n/a".
     assert names_in(signed_in_admin.get(LIST, {"compliance": "compliant"})) == {
         "tenant-env",
         "p7-env",
     }
-    assert names_in(signed_in_admin.get(LIST, {"compliance": "not-compliant"})) == {
+    assert names_in(signed_in_admin.get(LIST, {"compliance": "not-compliant"})) == set()
+    assert names_in(signed_in_admin.get(LIST, {"compliance": "not-supported"})) == {
         "cluster-env",
         "d1-env",
     }

@@ -61,7 +61,7 @@ class EnvironmentBackend(ABC):
         by_id = {}
         rows = []
         for entry in entries:
-            row = row_of(entry, names)
+            row = row_of(entry, names, params.get("complyToWorkloadType"))
             if filters.match(row):
                 by_id[row["id"]] = entry
                 rows.append(row)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from django.utils.dateparse import parse_datetime
 
+from envadmin.compliance.states import compliance_state as judged_state
 from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, USED_BY_KEYS
 
 # The row keys the list sorts by (its columns); any other sort is by name.
@@ -72,7 +73,9 @@ def _when(value) -> datetime | None:
     return parse_datetime(value) if value else None
 
 
-def row_of(document: dict, names: OrgNames) -> dict:
+def row_of(document: dict, names: OrgNames, workload_type: str | None = None) -> dict:
+    """The row of `document`; `workload_type` is the type its compliance was judged for
+    (complyToWorkloadType), which tells "n/a" from "not compliant"."""
     meta, spec = document["meta"], document.get("spec") or {}
     used = document.get("usedBy") or {}
     types = meta.get("workloadSupportedTypes") or {}
@@ -105,17 +108,14 @@ def row_of(document: dict, names: OrgNames) -> dict:
         "updated_at": _when(meta.get("updatedAt")),
         "cluster": names.cluster_name(meta),
         "compliance": document.get("compliance"),
+        "compliance_state": judged_state(document.get("compliance"), meta, workload_type),
+        "judged_type": workload_type or "",
     }
 
 
 def compliance_state(row) -> str:
     """One of contract.choices.COMPLIANCE_STATES, or "" when the row was not judged."""
-    compliance = row["compliance"]
-    if compliance is None:
-        return ""
-    if compliance.get("imposed"):
-        return "imposed"
-    return "compliant" if compliance.get("compliance") else "not-compliant"
+    return row["compliance_state"]
 
 
 def _sort_value(row: dict, key: str):
@@ -125,7 +125,8 @@ def _sort_value(row: dict, key: str):
     if key == "scope":
         return row["scope_path"].lower()
     if key == "compliance":
-        return {"imposed": 0, "compliant": 1, "not-compliant": 2, "": 3}[compliance_state(row)]
+        order = {"imposed": 0, "compliant": 1, "not-compliant": 2, "not-supported": 3, "": 4}
+        return order[compliance_state(row)]
     if isinstance(value, datetime):
         return value.timestamp()
     return (value or "").lower() if isinstance(value, str) else value

@@ -6,8 +6,10 @@ environment carries; other rules of the policy (compute, storage, ...) concern t
 
 from collections.abc import Callable
 
-from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, WORKLOAD_TYPE_KEYS
+from envadmin.contract.choices import SUPPORTED_TYPE_KEYS
 from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lookup
+
+from .states import supports
 
 REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
 
@@ -121,8 +123,8 @@ def _sections(effective, workload_type, replica_type):
 
 def _non_policy_reasons(meta, workload_type, visible, visibility_note) -> list[dict]:
     reasons = []
-    supported = meta.get("workloadSupportedTypes") or {}
-    if not supported.get(WORKLOAD_TYPE_KEYS.get(workload_type, "")):
+    if not supports(meta, workload_type):
+        supported = meta.get("workloadSupportedTypes") or {}
         kinds = [k for k in SUPPORTED_TYPE_KEYS if supported.get(k)]
         reasons.append(
             {

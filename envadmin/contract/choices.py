@@ -45,4 +45,6 @@ COMPLIANCE_STATES = {
     "compliant": "Compliant",
     "not-compliant": "Not compliant",
     "imposed": "Imposed",
+    # The environment does not support the workload type: no news about the policy.
+    "not-supported": "n/a",
 }

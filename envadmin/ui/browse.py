@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from envadmin.backends.environment_rows import compliance_state
+from envadmin.compliance.states import policy_reasons
 from envadmin.contract.choices import COMPLIANCE_STATES
 
 
@@ -15,6 +16,16 @@ class Column:
     key: str
     label: str
     default: bool = True
+    # Times are read newest first: the first click on their header sorts descending.
+    newest_first: bool = False
+
+    def next_sort(self, current: str) -> str:
+        """The sort a click on this column's header asks for, the list being sorted by
+        `current`: its first direction, then the other one."""
+        first, other = (
+            (f"-{self.key}", self.key) if self.newest_first else (self.key, f"-{self.key}")
+        )
+        return other if current == first else first
 
 
 COLUMNS = [
@@ -28,8 +39,8 @@ COLUMNS = [
     Column("workload_types", "Workload types"),
     Column("templates", "Templates", default=False),
     Column("created_by", "Created by", default=False),
-    Column("created_at", "Creation time", default=False),
-    Column("updated_at", "Last updated"),
+    Column("created_at", "Creation time", default=False, newest_first=True),
+    Column("updated_at", "Last updated", newest_first=True),
     Column("cluster", "Cluster", default=False),
     Column("compliance", "Compliance"),
 ]
@@ -38,11 +49,25 @@ DEFAULT_COLUMNS = [c.key for c in COLUMNS if c.default]
 PAGE_SIZES = [10, 25, 50, 100]
 
 
-def csv_table(rows: list[dict], columns: list[str]) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of the list's CSV export: the chosen columns, as the page shows them."""
+def csv_table(
+    rows: list[dict], columns: list[str], reasons: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the list's CSV export: the chosen columns, as the page shows them,
+    then with `reasons` (when reviewing as a project) why each row is not compliant."""
     labels = {c.key: c.label for c in COLUMNS}
-    header = ["Id"] + [labels[c] for c in columns]
-    return header, ([row["id"]] + [_csv_cell(row, c) for c in columns] for row in rows)
+    header = ["Id"] + [labels[c] for c in columns] + (["Reasons"] if reasons else [])
+    return header, (
+        [row["id"]]
+        + [_csv_cell(row, c) for c in columns]
+        + ([_csv_reasons(row)] if reasons else [])
+        for row in rows
+    )
+
+
+def _csv_reasons(row) -> str:
+    """The reasons as the compliance matrix's CSV writes them."""
+    found = policy_reasons(row["compliance"], compliance_state(row))
+    return " | ".join(r["details"] for r in found)
 
 
 def _csv_cell(row, column) -> str:
@@ -59,7 +84,7 @@ def _csv_cell(row, column) -> str:
         return ", ".join(value)
     if column == "compliance":
         state = compliance_state(row)
-        reasons = len((row["compliance"] or {}).get("reason") or [])
+        reasons = len(policy_reasons(row["compliance"], state))
         return f"{COMPLIANCE_STATES.get(state, '')}" + (f" ({reasons})" if reasons else "")
     if isinstance(value, datetime):
         return value.isoformat()

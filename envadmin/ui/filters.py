@@ -69,7 +69,9 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
     image = django_filters.CharFilter(label="Image contains", method="filter_nothing")
     created_by = django_filters.CharFilter(label="Created by", method="filter_nothing")
     compliance = QueryChoiceFilter(
-        label="Compliance", choices=list(COMPLIANCE_STATES.items()), method="filter_nothing"
+        label="Compliance",
+        choices=list({**COMPLIANCE_STATES, "not-supported": "n/a (type not supported)"}.items()),
+        method="filter_nothing",
     )
 
     class Meta(EnvironmentFilterSet.Meta):

@@ -34,7 +34,8 @@ def open_environment(page, name, scope_path=None):
         row = row.filter(has_text=scope_path)
     row.locator("td.name a").click()
     expect(page.locator("h1")).to_have_text(name)
-    return page.url
+    # The link carries the list to return to (?next=...): the page itself is the path.
+    return page.url.split("?", 1)[0]
 
 
 def test_create_with_variables_and_tools_fixing_errors(login):
@@ -213,8 +214,12 @@ def test_delete_after_confirmation(login):
     expect(page.locator("main")).to_contain_text("It is in use")
     expect(page.locator("main li")).to_have_text(["mnist-tf · training · Completed"])
 
+    expect(page.locator("#delete-scope")).to_have_text("cluster-a / research / team-b (project)")
+
     page.get_by_role("button", name="Delete environment").click()
-    expect(page).to_have_url(re.compile(r"/environments/$"))
+    # Back to the list as it was left: still searching for tf-mnist.
+    expect(page).to_have_url(re.compile(r"/environments/\?q=tf-mnist$"))
     expect(page.locator(".flash.success")).to_have_text("Environment 'tf-mnist' was deleted.")
     expect(page.locator('tr[data-name="tf-mnist"]')).to_have_count(0)
-    expect(page.locator("#env-count")).to_have_text("40 environments")
+    expect(page.locator("#filters").get_by_label("Search")).to_have_value("tf-mnist")
+    expect(page.locator("#env-count")).to_have_text("0 environments")

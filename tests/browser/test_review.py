@@ -33,13 +33,18 @@ def test_compliance_matrix(login, screenshot):
     expect(rows).to_have_count(18)
     headers = page.locator("#compliance-matrix thead th")
     expected = {"Workspace": 9, "Training": 5, "Distributed": 2, "Inference": 1}
+    supporting = {"Workspace": 11, "Training": 5, "Distributed": 3, "Inference": 3}
     for index, kind in enumerate(TYPES, start=1):
-        expect(headers.nth(index)).to_contain_text(f"{expected[kind]} of 18 compliant")
-        # Each column's count is the number of its good badges (imposed ones are compliant).
+        expect(headers.nth(index)).to_contain_text(
+            f"{expected[kind]} of {supporting[kind]} supporting"
+        )
+        # Each column's count is the number of its good badges (imposed ones are compliant),
+        # out of those that are not "n/a" (the type not supported).
         badges = rows.locator(f"td:nth-of-type({index}) .badge")
         expect(badges).to_have_count(18)
         good = badges.filter(has_text=re.compile(r"^(Compliant|Imposed)$"))
         expect(good).to_have_count(expected[kind])
+        expect(badges.filter(has_text=re.compile(r"^n/a$"))).to_have_count(18 - supporting[kind])
 
     # team-a's workspace policy imposes its own pytorch-dev.
     expect(cell(page, "pytorch-dev", "Workspace", "team-a").locator(".badge")).to_have_text(
@@ -64,6 +69,17 @@ def test_compliance_matrix(login, screenshot):
     assert sum(row[2] in ("compliant", "imposed") for row in table[1:]) == 9
     jupyter_row = next(row for row in table if row[0] == "jupyter-lab")
     assert jupyter_row[2] == "not compliant" and "Workspace:" in jupyter_row[-1]
+    assert sum(row[2] == "n/a" for row in table[1:]) == 7
+    assert not any("does not support" in row[-1] for row in table[1:])
+
+    # Only the problems: rows with a policy violation; an "n/a" is none.
+    page.get_by_label("Only problems").check()
+    expect(page).to_have_url(re.compile(r"/compliance\?project=1&problems=1$"))
+    expect(rows).to_have_count(5)
+    for index in range(5):
+        expect(
+            rows.nth(index).locator(".badge").filter(has_text=re.compile(r"^Not compliant"))
+        ).not_to_have_count(0)
 
 
 def test_review_as_in_the_list(login, screenshot):
@@ -80,18 +96,23 @@ def test_review_as_in_the_list(login, screenshot):
     # What team-a can see, with its compliance.
     expect(page.locator("#env-count")).to_have_text("18 environments")
     badges = page.locator("tr[data-name] td .badge").filter(
-        has_text=re.compile(r"^(Compliant|Imposed|Not compliant \(\d+\))$")
+        has_text=re.compile(r"^(Compliant|Imposed|Not compliant \(\d+\)|n/a)$")
     )
     expect(badges).to_have_count(18)
+    # A type an environment does not support is "n/a", its reason on demand.
+    expect(badges.filter(has_text="n/a")).to_have_count(7)
+    expect(badges.filter(has_text="n/a").first).to_have_attribute(
+        "title", "Does not support Workspace"
+    )
     page.reload()  # the README's picture, without the flash message
     expect(page.locator("#env-count")).to_have_text("18 environments")
     screenshot("list")
 
     page.locator("#filters").get_by_label("Compliance").select_option("not-compliant")
     expect(page).to_have_url(re.compile(r"[?&]compliance=not-compliant"))
-    expect(page.locator("#env-count")).to_have_text("9 environments")
+    expect(page.locator("#env-count")).to_have_text("2 environments")
     shown = page.locator("tr[data-name] td .badge")
-    expect(shown.filter(has_text=re.compile(r"^Not compliant \(\d+\)$"))).to_have_count(9)
+    expect(shown.filter(has_text=re.compile(r"^Not compliant \(\d+\)$"))).to_have_count(2)
     expect(shown.filter(has_text=re.compile(r"^(Compliant|Imposed)$"))).to_have_count(0)
 
     # The detail page judges the environment for each workload type.

@@ -100,7 +100,8 @@ def test_b_s_ui_lists_creates_edits_and_deletes_on_a(b_page, servers, on_a):
     expect(page.locator("h1")).to_have_text(f"Delete “{name}”?")
     assert on_a.get(f"{ENVIRONMENTS}/{asset_id}").status_code == 200  # not before confirming
     page.get_by_role("button", name="Delete environment").click()
-    expect(page).to_have_url(re.compile(r"/environments/$"))
+    # Back to the list as it was left: still searching for the name.
+    expect(page).to_have_url(re.compile(rf"/environments/\?q={name}$"))
     expect(page.locator(".flash.success")).to_have_text(f"Environment '{name}' was deleted.")
     expect(page.locator(f'tr[data-name="{name}"]')).to_have_count(0)
     assert on_a.get(f"{ENVIRONMENTS}/{asset_id}").status_code == 404

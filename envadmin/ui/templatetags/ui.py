@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from envadmin.compliance.states import NOT_SUPPORTED
+from envadmin.compliance.states import compliance_state as judged_state
+
 register = template.Library()
 
 
@@ -38,9 +41,11 @@ class _Links:
 
     PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
-    def __init__(self):
+    def __init__(self, back: str = ""):
         self.org = _e(reverse("review:org"))
         self._patterns = {}
+        # The filtered list a detail or delete page returns to, after a delete say.
+        self.back = _e("?next=" + quote(back, safe="")) if back else ""
 
     def of(self, name: str, asset_id) -> str:
         pattern = self._patterns.get(name)
@@ -50,12 +55,18 @@ class _Links:
         # As reverse() quotes a path argument (RFC 3986 sub-delimiters and "/~:@" kept).
         return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern))
 
+    def returning(self, name: str, asset_id) -> str:
+        """The link, carrying the list to return to."""
+        return self.of(name, asset_id) + self.back
 
-@register.simple_tag
-def table_rows(rows, columns, can_create=False):
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, rows, columns, can_create=False):
     """The <tr>s of the environments table: the chosen cells, then the actions the user may
-    take (row["actions"], from the backend)."""
-    links = _Links()
+    take (row["actions"], from the backend). A filtered list passes itself on to the detail
+    and delete links, to come back to."""
+    request = context.get("request")
+    links = _Links(request.get_full_path() if request is not None and request.GET else "")
     keys = [column.key for column in columns]
     html = []
     for row in rows:
@@ -66,7 +77,7 @@ def table_rows(rows, columns, can_create=False):
             + (f'<a href="{links.of("copy", row["id"])}">Copy</a>' if can_create else "")
             + (f'<a href="{links.of("update", row["id"])}">Edit</a>' if "edit" in actions else "")
             + (
-                f'<a href="{links.of("delete", row["id"])}">Delete</a>'
+                f'<a href="{links.returning("delete", row["id"])}">Delete</a>'
                 if "delete" in actions
                 else ""
             )
@@ -102,16 +113,29 @@ def _time(value) -> str:
 
 
 @register.simple_tag
-def compliance_badge_with_reasons(compliance) -> str:
-    """The badge of a compliance object, its reasons opening from it (the list, the review)."""
-    css, text = compliance_badge(compliance)
+def compliance_badge_with_reasons(compliance, state=None, workload_type="") -> str:
+    """The badge of a compliance object, its reasons opening from it (the list, the matrix).
+    `state` is compliance.states' (None: judged from the object alone, with no "n/a")."""
     reasons = (compliance or {}).get("reason") or []
     if not reasons:
-        return mark_safe(f'<span class="badge {_e(css)}">{_e(text)}</span>')
+        return state_badge(compliance, state, workload_type)
     return mark_safe(
-        f'<details class="pop"><summary class="badge {_e(css)}">{_e(text)}</summary>'
+        f'<details class="pop">{_badge("summary", compliance, state, workload_type)}'
         f"<ul>{_reason_items(reasons)}</ul></details>"
     )
+
+
+@register.simple_tag
+def state_badge(compliance, state=None, workload_type="") -> str:
+    """The badge alone (the detail page lists the reasons beside it)."""
+    return mark_safe(_badge("span", compliance, state, workload_type))
+
+
+def _badge(tag, compliance, state, workload_type) -> str:
+    state = _state(compliance, state)
+    css, text = badge_of(compliance, state)
+    title = f' title="Does not support {_e(workload_type)}"' if state == NOT_SUPPORTED else ""
+    return f'<{tag} class="badge {_e(css)}"{title}>{_e(text)}</{tag}>'
 
 
 @register.simple_tag
@@ -146,13 +170,19 @@ def _workload(w) -> str:
     return f'{_e(w["name"])} · {_e(w["type"])} · <span class="status">{_e(w.get("status"))}</span>'
 
 
+def _compliance(row) -> str:
+    return compliance_badge_with_reasons(
+        row["compliance"], row["compliance_state"], row["judged_type"]
+    )
+
+
 def _tool(t) -> tuple[str, str]:
     return f' title="{_e(t["connection"] or "")}"', t["tool"]
 
 
 CELLS = {
     "name": lambda r, links: (
-        f'<td class="name"><a href="{links.of("detail", r["id"])}">{_e(r["name"])}</a></td>'
+        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a></td>'
     ),
     "description": lambda r, links: (
         f'<td class="description">{_e(Truncator(r["description"]).chars(80))}</td>'
@@ -173,21 +203,32 @@ CELLS = {
     "created_at": lambda r, links: f"<td>{_time(r['created_at'])}</td>",
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
-    "compliance": lambda r, links: f"<td>{compliance_badge_with_reasons(r['compliance'])}</td>",
+    "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
 }
+
+
+def _state(compliance, state) -> str:
+    return judged_state(compliance, {}, None) if state is None else state
+
+
+def badge_of(compliance, state) -> tuple[str, str]:
+    """(css class, text) of a compliance state: text as well as colour."""
+    if state == NOT_SUPPORTED:
+        return ("na", "n/a")
+    if state == "imposed":
+        return ("info", "Imposed")
+    if state == "compliant":
+        return ("ok", "Compliant")
+    if state == "not-compliant":
+        count = len((compliance or {}).get("reason") or [])
+        return ("bad", f"Not compliant ({count})")
+    return ("muted", "—")
 
 
 @register.filter
 def compliance_badge(compliance):
-    """(css class, text) of a compliance object: text as well as colour."""
-    if compliance is None:
-        return ("muted", "—")
-    if compliance.get("imposed"):
-        return ("info", "Imposed")
-    if compliance.get("compliance"):
-        return ("ok", "Compliant")
-    count = len(compliance.get("reason") or [])
-    return ("bad", f"Not compliant ({count})")
+    """(css class, text) of a compliance object judged alone (a draft's: no "n/a")."""
+    return badge_of(compliance, _state(compliance, None))
 
 
 FLAGS = [
@@ -202,6 +243,12 @@ FLAGS = [
 def flags(spec: dict):
     """The boolean settings an environment sets, labelled."""
     return [(label, spec[key]) for key, label in FLAGS if spec.get(key) is not None]
+
+
+@register.filter
+def next_sort(column, current):
+    """The sort a click on a column header asks for (browse.Column.next_sort)."""
+    return column.next_sort(current)
 
 
 @register.filter

@@ -106,8 +106,8 @@ class PageView(LoginRequiredMixin):
 
 
 def backend_error_page(request, error: BackendError, title="Something went wrong"):
-    """A backend refusal as a page with its status (404 stays 404, 403 stays 403)."""
-    messages.error(request, error.message)
+    """A backend refusal as a page with its status (404 stays 404, 403 stays 403). The page
+    says the message once, in its body: no flash message repeats it."""
     return render(
         request,
         "error.html",

@@ -1,5 +1,7 @@
 """Environments: the list (with its HTMX partial and CSV), detail, delete."""
 
+from urllib.parse import urlencode, urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from envadmin.audit.models import AuditEvent
 from envadmin.audit.presentation import with_change_lines
 from envadmin.backends.environment_rows import row_of
+from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
@@ -63,7 +66,8 @@ class EnvironmentListView(PageView, View):
             )  # fmt: skip
         except BackendError as error:
             return [], 0, error.message
-        return [row_of(e, self.org) for e in entries], total, None
+        kind = self.review_as()[1] or None
+        return [row_of(e, self.org, kind) for e in entries], total, None
 
     def page(self):
         """(page, total, error): the requested page; past the last one, the last one."""
@@ -120,7 +124,10 @@ class EnvironmentListView(PageView, View):
         return render(request, template, context)
 
     def csv(self, rows):
-        return csv_response("environments.csv", *browse.csv_table(rows, self.columns()))
+        reviewing = bool(self.review_as()[0])
+        return csv_response(
+            "environments.csv", *browse.csv_table(rows, self.columns(), reasons=reviewing)
+        )
 
 
 def _back(request) -> str:
@@ -129,6 +136,25 @@ def _back(request) -> str:
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return back
     return reverse("environments:list")
+
+
+def returning(back: str) -> dict:
+    """The context of a page that returns to the list `back`: `back` itself, and the query
+    that passes it on to the next page ("" for the plain list)."""
+    plain = back == reverse("environments:list")
+    return {"back": back, "back_query": "" if plain else "?" + urlencode({"next": back})}
+
+
+def list_to_return_to(request, value: str | None) -> str:
+    """`value` if it is this site's environments list (with its filters), else the plain list:
+    a page a delete returns to must exist after it."""
+    home = reverse("environments:list")
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        if urlsplit(value).path == home:
+            return value
+    return home
 
 
 @login_required
@@ -184,7 +210,9 @@ class EnvironmentDetailView(PageView, View):
             for kind in WORKLOAD_TYPES:
                 params = {"complyToProject": str(project), "complyToWorkloadType": kind}
                 judged = self.backend.get_environment(self.caller, asset_id, params)
-                compliance.append((kind, judged.get("compliance"), judged.get("usageTimes")))
+                found = judged.get("compliance")
+                state = compliance_state(found, judged["meta"], kind)
+                compliance.append((kind, found, state, judged.get("usageTimes")))
         row = row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
         events = AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))
@@ -203,6 +231,7 @@ class EnvironmentDetailView(PageView, View):
                 # A copy is a creation: offered only to who may create somewhere.
                 "can_copy": self.backend.can_create(self.caller),
                 "compliance": compliance,
+                **returning(list_to_return_to(request, request.GET.get("next"))),
                 "tab": tab,
                 # The user can see the environment: its whole recorded history is theirs to read.
                 "history_count": events.count(),
@@ -241,8 +270,14 @@ class EnvironmentDeleteView(PageView, View):
             # What the user confirms is this version: a delete after a change is asked again.
             "version": document["meta"].get("updateCount"),
             "changed": changed,
+            **returning(self.back()),
         }
         return render(self.request, self.template_name, context, status=status)
+
+    def back(self) -> str:
+        """The filtered list this page was opened from, to return to after the delete."""
+        query = self.request.POST if self.request.method == "POST" else self.request.GET
+        return list_to_return_to(self.request, query.get("next"))
 
     def post(self, request, asset_id):
         seen = whole(request.POST.get("version"))
@@ -264,5 +299,5 @@ class EnvironmentDeleteView(PageView, View):
             return backend_error_page(request, error, "Could not delete")
         messages.success(request, f"Environment '{document['meta']['name']}' was deleted.")
         if request.htmx:
-            return HttpResponseClientRedirect(reverse("environments:list"))
-        return redirect("environments:list")
+            return HttpResponseClientRedirect(self.back())
+        return redirect(self.back())

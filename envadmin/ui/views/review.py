@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
+from envadmin.compliance.states import NOT_SUPPORTED, compliance_state, policy_reasons
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 from envadmin.contract.inputs import InputError, load_yaml
@@ -46,6 +47,8 @@ class ComplianceReviewView(PageView, View):
         return self.chosen_project() or next(iter(sorted(self.org.projects)), None)
 
     def matrix(self, project):
+        """(rows, counts): a row per environment with a cell {compliance, state} per workload
+        type; per type, how many of the environments supporting it comply."""
         rows: dict[str, dict] = {}
         for kind in WORKLOAD_TYPES:
             params = {"projectId": str(project), "complyToProject": str(project),
@@ -56,13 +59,22 @@ class ComplianceReviewView(PageView, View):
                     {"id": entry["meta"]["id"], "name": entry["meta"]["name"],
                      "scope": self.org.scope_path(entry["meta"]), "cells": {}},
                 )  # fmt: skip
-                row["cells"][kind] = entry.get("compliance")
+                found = entry.get("compliance")
+                state = compliance_state(found, entry["meta"], kind)
+                row["cells"][kind] = {"compliance": found, "state": state}
         ordered = sorted(rows.values(), key=lambda r: r["name"].lower())
-        counts = {
-            kind: sum(1 for r in ordered if (r["cells"].get(kind) or {}).get("compliance"))
-            for kind in WORKLOAD_TYPES
-        }
+        counts = {}
+        for kind in WORKLOAD_TYPES:
+            states = [(r["cells"].get(kind) or {}).get("state", "") for r in ordered]
+            supporting = [s for s in states if s not in ("", NOT_SUPPORTED)]
+            counts[kind] = {
+                "comply": sum(s in ("compliant", "imposed") for s in supporting),
+                "supporting": len(supporting),
+            }
         return ordered, counts
+
+    def only_problems(self) -> bool:
+        return self.request.GET.get("problems") == "1"
 
     def get(self, request):
         project = self.project()
@@ -72,6 +84,10 @@ class ComplianceReviewView(PageView, View):
                 rows, counts = self.matrix(project)
             except BackendError as exc:
                 error = exc.message
+        total = len(rows)
+        if self.only_problems():
+            # A problem is a policy violation; "n/a" (type not supported) is none.
+            rows = [r for r in rows if any(_violates(c) for c in r["cells"].values())]
         if request.GET.get("format") == "csv":
             return self.csv(rows)
         return render(
@@ -82,7 +98,9 @@ class ComplianceReviewView(PageView, View):
                 "project": project,
                 "project_label": self.org.project_label(project) if project else "",
                 "rows": rows,
+                "total": total,
                 "counts": counts,
+                "only_problems": self.only_problems(),
                 "error": error,
             },
         )
@@ -97,12 +115,24 @@ class ComplianceReviewView(PageView, View):
             cells, reasons = [], []
             for kind in WORKLOAD_TYPES:
                 cell = row["cells"].get(kind) or {}
-                cells.append(
-                    "imposed" if cell.get("imposed") else
-                    "compliant" if cell.get("compliance") else "not compliant"
-                )  # fmt: skip
-                reasons += [f"{kind}: {r['details']}" for r in cell.get("reason") or []]
+                state = cell.get("state", "")
+                cells.append(CSV_STATES.get(state, ""))
+                found = policy_reasons(cell.get("compliance"), state)
+                reasons += [f"{kind}: {r['details']}" for r in found]
             yield [row["name"], row["scope"], *cells, " | ".join(reasons)]
+
+
+# The matrix CSV's words for compliance.states' states.
+CSV_STATES = {
+    "imposed": "imposed",
+    "compliant": "compliant",
+    "not-compliant": "not compliant",
+    NOT_SUPPORTED: "n/a",
+}
+
+
+def _violates(cell: dict) -> bool:
+    return cell.get("state") == "not-compliant"
 
 
 class PolicyView(PageView, View):
