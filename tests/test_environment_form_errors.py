@@ -203,3 +203,16 @@ def test_the_interfaces_name_check_compares_placement_and_name_as_run_ai_does():
     assert taken(fake, None, meta, exclude_id="1") is False  # its own name, on an edit
     assert taken(fake, None, {**meta, "projectId": 9}) is False
     assert taken(fake, None, {"name": "lab", "scope": "tenant"}) is False
+
+
+def test_a_field_of_another_kind_of_tool_shows_when_it_has_an_error(editor):
+    # A port typed for an internal tool, then the tool changed to an external one: the bad
+    # port blocks the save, so it stays in sight with its error.
+    body = editor.post(
+        FORM, posted(**{"conn-0-name": "runs", "conn-0-tool": "comet",
+                        "conn-0-externalUrl": "https://comet.example",
+                        "conn-0-containerPort": "abc"})
+    ).content.decode()  # fmt: skip
+    assert errors_of(body) == {"conn-0-containerPort": "Enter a whole number."}
+    port = re.search(r'<div class="field has-error" data-show-when="internal"([^>]*)>', body)
+    assert port and "data-fit" not in port.group(1)
