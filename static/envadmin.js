@@ -1,7 +1,11 @@
-// envadmin's only script: adding and removing form rows in place, and keeping the list's
-// filter controls in step with the URL. Everything else is htmx.
+// envadmin's only script: adding and removing form rows in place, fitting tool rows to their
+// tool, focusing the form's error summary, and keeping the list's filter controls in step with
+// the URL. Everything else is htmx.
 (function () {
   "use strict";
+
+  // Styles that only make sense with this script running (the tool rows' hidden fields).
+  document.documentElement.classList.add("js");
 
   async function addRow(button) {
     const kind = button.dataset.addRow;
@@ -40,6 +44,46 @@
     const row = box.closest("fieldset.row");
     row.classList.toggle("removed", box.checked);
     row.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // A tool row shows only the fields of its kind of tool: ConnectionForm.SHOWN_WHEN gives each
+  // such field's wrapper a data-show-when list ("internal", "external", "internal:NodePort"),
+  // and the server marks the ones that do not fit the row as first shown with data-fit="off".
+  function fitToolRow(row) {
+    const tool = row.querySelector("select[data-external-tools]");
+    if (!tool) return;
+    const connection = row.querySelector('select[name$="-connectionType"]');
+    let kind = [];
+    if (tool.dataset.externalTools.split(" ").includes(tool.value)) kind = ["external"];
+    else if (tool.value) kind = ["internal", `internal:${connection ? connection.value : ""}`];
+    for (const wrapper of row.querySelectorAll("[data-show-when]")) {
+      const fits = wrapper.dataset.showWhen.split(" ").some((when) => kind.includes(when));
+      if (fits) delete wrapper.dataset.fit;
+      else wrapper.dataset.fit = "off";
+    }
+  }
+  document.addEventListener("change", (event) => {
+    const row = event.target.closest("fieldset.row");
+    if (row && event.target.tagName === "SELECT") fitToolRow(row);
+  });
+
+  // After a failed submit the error summary takes the focus, once, so a keyboard or screen
+  // reader user starts from the list of problems; its links move the focus to the control.
+  function focusErrorSummary() {
+    const summary = document.querySelector("[data-error-summary]:not([data-focused])");
+    if (!summary) return;
+    summary.dataset.focused = "true";
+    summary.focus();
+  }
+  document.addEventListener("DOMContentLoaded", focusErrorSummary);
+  document.addEventListener("htmx:afterSettle", focusErrorSummary);
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-error-summary] a[href^='#']");
+    const control = link && document.getElementById(link.hash.slice(1));
+    if (!control) return;
+    event.preventDefault();
+    control.scrollIntoView({ block: "center" });
+    control.focus();
   });
 
   // A plain GET form marked data-autosubmit applies a choice at once (its button is for no-JS).

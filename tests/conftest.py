@@ -199,6 +199,10 @@ def editor(client, org):
     return client
 
 
+def always_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
 def form_data(page: str) -> dict:
     """Every input, select and textarea of a form page as a browser would post them."""
     data: dict = {}
@@ -207,11 +211,16 @@ def form_data(page: str) -> dict:
         if not name or name.group(1) == "csrfmiddlewaretoken":
             continue
         kind = re.search(r'type="([^"]+)"', tag)
-        if kind and kind.group(1) == "checkbox":
-            if "checked" in tag:
-                data[name.group(1)] = "on"
-            continue
         value = re.search(r'value="([^"]*)"', tag)
+        if kind and kind.group(1) == "checkbox":
+            # A ticked box posts its value ("on" without one); boxes sharing a name, a list.
+            if "checked" in tag:
+                ticked = html.unescape(value.group(1)) if value else "on"
+                if name.group(1) in data:
+                    data[name.group(1)] = [*always_list(data[name.group(1)]), ticked]
+                else:
+                    data[name.group(1)] = ticked
+            continue
         data[name.group(1)] = html.unescape(value.group(1)) if value else ""
     for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', body)

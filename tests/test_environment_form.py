@@ -57,7 +57,7 @@ RICH = {
         "tty": True,
         "environmentVariables": [
             {"name": "PLAIN", "value": "1", "description": "A value."},
-            {"name": "EMPTY", "value": ""},
+            {"name": "EMPTY", "value": "", "description": "Your W&B project."},
             {"name": "TOKEN", "credential": {"assetId": CREDENTIAL, "key": "token"}},
             {"name": "SETTINGS", "configMap": {"name": "settings", "key": "mode"}},
             {"name": "POD", "podFieldRef": {"path": "metadata.name"}},
@@ -196,7 +196,7 @@ def test_a_row_added_in_place_is_marked_up_as_the_rows_the_form_shows(
 # Rows as posted: a blank and a removed env var come before the two the document holds, so the
 # document's index differs from the formset's.
 POSTED = {
-    "placement": "project:7", "name": "e", "probe_path": "x",
+    "placement": "project:7", "name": "e", "image": "python:3.11", "probe_path": "x",
     "env-TOTAL_FORMS": "4", "env-INITIAL_FORMS": "0",
     "env-0-source": "value",
     "env-1-name": "GONE", "env-1-value": "x", "env-1-DELETE": "on",
@@ -210,33 +210,37 @@ POSTED = {
 
 
 @pytest.mark.parametrize(
-    ("path", "where", "field"),
+    ("path", "where", "field", "said"),
     [
-        ("spec.environmentVariables[0].value", "env-2", "value"),
-        ("spec.environmentVariables[1].credential.assetId", "env-3", "ref"),
-        ("spec.environmentVariables[1].credential", "env-3", "source"),
-        ("spec.environmentVariables[1]", "env-3", None),
-        ("spec.connections[0].internalToolInfo.containerPort", "conn-0", "containerPort"),
-        ("spec.connections[0].internalToolInfo.nodePortInfo.isCustomPort", "conn-0", "tool"),
-        ("spec.connections[1].externalToolInfo.externalUrl", "conn-2", "externalUrl"),
-        ("spec.connections[1].name", "conn-2", "name"),
-        ("meta.name", "form", "name"),
-        ("meta.projectId", "form", "placement"),
-        ("spec.image", "form", "image"),
-        ("spec.probes.readiness.handler.httpGet.path", "form", "probe_path"),
-        ("spec.probes.readiness.periodSeconds", "form", "probe_periodSeconds"),
-        ("spec.environmentVariables[2].name", "form", None),
-        ("body", "form", None),
+        ("spec.environmentVariables[0].value", "env-2", "value", "Wrong."),
+        ("spec.environmentVariables[1].credential.assetId", "env-3", "ref", "Wrong."),
+        ("spec.environmentVariables[1].credential", "env-3", "source", "Wrong."),
+        ("spec.environmentVariables[1]", "env-3", None, "Wrong."),
+        ("spec.connections[0].internalToolInfo.containerPort", "conn-0", "containerPort", "Wrong."),
+        (
+            "spec.connections[0].internalToolInfo.nodePortInfo.isCustomPort",
+            "conn-0",
+            "tool",
+            "Wrong.",
+        ),
+        ("spec.connections[1].externalToolInfo.externalUrl", "conn-2", "externalUrl", "Wrong."),
+        ("spec.connections[1].name", "conn-2", "name", "Wrong."),
+        ("meta.name", "form", "name", "Wrong."),
+        ("meta.projectId", "form", "placement", "Wrong."),
+        ("spec.image", "form", "image", "Wrong."),
+        ("spec.probes.readiness.handler.httpGet.path", "form", "probe_path", "Wrong."),
+        ("spec.probes.readiness.periodSeconds", "form", "probe_periodSeconds", "Wrong."),
+        ("spec.environmentVariables[2].name", "form", None, "Environment variable 3, name: Wrong."),
+        ("body", "form", None, "Wrong."),
     ],
 )
-def test_a_backend_error_lands_on_the_field_its_path_names(path, where, field):
+def test_a_backend_error_lands_on_the_field_its_path_names(path, where, field, said):
     form, variables, connections = bound_forms(POSTED)
     apply_backend_errors({path: ["Wrong."]}, form, variables, connections)
     rows = {row.prefix: row for row in (*variables.forms, *connections.forms)}
     target = form if where == "form" else rows[where]
-    # What no field holds goes on top of the form with its path, or on top of its row.
-    expected = f"{path}: Wrong." if where == "form" and field is None else "Wrong."
-    assert target.errors == {field or "__all__": [expected]}
+    # What no field holds goes on top of the form named as a person would, or on top of its row.
+    assert target.errors == {field or "__all__": [said]}
     others = [row for row in rows.values() if row is not target]
     assert [row.errors for row in others] == [{}] * len(others)
     if target is not form:

@@ -1,6 +1,7 @@
 """Environment names are unique per scope after NFC and case folding, the same on SQLite and
 PostgreSQL, enforced by the database; the name itself is kept as typed."""
 
+import html
 import logging
 import re
 import uuid
@@ -113,8 +114,10 @@ def test_the_form_shows_the_clash_next_to_the_name(org, client, first, second):
     assert client.post(FORM, form_data(first)).status_code == 302
     response = client.post(FORM, form_data(second))
     assert response.status_code == 200
-    error = re.search(r'id="id_name-error"[^>]*>(.*?)</', response.content.decode(), re.S)
-    assert error and "Resource with this name already exists" in error.group(1)
+    error = re.search(r'id="id_name_error"[^>]*>(.*?)</', response.content.decode(), re.S)
+    assert error and f"An environment named '{second}' already exists here" in html.unescape(
+        error.group(1)
+    )
     assert not Environment.objects.filter(name=second, project_id=7).exists()
 
 

@@ -144,7 +144,7 @@ def test_a_form_shown_again_with_errors_keeps_the_version_it_was_opened_on(edito
     data = form_data(editor.get(url).content.decode())
     data["name"] = ""
     with_error = editor.post(url, data)
-    assert with_error.status_code == 200 and "This field is required" in with_error.content.decode()
+    assert with_error.status_code == 200 and "Name is required." in with_error.content.decode()
     data = form_data(with_error.content.decode())
     someone_else_changes(env, admin, image="bob/image:2")
     data["name"] = "p7-env"

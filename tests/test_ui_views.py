@@ -143,7 +143,7 @@ def test_an_outsider_gets_a_404_page(org, signed_in):
     assert client.get(f"{LIST}{other.id}/edit").status_code == 404
 
 
-def test_the_form_shows_backend_errors_next_to_fields(org, signed_in):
+def test_the_form_shows_every_backend_error_at_once_next_to_its_field(org, signed_in):
     client = signed_in()
     data = {
         "placement": "project:7", "name": "p7-env", "image": "Bad Image",
@@ -155,14 +155,12 @@ def test_the_form_shows_backend_errors_next_to_fields(org, signed_in):
     response = client.post(f"{LIST}new", data)
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'id="id_image-error"' in body and "not a valid container image" in body
-    data["image"] = "python:3.12"
-    body = client.post(f"{LIST}new", data).content.decode()
-    assert 'id="id_conn-0-containerPort-error"' in body
-    data["conn-0-containerPort"] = "8888"
-    body = client.post(f"{LIST}new", data).content.decode()
-    assert 'id="id_name-error"' in body and "already exists" in body
-    data["name"] = "fresh"
+    # A bad image, a missing port and a taken name: one submit reports all three.
+    assert 'id="id_image_error"' in body and "not a valid container image" in body
+    assert 'id="id_conn-0-containerPort_error"' in body
+    assert 'id="id_name_error"' in body and "already exists" in body
+    assert "3 problems" in body
+    data.update({"image": "python:3.12", "conn-0-containerPort": "8888", "name": "fresh"})
     created = client.post(f"{LIST}new", data)
     assert created.status_code == 302
     env = Environment.objects.get(name="fresh")

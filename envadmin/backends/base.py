@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from envadmin.accounts.access import Caller
 from envadmin.contract import diff
-from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
+from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
@@ -103,6 +103,29 @@ class EnvironmentBackend(ABC):
     def can_create(self, caller: Caller) -> bool:
         """Whether to offer "New environment" (backends may answer more cheaply)."""
         return bool(self.creatable_scopes(caller))
+
+    def environment_name_taken(self, caller: Caller, meta: dict, exclude_id=None) -> bool:
+        """Whether another environment (not `exclude_id`) is named `meta["name"]` at the
+        placement `meta` gives (scope and its node id). Lets a form report a taken name with
+        its other errors; create and update still refuse the clash themselves. This default
+        asks the list with Run:ai's name and scope filters and compares placements and
+        names itself (case-insensitively, as names are unique)."""
+        scope = meta.get("scope")
+        id_field = SCOPE_ID_FIELDS.get(scope)
+        params = {"name": meta["name"], "scope": scope}
+        if id_field:
+            params[id_field] = str(meta.get(id_field))
+        wanted = meta["name"].casefold()
+        for entry in self.list_environments(caller, params)["entries"]:
+            other = entry.get("meta") or {}
+            if (
+                other.get("name", "").casefold() == wanted
+                and other.get("scope") == scope
+                and (not id_field or str(other.get(id_field)) == str(meta.get(id_field)))
+                and str(other.get("id")) != str(exclude_id)
+            ):
+                return True
+        return False
 
     # --- policies (policy.openapi.json) and compliance ---------------------------------------
     @abstractmethod

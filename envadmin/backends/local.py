@@ -168,6 +168,15 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             raise InvalidRequest.from_field_errors(filterset.errors)
         return filterset
 
+    def environment_name_taken(self, caller: Caller, meta: dict, exclude_id=None) -> bool:
+        """The same check create and update make, for a placement the caller may see."""
+        tree, access = self._context(caller)
+        try:
+            key = self._placement_key(meta, tree, access)
+        except (InvalidRequest, Forbidden, KeyError):
+            return False  # no such placement: the save reports that, not the name
+        return self._name_taken(meta["name"], key, exclude_id=exclude_id)
+
     @staticmethod
     def _name_taken(name: str, key: str, exclude_id=None) -> bool:
         clash = Environment.objects.filter(name_key=fold_name(name), scope_key=key)

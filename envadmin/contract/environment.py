@@ -28,6 +28,7 @@ from .fields import (
     StrictIntegerField,
     StrictSerializer,
     StrictUUIDField,
+    UniqueNamesListField,
     optional,
 )
 from .image import image_reference_error
@@ -55,6 +56,17 @@ HOSTNAME = re.compile(
     re.ASCII,
 )
 SUPPLEMENTAL_GROUPS = re.compile(r" *\d+ *(, *\d+ *)*", re.ASCII)
+# Kubernetes' rule for an environment variable's name (a C identifier, plus '-' and '.').
+ENV_VAR_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*", re.ASCII)
+
+# Messages of the rules between fields, named so a face can say them in its own words.
+REQUIRED = "This field is required."
+ENV_VAR_NAME_RULE = (
+    "Must start with a letter, '-', '_' or '.', and hold only letters, digits, '-', '_' and '.'."
+)
+VALUE_OR_INSTRUCTIONS = "Give a value, or instructions for the person who submits the workload."
+TTY_NEEDS_STDIN = "A TTY needs stdin: set stdin to true."
+UID_NEEDS_CUSTOM = "Only allowed when uidGidSource is 'custom'."
 
 # envadmin's caps on a spec's lists (Run:ai's contract sets none). Far above what an environment
 # needs, low enough that every page showing or editing one, and the form posting it back, stays
@@ -83,39 +95,37 @@ def _choice(choices):
 # --- environment variables -------------------------------------------------------------------
 
 
+def _missing(attrs: dict, keys, failed) -> dict:
+    """The keys among `keys` that are neither given nor wrong in themselves."""
+    return {key: [REQUIRED] for key in keys if not attrs.get(key) and key not in failed}
+
+
 class CredentialSerializer(StrictSerializer):
     assetId = optional(StrictUUIDField)
     key = _text()
 
-    def validate(self, attrs):
-        for key in ("assetId", "key"):
-            if not attrs.get(key):
-                raise serializers.ValidationError({key: ["This field is required."]})
-        return attrs
+    def field_rules(self, attrs, failed):
+        return _missing(attrs, ("assetId", "key"), failed)
 
 
 class ConfigMapSerializer(StrictSerializer):
     name = _text()
     key = _text()
 
-    def validate(self, attrs):
-        for key in ("name", "key"):
-            if not attrs.get(key):
-                raise serializers.ValidationError({key: ["This field is required."]})
-        if not CONFIG_MAP_NAME.fullmatch(attrs["name"]):
-            raise serializers.ValidationError(
-                {"name": ["Must be a lowercase DNS label (a-z, 0-9, '-')."]}
-            )
-        return attrs
+    def validate_name(self, value):
+        if value and not CONFIG_MAP_NAME.fullmatch(value):
+            raise serializers.ValidationError("Must be a lowercase DNS label (a-z, 0-9, '-').")
+        return value
+
+    def field_rules(self, attrs, failed):
+        return _missing(attrs, ("name", "key"), failed)
 
 
 class PodFieldRefSerializer(StrictSerializer):
     path = _text()
 
-    def validate(self, attrs):
-        if not attrs.get("path"):
-            raise serializers.ValidationError({"path": ["This field is required."]})
-        return attrs
+    def field_rules(self, attrs, failed):
+        return _missing(attrs, ("path",), failed)
 
 
 ENV_VAR_SOURCES = ("value", "credential", "configMap", "podFieldRef")
@@ -130,23 +140,27 @@ class EnvironmentVariableSerializer(StrictSerializer):
     exclude = _flag()
     description = optional(StrictCharField, allow_blank=True)
 
-    def validate(self, attrs):
-        name = attrs.get("name")
-        if not name:
-            raise serializers.ValidationError({"name": ["This field is required."]})
-        if "=" in name:
-            raise serializers.ValidationError({"name": ["Must not contain '='."]})
+    def validate_name(self, value):
+        if value and not ENV_VAR_NAME.fullmatch(value):
+            raise serializers.ValidationError(ENV_VAR_NAME_RULE)
+        return value
+
+    def field_rules(self, attrs, failed):
+        errors = _missing(attrs, ("name",), failed)
+        if failed & set(ENV_VAR_SOURCES):
+            return errors  # a source that is wrong in itself says so; no rule about sources
         sources = [key for key in ENV_VAR_SOURCES if attrs.get(key) is not None]
         if len(sources) > 1:
-            raise serializers.ValidationError(
-                {sources[1]: [f"Give exactly one source; this variable already has {sources[0]}."]}
-            )
-        # A variable with no source is only meaningful when it excludes a policy default.
-        if not sources and not attrs.get("exclude"):
-            raise serializers.ValidationError(
-                {"value": ["Give one source: value, credential, configMap or podFieldRef."]}
-            )
-        return attrs
+            errors[sources[1]] = [
+                f"Give exactly one source; this variable already has {sources[0]}."
+            ]
+        # No value and no other source: either it excludes a policy default, or it is left
+        # for the person who submits a workload, who then needs instructions (as in Run:ai).
+        given = attrs.get("value") or set(sources) - {"value"}
+        instructions = (attrs.get("description") or "").strip()
+        if not given and not attrs.get("exclude") and not instructions:
+            errors["value"] = [VALUE_OR_INSTRUCTIONS]
+        return errors
 
 
 # --- connections -----------------------------------------------------------------------------
@@ -165,13 +179,18 @@ class ServingPortInfoSerializer(StrictSerializer):
     protocol = _choice(SERVING_PROTOCOLS)
 
 
+def _needed(message: str) -> dict:
+    """Error messages of a required field that say what it is needed for."""
+    return {"error_messages": {"required": message, "null": message, "blank": message}}
+
+
 class InternalToolInfoSerializer(StrictSerializer):
-    toolType = StrictChoiceField(INTERNAL_TOOL_TYPES)
-    connectionType = StrictChoiceField(CONNECTION_TYPES)
+    toolType = StrictChoiceField(INTERNAL_TOOL_TYPES, **_needed("Choose the tool."))
+    connectionType = StrictChoiceField(
+        CONNECTION_TYPES, **_needed("Connection type is required for an internal tool.")
+    )
     containerPort = StrictIntegerField(
-        min_value=1,
-        max_value=65535,
-        error_messages={"required": "An internal tool needs the container port it listens on."},
+        min_value=1, max_value=65535, **_needed("Container port is required for an internal tool.")
     )
     nodePortInfo = optional(NodePortInfoSerializer)
     externalUrlInfo = optional(ExternalUrlInfoSerializer)
@@ -179,38 +198,38 @@ class InternalToolInfoSerializer(StrictSerializer):
 
 
 class ExternalToolInfoSerializer(StrictSerializer):
-    toolType = StrictChoiceField(EXTERNAL_TOOL_TYPES)
-    externalUrl = StrictCharField(
-        min_length=1, error_messages={"required": "An external tool needs its URL."}
-    )
+    toolType = StrictChoiceField(EXTERNAL_TOOL_TYPES, **_needed("Choose the tool."))
+    externalUrl = StrictCharField(min_length=1, **_needed("URL is required for an external tool."))
 
 
 class ConnectionSerializer(StrictSerializer):
-    name = StrictCharField(min_length=1, max_length=NAME_MAX)
+    name = StrictCharField(min_length=1, max_length=NAME_MAX, **_needed("A tool needs a name."))
     isExternal = optional(StrictBooleanField)
     internalToolInfo = optional(InternalToolInfoSerializer)
     externalToolInfo = optional(ExternalToolInfoSerializer)
 
-    def validate(self, attrs):
-        if attrs.get("isExternal"):
-            if not attrs.get("externalToolInfo"):
-                raise serializers.ValidationError(
-                    {"externalToolInfo": ["An external tool needs externalToolInfo with its URL."]}
-                )
-            if attrs.get("internalToolInfo"):
-                raise serializers.ValidationError(
-                    {"internalToolInfo": ["An external connection takes no internalToolInfo."]}
-                )
-        else:
-            if not attrs.get("internalToolInfo"):
-                raise serializers.ValidationError(
-                    {"internalToolInfo": ["An internal tool needs internalToolInfo with a port."]}
-                )
-            if attrs.get("externalToolInfo"):
-                raise serializers.ValidationError(
-                    {"externalToolInfo": ["Set isExternal to true for an external tool."]}
-                )
-        return attrs
+    # For isExternal false and true: (the info it needs, why), (the info it takes not, why).
+    TOOL_INFO = {
+        False: (
+            ("internalToolInfo", "An internal tool needs internalToolInfo with a port."),
+            ("externalToolInfo", "Set isExternal to true for an external tool."),
+        ),
+        True: (
+            ("externalToolInfo", "An external tool needs externalToolInfo with its URL."),
+            ("internalToolInfo", "An external connection takes no internalToolInfo."),
+        ),
+    }
+
+    def field_rules(self, attrs, failed):
+        if "isExternal" in failed:
+            return {}
+        (needed, why_needed), (unwanted, why_not) = self.TOOL_INFO[bool(attrs.get("isExternal"))]
+        errors = {}
+        if not attrs.get(needed) and needed not in failed:
+            errors[needed] = [why_needed]
+        if attrs.get(unwanted):
+            errors[unwanted] = [why_not]
+        return errors
 
 
 # --- probes ----------------------------------------------------------------------------------
@@ -222,14 +241,17 @@ class HttpGetSerializer(StrictSerializer):
     host = _text(max_length=253)
     scheme = _choice(PROBE_SCHEMES)
 
-    def validate(self, attrs):
-        if attrs.get("path") and not PROBE_PATH.fullmatch(attrs["path"]):
+    def validate_path(self, value):
+        if value and not PROBE_PATH.fullmatch(value):
             raise serializers.ValidationError(
-                {"path": ["Must start with '/' and hold only letters, digits, '-', '_', '.', '/'."]}
+                "Must start with '/' and hold only letters, digits, '-', '_', '.', '/'."
             )
-        if attrs.get("host") and not HOSTNAME.fullmatch(attrs["host"]):
-            raise serializers.ValidationError({"host": ["Must be a valid host name."]})
-        return attrs
+        return value
+
+    def validate_host(self, value):
+        if value and not HOSTNAME.fullmatch(value):
+            raise serializers.ValidationError("Must be a valid host name.")
+        return value
 
 
 class ProbeHandlerSerializer(StrictSerializer):
@@ -257,7 +279,8 @@ class EnvironmentSpecSerializer(StrictSerializer):
     args = _text()
     command = _text()
     environmentVariables = optional(
-        serializers.ListField,
+        UniqueNamesListField,
+        what="environment variable",
         child=EnvironmentVariableSerializer(),
         max_length=MAX_ENVIRONMENT_VARIABLES,
     )
@@ -285,7 +308,10 @@ class EnvironmentSpecSerializer(StrictSerializer):
     uidGidSource = _choice(UID_GID_SOURCES)
     workingDir = _text()
     connections = optional(
-        serializers.ListField, child=ConnectionSerializer(), max_length=MAX_CONNECTIONS
+        UniqueNamesListField,
+        what="connection",
+        child=ConnectionSerializer(),
+        max_length=MAX_CONNECTIONS,
     )
     overrideUidGidInWorkspace = optional(StrictBooleanField)
 
@@ -308,35 +334,15 @@ class EnvironmentSpecSerializer(StrictSerializer):
             raise serializers.ValidationError("Each capability may be listed once.")
         return value
 
-    def validate_environmentVariables(self, value):
-        _reject_duplicates(value, "name", "environment variable")
-        return value
-
-    def validate_connections(self, value):
-        _reject_duplicates(value, "name", "connection")
-        return value
-
-    def validate(self, attrs):
-        if attrs.get("tty") and not attrs.get("stdin"):
-            raise serializers.ValidationError({"tty": ["A TTY needs stdin: set stdin to true."]})
-        if attrs.get("uidGidSource") != "custom":
+    def field_rules(self, attrs, failed):
+        errors = {}
+        if attrs.get("tty") and not attrs.get("stdin") and "stdin" not in failed:
+            errors["tty"] = [TTY_NEEDS_STDIN]
+        if attrs.get("uidGidSource") != "custom" and "uidGidSource" not in failed:
             for key in ("runAsUid", "runAsGid", "supplementalGroups"):
                 if attrs.get(key) not in (None, ""):
-                    raise serializers.ValidationError(
-                        {key: ["Only allowed when uidGidSource is 'custom'."]}
-                    )
-        return attrs
-
-
-def _reject_duplicates(items, key, what):
-    seen = set()
-    for index, item in enumerate(items or []):
-        name = item.get(key)
-        if name in seen:
-            raise serializers.ValidationError(
-                {index: {key: [f"Another {what} is already named '{name}'."]}}
-            )
-        seen.add(name)
+                    errors[key] = [UID_NEEDS_CUSTOM]
+        return errors
 
 
 # --- meta ------------------------------------------------------------------------------------
@@ -364,14 +370,11 @@ class AssetCreationRequestSerializer(AssetUpdatableFieldsSerializer):
     workloadSupportedTypes = optional(WorkloadSupportedTypesSerializer)
     private = _flag()
 
-    def validate(self, attrs):
-        required_id = SCOPE_ID_FIELDS
-        key = required_id.get(attrs["scope"])
-        if key and attrs.get(key) is None:
-            raise serializers.ValidationError(
-                {key: [f"Required for an asset of scope '{attrs['scope']}'."]}
-            )
-        return attrs
+    def field_rules(self, attrs, failed):
+        key = SCOPE_ID_FIELDS.get(attrs.get("scope"))
+        if key and attrs.get(key) is None and key not in failed:
+            return {key: [f"Required for an asset of scope '{attrs['scope']}'."]}
+        return {}
 
 
 class EnvironmentCreationRequestSerializer(StrictSerializer):
@@ -424,7 +427,7 @@ def _plain(value):
 
 
 def validate_creation(document) -> dict:
-    """A clean EnvironmentCreationRequest, or InvalidRequest naming the first bad field."""
+    """A clean EnvironmentCreationRequest, or InvalidRequest naming every bad field."""
     return _validated(EnvironmentCreationRequestSerializer, document)
 
 

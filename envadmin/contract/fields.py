@@ -1,6 +1,9 @@
 """Building blocks for serializers that mirror the OpenAPI contract exactly."""
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -8,19 +11,73 @@ INT64_MAX = 2**63 - 1
 # database while leaving room for any real value (our rule, documented in the README).
 TEXT_MAX = 4096
 NAME_MAX = 255
+UNKNOWN_KEY = "This field is not part of the contract."
 
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects keys the contract does not define, so no part of a request is silently dropped."""
+    """Rejects keys the contract does not define, so no part of a request is silently dropped,
+    and reports every problem of an object at once: unknown keys, each field's own errors, and
+    the rules between fields (`field_rules`), which DRF's `validate()` would only reach once
+    every field is fine."""
 
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: ["This field is not part of the contract."] for key in unknown}
-                )
-        return super().to_internal_value(data)
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # DRF's "expected a dictionary"
+        errors = {key: [UNKNOWN_KEY] for key in sorted(set(data) - set(self.fields))}
+        valid: dict = {}
+        for field in self._writable_fields:
+            check = getattr(self, f"validate_{field.field_name}", None)
+            try:
+                value = field.run_validation(field.get_value(data))
+                if check is not None:
+                    value = check(value)
+            except serializers.ValidationError as error:
+                errors[field.field_name] = error.detail
+            except SkipField:
+                pass
+            else:
+                self.set_value(valid, field.source_attrs, value)
+        # A field with an error of its own gets no second message from a rule about it.
+        for key, messages in self.field_rules(valid, failed=frozenset(errors)).items():
+            errors.setdefault(key, messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return valid
+
+    def field_rules(self, attrs: dict, failed: frozenset) -> dict[str, list[str]]:
+        """{field: [messages]} broken by rules between fields, judged on the fields that passed
+        (`attrs`); `failed` names the fields that have errors of their own."""
+        return {}
+
+
+class UniqueNamesListField(serializers.ListField):
+    """A list of objects with unique names (env vars, connections): a repeated name is reported
+    beside the items' own errors, not only once every item is valid."""
+
+    def __init__(self, *, what: str, **kwargs):
+        self.what = what
+        super().__init__(**kwargs)
+
+    def run_child_validation(self, data):
+        result, errors = None, {}
+        try:
+            result = super().run_child_validation(data)
+        except serializers.ValidationError as error:
+            errors = dict(error.detail)
+        seen = set()
+        for index, item in enumerate(data):
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                item_errors = errors.get(index, {})
+                if isinstance(item_errors, Mapping) and "name" not in item_errors:
+                    message = f"Another {self.what} is already named '{name}'."
+                    errors[index] = {**item_errors, "name": [message]}
+            seen.add(name)
+        if errors:
+            raise serializers.ValidationError({index: errors[index] for index in sorted(errors)})
+        return result
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -11,6 +11,8 @@ from django.forms import formset_factory
 from envadmin.contract.choices import (
     CONNECTION_TYPES,
     DIST_FRAMEWORKS,
+    EXTERNAL_TOOL_TYPES,
+    INTERNAL_TOOL_TYPES,
     SUPPORTED_TYPE_KEYS,
     TOOL_TYPES,
     WORKLOAD_TYPE_KEYS,
@@ -62,10 +64,16 @@ class EnvironmentForm(forms.Form):
     # Placement (fixed after creation).
     placement = forms.ChoiceField(label="Scope", help_text="Where the environment can be used.")
     # Name and description.
-    name = forms.CharField(max_length=255, strip=False)
+    name = forms.CharField(
+        max_length=255, strip=False, error_messages={"required": "Name is required."}
+    )
     description = _text(max_length=250, widget=forms.Textarea(attrs={"rows": 2}))
-    # Image.
-    image = _text(label="Image", help_text="e.g. nvcr.io/nvidia/pytorch:24.05-py3")
+    # Image. The contract lets an API client leave it out; a person creating one gives it.
+    image = forms.CharField(
+        strip=False,
+        help_text="e.g. nvcr.io/nvidia/pytorch:24.05-py3",
+        error_messages={"required": "Image is required: the container image workloads run."},
+    )
     imagePullPolicy = forms.ChoiceField(
         label="Pull policy", required=False, choices=_choices(IMAGE_PULL_POLICIES, "Default")
     )
@@ -91,7 +99,7 @@ class EnvironmentForm(forms.Form):
     )
     capabilities = forms.MultipleChoiceField(
         required=False, choices=[(c, c) for c in CAPABILITIES],
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     seccompProfileType = forms.ChoiceField(
         label="Seccomp profile", required=False, choices=_choices(SECCOMP_PROFILE_TYPES, "Default")
@@ -187,7 +195,10 @@ class EnvironmentVariableForm(forms.Form):
 
     name = _text()
     source = forms.ChoiceField(choices=ENV_SOURCES, initial="value", required=False)
-    value = _text(help_text="The value, or the pod field path (e.g. metadata.name).")
+    value = _text(
+        help_text="The value, or the pod field path (e.g. metadata.name). Leave the value empty "
+        "for the person who submits the workload, with instructions."
+    )
     ref = _text(label="Asset id / config map", help_text="Credential asset id or config map name")
     key = _text(label="Key")
     description = _text(label="Instructions")
@@ -196,11 +207,22 @@ class EnvironmentVariableForm(forms.Form):
 
 class ConnectionForm(forms.Form):
     row_class, legend = "conn-row", "Tool"
+    # The fields only some tools have, and when they show: for an internal tool, for an external
+    # one, or for an internal tool with one connection type. static/envadmin.js applies the
+    # same rule when the user changes the tool; without it every field shows.
+    SHOWN_WHEN = {
+        "connectionType": "internal",
+        "containerPort": "internal",
+        "externalUrl": "external internal:ExternalUrl",
+        "custom": "internal:NodePort internal:ExternalUrl",
+        "protocol": "internal:ServingPort",
+    }
 
     name = _text()
     tool = forms.ChoiceField(
         choices=_choices(TOOL_TYPES, "Choose a tool"),
         required=False,
+        widget=forms.Select(attrs={"data-external-tools": " ".join(EXTERNAL_TOOL_TYPES)}),
     )
     connectionType = forms.ChoiceField(
         label="Connection", choices=_choices(CONNECTION_TYPES, "—"), required=False
@@ -211,6 +233,22 @@ class ConnectionForm(forms.Form):
     protocol = forms.ChoiceField(
         label="Serving protocol", choices=_choices(SERVING_PROTOCOLS), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shown = self.kind_of_tool()
+        for name, when in self.SHOWN_WHEN.items():
+            self.fields[name].show_when = when
+            self.fields[name].fits = not shown.isdisjoint(when.split())
+
+    def kind_of_tool(self) -> set[str]:
+        """The SHOWN_WHEN words that fit the row's tool as posted or shown."""
+        tool = self["tool"].value() or ""
+        if tool in EXTERNAL_TOOL_TYPES:
+            return {"external"}
+        if tool in INTERNAL_TOOL_TYPES:
+            return {"internal", f"internal:{self['connectionType'].value() or ''}"}
+        return set()
 
 
 EnvironmentVariableFormSet = formset_factory(EnvironmentVariableForm, extra=0, can_delete=True)

@@ -77,7 +77,7 @@ def test_create_with_variables_and_tools_fixing_errors(login):
     page.get_by_role("button", name="Create environment").click()
     # The backend's messages land next to their fields; nothing was saved.
     expect(error_of(page, "image")).to_contain_text("not a valid container image reference")
-    expect(error_of(page, "conn-0-containerPort")).to_contain_text("container port")
+    expect(error_of(page, "conn-0-containerPort")).to_contain_text("Container port is required")
     expect(page.locator("h1")).to_have_text("New environment")
     expect(page.locator(".has-error")).to_have_count(2)
     # What the user typed is kept, rows included.
@@ -87,7 +87,7 @@ def test_create_with_variables_and_tools_fixing_errors(login):
     field(page, "image").fill("python:3.11")
     page.get_by_role("button", name="Create environment").click()
     expect(error_of(page, "image")).to_have_count(0)
-    expect(error_of(page, "conn-0-containerPort")).to_contain_text("container port")
+    expect(error_of(page, "conn-0-containerPort")).to_contain_text("Container port is required")
 
     field(page, "conn-0-containerPort").fill("8888")
     page.get_by_role("button", name="Create environment").click()
@@ -190,7 +190,7 @@ def test_copy_requires_a_new_name(login):
     )
 
     page.get_by_role("button", name="Create environment").click()
-    expect(error_of(page, "name")).to_have_text("This field is required.")
+    expect(error_of(page, "name")).to_have_text("Name is required.")
 
     field(page, "name").fill("tf-mnist")
     page.get_by_role("button", name="Create environment").click()

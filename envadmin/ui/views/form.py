@@ -1,4 +1,8 @@
-"""Create, edit and copy: one form, the backend judges, errors land next to their fields."""
+"""Create, edit and copy: one form, the backend judges, errors land next to their fields.
+
+One submit reports every problem it can find: the form's own errors, the contract's rules on
+the rest of the document, and a name already taken in the placement, all at once.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +13,7 @@ from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPES
+from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 
 from .. import stale as stale_edit
@@ -19,12 +24,21 @@ from ..form_documents import (
     placement_from_key,
     placement_key,
 )
-from ..form_errors import apply_backend_errors
+from ..form_errors import apply_backend_errors, error_summary
 from ..forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
 from ..params import whole
 from .base import PageView, backend_error_page
 
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
+
+
+def name_taken_message(name: str) -> str:
+    return f"An environment named '{name}' already exists here: choose another name."
+
+
+def cleaned_rows(formset) -> list[dict]:
+    """Each row's valid fields, also when some rows (or fields) have errors."""
+    return [getattr(row, "cleaned_data", {}) for row in formset.forms]
 
 
 class EnvironmentFormView(PageView, View):
@@ -82,6 +96,7 @@ class EnvironmentFormView(PageView, View):
             version = stale_edit.sign(document) if self.mode == "edit" and document else ""
         return {
             **self.base_context(),
+            "error_summary": error_summary(form, env_vars, conns),
             "form": form,
             "env_vars": env_vars,
             "connections": conns,
@@ -137,22 +152,34 @@ class EnvironmentFormView(PageView, View):
             # it again is refused again; the user reloads and sees what is current.
             form.add_error(None, STALE_FORM)
             valid, posted_version = False, ""
+        data = getattr(form, "cleaned_data", {})
+        spec = build_spec(data, cleaned_rows(env_vars), cleaned_rows(conns))
+        # An edit sends only the editable meta; create and copy also the placement chosen.
+        placement = None if self.mode == "edit" else form.placements.get(data.get("placement"))
+        meta = build_meta(data, placement)
         if valid:
-            spec = build_spec(form.cleaned_data, env_vars.cleaned_data, conns.cleaned_data)
             try:
-                saved = self.save(form, spec, asset_id, version)
+                saved = self.save(meta, spec, asset_id, version)
             except PreconditionFailed as error:  # saved by someone else since we read it
                 return self.refuse_stale(version, error.current or self.load(asset_id))
             except InvalidRequest as error:
                 errors = error.field_errors or {"body": [error.message]}
                 apply_backend_errors(errors, form, env_vars, conns)
             except BackendError as error:
-                form.add_error("name" if error.status == 409 else None, error.message)
+                if error.status == 409:
+                    form.add_error("name", name_taken_message(meta["name"]))
+                else:
+                    form.add_error(None, error.message)
             else:
                 verb = {"create": "created", "copy": "created", "edit": "saved"}[self.mode]
                 messages.success(request, f"Environment '{saved['meta']['name']}' was {verb}.")
                 url = reverse("environments:detail", args=[saved["meta"]["id"]])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        else:
+            # Not sent to be saved, but the contract's rules still judge what the form could
+            # read, so the user sees every problem now rather than one submit at a time.
+            apply_backend_errors(self.contract_errors(meta, spec, document), form, env_vars, conns)
+        self.check_name(form, meta, document, asset_id)
         # htmx 2 does not swap 4xx answers: the form comes back with 200 and its errors.
         context = self.context(form, env_vars, conns, document, version=posted_version)
         return render(request, self.template_name, context)
@@ -170,16 +197,42 @@ class EnvironmentFormView(PageView, View):
         status = 200 if self.request.htmx else 409
         return render(self.request, self.template_name, context, status=status)
 
-    def save(self, form, spec, asset_id, version=None):
-        data = form.cleaned_data
+    def save(self, meta, spec, asset_id, version=None):
+        document = {"meta": meta, "spec": spec}
         if self.mode == "edit":
-            document = {"meta": build_meta(data, None), "spec": spec}
             return self.backend.update_environment(
                 self.caller, asset_id, document, if_match=version["n"] if version else None
             )
-        placement = form.placements.get(data["placement"])
-        document = {"meta": build_meta(data, placement), "spec": spec}
         return self.backend.create_environment(self.caller, document)
+
+    def contract_errors(self, meta, spec, stored) -> dict:
+        """The contract's complaints about a document, as {path: [messages]}."""
+        try:
+            if self.mode == "edit":
+                validate_update({"meta": meta, "spec": spec}, stored["meta"])
+            else:
+                validate_creation({"meta": meta, "spec": spec})
+        except InvalidRequest as error:
+            return error.field_errors or {"body": [error.message]}
+        return {}
+
+    def check_name(self, form, meta, stored, asset_id) -> None:
+        """After a failed submit: a name taken where the environment goes is one more error,
+        found now instead of once everything else is fixed."""
+        name = meta.get("name")
+        if not name or form.has_error("name"):
+            return
+        placement = stored["meta"] if self.mode == "edit" else meta
+        if "scope" not in placement:
+            return  # no placement chosen: that is the error to fix first
+        try:
+            taken = self.backend.environment_name_taken(
+                self.caller, {**placement, "name": name}, exclude_id=asset_id
+            )
+        except BackendError:
+            return  # the save will tell
+        if taken:
+            form.add_error("name", name_taken_message(name))
 
 
 class CompliancePreviewView(PageView, View):
