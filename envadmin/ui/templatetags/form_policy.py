@@ -1,0 +1,52 @@
+"""What a project's policies ask of one form field, shown next to it (ui/policy_hints.py puts
+them on the form)."""
+
+from django import template
+
+from ..policy_hints import form_value, shown_value
+
+register = template.Library()
+
+
+def _by(source) -> str:
+    return f"{source.policy} for {source.kind}"
+
+
+@register.inclusion_tag("environments/_policy_hint.html")
+def policy_hint(field):
+    """The policy's word on `field`: what is fixed, required, allowed, and its default."""
+    form = field.form
+    hint = getattr(form, "policy_hints", {}).get(field.name)
+    if hint is None:
+        return {"hint": None}
+    context = {
+        "hint": hint,
+        "id": f"{field.auto_id}-policy",
+        "name": field.name,
+        "url": form.hints_url,
+        "range": hint.range_text(),
+        "range_sources": ", ".join(_by(s) for s in hint.range_sources()),
+        "allowed": [
+            (", ".join(shown for _, shown in rule.allowed), _by(rule.source))
+            for rule in hint.options
+        ],
+        "required": ", ".join(_by(s) for s in hint.required),
+    }
+    lock = getattr(form, "policy_locks", {}).get(field.name)
+    if lock:
+        fixed = hint.locks[0]
+        context.update(
+            lock=lock,
+            fixed=shown_value(form_value(fixed.value, field.field), field.field),
+            lock_source=_by(fixed.source),
+        )
+    elif hint.default:
+        value = form_value(hint.default.value, field.field)
+        current = field.value()
+        same = (
+            sorted(map(str, current)) == sorted(map(str, value))
+            if isinstance(current, list) and isinstance(value, list)
+            else str(current) == str(value)
+        )
+        context.update(default=shown_value(value, field.field), default_is_current=same)
+    return context
