@@ -51,6 +51,10 @@ def test_numbers_show_their_range_and_who_sets_it():
     assert field_hints([("W", effective(only_min))], name)["runAsUid"].range_text() == (
         "1000 or more"
     )
+    whole_steps = {"security": {"runAsUid": {"min": 1000, "step": 1}}}
+    assert field_hints([("W", effective(whole_steps))], name)["runAsUid"].range_text() == (
+        "1000 or more"
+    )
     only_max = {"probes": {"readiness": {"periodSeconds": {"max": 8}}}}
     probe = field_hints([("W", effective(only_max))], name)["probes.readiness.periodSeconds"]
     assert probe.range_text() == "at most 8"

@@ -85,6 +85,8 @@ class FieldHint:
         else:
             text = ""
         for step in self.steps:
+            if step.value == 1:
+                continue  # every whole number: nothing to tell
             text += (", " if text else "") + f"in steps of {step.value} from {step.start}"
         return text
 

@@ -101,6 +101,18 @@ def shown_value(value, field) -> str:
     return labels.get(str(value), str(value))
 
 
+def refresh_attrs(url: str) -> dict:
+    """htmx attributes of a control whose change re-renders the fields with fresh hints (and a
+    policy default filled in, for a "Use policy default" button). The latest such request
+    replaces one still in flight, so the fields end up showing the last choice made (and
+    envadmin.js drops an answer that would overwrite what was typed while it was on its way)."""
+    return {
+        "hx-post": url, "hx-vals": '{"refresh_hints": "1"}',
+        "hx-sync": "closest .form-layout:replace",
+        "hx-target": "#form-fields", "hx-select": "#form-fields", "hx-swap": "outerHTML",
+    }  # fmt: skip
+
+
 def apply_hints(form, hints: dict[str, FieldHint], url: str) -> None:
     """Puts the hints on the form's widgets; the policy_hint tag shows them next to each field."""
     form.policy_hints, form.policy_locks, form.hints_url = {}, {}, url

@@ -2,14 +2,21 @@
 them on the form)."""
 
 from django import template
+from django.forms.utils import flatatt
 
-from ..policy_hints import form_value, shown_value
+from ..policy_hints import form_value, refresh_attrs, shown_value
 
 register = template.Library()
 
 
 def _by(source) -> str:
     return f"{source.policy} for {source.kind}"
+
+
+@register.simple_tag
+def refreshes_hints(url):
+    """The attributes of a control that re-renders the form's fields with fresh hints."""
+    return flatatt(refresh_attrs(url))
 
 
 @register.inclusion_tag("environments/_policy_hint.html")

@@ -30,13 +30,11 @@ from ..policy_hints import (
     placement_project,
     preview_project,
     reason_target,
+    refresh_attrs,
     ticked_types,
 )
 from .base import PageView, backend_error_page
 
-# Posted by a change of placement, workload type or panel project: show the form again with
-# the hints of the new choice, saving nothing.
-HINTS_REFRESH = '{"refresh_hints": "1"}'
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
 
 
@@ -103,10 +101,7 @@ class EnvironmentFormView(PageView, View):
         form.hints_project = self.org.project_label(project) if project is not None else ""
         form.hints_types = kinds
         # Choosing another placement or workload type shows what the policies ask of it.
-        refresh = {
-            "hx-post": self.request.path, "hx-trigger": "change", "hx-vals": HINTS_REFRESH,
-            "hx-target": "#form-fields", "hx-select": "#form-fields", "hx-swap": "outerHTML",
-        }  # fmt: skip
+        refresh = {**refresh_attrs(self.request.path), "hx-trigger": "change"}
         for name in ("placement", *SUPPORTED_TYPE_KEYS):
             if not form.fields[name].disabled:
                 form.fields[name].widget.attrs.update(refresh)
@@ -158,6 +153,8 @@ class EnvironmentFormView(PageView, View):
         document, refusal = self.prepare(request, asset_id)
         if refusal:
             return refusal
+        # A change of placement, workload type or panel project (policy_hints.refresh_attrs),
+        # or a "Use policy default" button: the form again, with fresh hints, saving nothing.
         if "refresh_hints" in request.POST or "policy_default" in request.POST:
             return self.redisplay(document)
         form, env_vars, conns = self.forms(request.POST, document)
