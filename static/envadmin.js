@@ -93,7 +93,10 @@
   // typed: it is dropped, and the fields are asked for again with the values as they are now.
   function changedSince(sent, form) {
     const now = new FormData(form);
-    const names = new Set([...now.keys(), ...[...form.elements].map((e) => e.name)]);
+    // Every control's name (an unticked box is in neither), but a button's: it is sent only
+    // by the request it made.
+    const controls = [...form.elements].filter((e) => e.tagName !== "BUTTON");
+    const names = new Set([...now.keys(), ...controls.map((e) => e.name)]);
     for (const name of names) {
       if (!name || name === "csrfmiddlewaretoken") continue;
       if (JSON.stringify(now.getAll(name)) !== JSON.stringify(sent.getAll(name))) return true;

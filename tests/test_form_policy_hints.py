@@ -199,3 +199,33 @@ def test_the_panel_comes_before_the_submit_button_and_its_region_stays(policies)
     assert 'id="compliance-panel" class="preview" aria-live="polite"' in body
     assert 'hx-target="#compliance-panel" hx-swap="innerHTML"' in body
     assert "compliance-panel" not in preview(policies, placement="project:7", workspace="on")
+
+
+def test_the_edit_form_reads_its_fixed_placement_and_types(policies):
+    from envadmin.inventory.models import Environment
+
+    env = Environment.objects.get(name="p7-env")  # project 7 (team-a), workspace only
+    body = policies.get(f"/environments/{env.id}/edit").content.decode()
+    assert "Policy hints for project <strong>c1 / research / team-a</strong>, Workspace." in body
+    assert 'min="1000"' in control(body, "runAsUid")
+    # The fixed placement and types offer no refresh; the panel project still does.
+    assert "hx-post" not in control(body, "placement")
+    assert "refresh_hints" in control(body, "preview_project")
+
+
+def test_environment_variable_rules_are_told_above_the_rows(editor, admin):
+    policy(
+        admin,
+        "trainings",
+        "department",
+        departmentId="d1",
+        rules={
+            "environmentVariables": {"instances": {"canAdd": False, "locked": ["HTTPS_PROXY"]}},
+        },
+        defaults={"environmentVariables": {"instances": [{"name": "HTTPS_PROXY", "value": "p"}]}},
+    )
+    body = page(editor, {"refresh_hints": "1", "placement": "project:7", "training": "on"},
+                HTTP_HX_REQUEST="true")  # fmt: skip
+    note = re.search(r'id="env-rows-policy">(.*?)</div>', body, re.S).group(1)
+    assert "Only these may be added: HTTPS_PROXY (set by department research for Training)" in note
+    assert "These may not be excluded: HTTPS_PROXY" in note

@@ -116,6 +116,7 @@ def refresh_attrs(url: str) -> dict:
 def apply_hints(form, hints: dict[str, FieldHint], url: str) -> None:
     """Puts the hints on the form's widgets; the policy_hint tag shows them next to each field."""
     form.policy_hints, form.policy_locks, form.hints_url = {}, {}, url
+    form.row_hints = {name: hint for name, hint in hints.items() if name in ROW_FIELDS}
     for name, hint in hints.items():
         if name not in form.fields:
             continue

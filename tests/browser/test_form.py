@@ -163,6 +163,7 @@ def test_the_form_shows_what_the_projects_policy_asks(login):
     team_a.document["rules"]["imagePullPolicy"] = {
         "options": [{"value": "IfNotPresent", "displayed": "If not present"}, {"value": "Always"}]
     }
+    team_a.document.setdefault("defaults", {})["workingDir"] = "/home/team-a"
     team_a.save()
     research = Policy.objects.get(workload_type="workspace", scope_key="department:d1")
     research.document["rules"]["security"]["runAsUid"] = {"min": 1000}
@@ -192,6 +193,13 @@ def test_the_form_shows_what_the_projects_policy_asks(login):
     # What was typed before the fields were re-rendered is still there, focus stayed.
     expect(field(page, "name")).to_have_value("typed before")
     expect(field(page, "workspace")).to_be_focused()
+
+    # A default is offered, and filled in only when asked for.
+    expect(field(page, "workingDir")).to_have_value("")
+    page.get_by_role("button", name="Use policy default: /home/team-a").click()
+    expect(field(page, "workingDir")).to_have_value("/home/team-a")
+    expect(page.locator("#id_workingDir-policy")).to_contain_text("The policy default.")
+    expect(field(page, "name")).to_have_value("typed before")
 
     # Unticked, the workspace policy no longer applies.
     field(page, "workspace").uncheck()

@@ -57,3 +57,19 @@ def policy_hint(field):
         )
         context.update(default=shown_value(value, field.field), default_is_current=same)
     return context
+
+
+@register.inclusion_tag("environments/_policy_rows.html")
+def policy_rows_hint(form, name, anchor):
+    """The policy's word on a list the form holds as rows (environment variables)."""
+    hint = getattr(form, "row_hints", {}).get(name)
+    if hint is None:
+        return {"lines": []}
+    lines = [
+        f"Only these may be added: {', '.join(s.value) or 'none'} (set by {_by(s.source)})."
+        for s in hint.can_add
+    ] + [
+        f"These may not be excluded: {', '.join(s.value)} (set by {_by(s.source)})."
+        for s in hint.locked_items
+    ]
+    return {"lines": lines, "id": f"{anchor}-policy"}
