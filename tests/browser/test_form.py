@@ -150,7 +150,12 @@ def test_draft_compliance_panel_follows_the_draft(login, screenshot):
 
     # The live region is the same element throughout: htmx swapped its content only.
     assert page.locator("#compliance-panel[aria-live=polite]").count() == 1
+
+    # For the README: the security fields with their policy hints, and a reason in the panel.
+    field(page, "runAsUid").fill("5")
+    expect(workspace.locator(".badge")).to_have_text("Not compliant (1)")
     page.evaluate("document.activeElement.blur()")
+    page.locator("fieldset.group", has_text="Security").evaluate("e => e.scrollIntoView()")
     screenshot("form")
 
 
