@@ -1,6 +1,7 @@
 // envadmin's only script: adding and removing form rows in place, fitting tool rows to their
-// tool, focusing the form's error summary, and keeping the list's filter controls in step with
-// the URL. Everything else is htmx.
+// tool, focusing the form's error summary, keeping what is typed in the environment form while
+// its fields are re-rendered, and keeping the list's filter controls in step with the URL.
+// Everything else is htmx.
 (function () {
   "use strict";
 
@@ -128,6 +129,34 @@
     const parameters = event.detail.parameters;
     for (const name of Array.from(new Set(parameters.keys ? parameters.keys() : []))) {
       if (parameters.getAll(name).every((value) => value === "")) parameters.delete(name);
+    }
+  });
+
+  // The environment form's fields are re-rendered with the policy hints of a new placement or
+  // workload type. An answer to values the user has changed since would overwrite what they
+  // typed: it is dropped, and the fields are asked for again with the values as they are now.
+  function changedSince(sent, form) {
+    const now = new FormData(form);
+    // Every control's name (an unticked box is in neither), but a button's: it is sent only
+    // by the request it made.
+    const controls = [...form.elements].filter((e) => e.tagName !== "BUTTON");
+    const names = new Set([...now.keys(), ...controls.map((e) => e.name)]);
+    for (const name of names) {
+      if (!name || name === "csrfmiddlewaretoken") continue;
+      if (JSON.stringify(now.getAll(name)) !== JSON.stringify(sent.getAll(name))) return true;
+    }
+    return false;
+  }
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const config = event.detail.requestConfig;
+    if (event.detail.target.id !== "form-fields" || !config || !config.formData) return;
+    const form = event.detail.target.closest("form");
+    if (form && changedSince(config.formData, form)) {
+      event.detail.shouldSwap = false;
+      // Asked again as the control first asked (a change, or a default button's click).
+      const source = config.elt;
+      const again = source.tagName === "BUTTON" ? "click" : "change";
+      if (source.isConnected) window.htmx.trigger(source, again);
     }
   });
 })();

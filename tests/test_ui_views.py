@@ -196,11 +196,11 @@ def test_the_preview_panel_answers_compliance(org, signed_in, admin):
     }), content_type="application/json")  # fmt: skip
     client = signed_in()
     data = {"placement": "project:7", "name": "d", "image": "x", "imagePullPolicy": "Always",
-            "workspace": "on", "preview_project": "7", "preview_type": "Workspace",
+            "workspace": "on", "preview_project": "7",
             "env-TOTAL_FORMS": "0", "env-INITIAL_FORMS": "0", "conn-TOTAL_FORMS": "0",
             "conn-INITIAL_FORMS": "0"}  # fmt: skip
     body = client.post(f"{LIST}preview", data, HTTP_HX_REQUEST="true").content.decode()
-    assert "Not compliant (1)" in body and "imagePullPolicy" in body
+    assert "Not compliant (1)" in body and '<a href="#id_imagePullPolicy">Pull policy</a>' in body
     data["imagePullPolicy"] = "IfNotPresent"
     body = client.post(f"{LIST}preview", data, HTTP_HX_REQUEST="true").content.decode()
     assert "Compliant" in body and "Not compliant" not in body

@@ -6,7 +6,7 @@ message next to its field.
 """
 
 from django import forms
-from django.forms import formset_factory
+from django.forms import BoundField, formset_factory
 
 from envadmin.contract.choices import (
     CONNECTION_TYPES,
@@ -60,7 +60,21 @@ def _text(**kwargs):
     return forms.CharField(required=False, strip=False, **kwargs)
 
 
+class DescribedBoundField(BoundField):
+    """Django names a field's help text and error in its aria-describedby; a policy hint shown
+    beside the field (ui/policy_hints.py) is named too, after them."""
+
+    @property
+    def aria_describedby(self):
+        described = super().aria_describedby
+        if described is not None and self.name in getattr(self.form, "policy_hints", {}):
+            described = " ".join(filter(None, [described, f"{self.auto_id}-policy"]))
+        return described
+
+
 class EnvironmentForm(forms.Form):
+    bound_field_class = DescribedBoundField
+
     # Placement (fixed after creation).
     placement = forms.ChoiceField(label="Scope", help_text="Where the environment can be used.")
     # Name and description.

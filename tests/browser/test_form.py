@@ -109,47 +109,108 @@ def test_create_with_variables_and_tools_fixing_errors(login):
     expect(page.locator("tr[data-name]")).to_have_count(1)
 
 
-def test_draft_compliance_panel_follows_the_image(login, screenshot):
+def test_draft_compliance_panel_follows_the_draft(login, screenshot):
     page = login("admin")
     page.goto("/environments/new")
     panel = page.locator("#compliance-panel")
     expect(panel).to_contain_text("Choose a project")
 
-    field(page, "placement").select_option(label=VISION_DET)
+    # The panel judges the placement's project, for every ticked type.
+    field(page, "placement").select_option(label=TEAM_A)
     field(page, "name").fill("draft-env")
-    field(page, "description").fill("A workspace image for the vision team.")
-    field(page, "workspace").check()
+    field(page, "description").fill("A workspace image for team a.")
     field(page, "image").fill("pytorch/pytorch:2.3.0")
-    # vision's workspace policy allows only the IfNotPresent pull policy.
-    page.locator("#preview-project").select_option(label=VISION_DET)
-    page.locator("#preview-type").select_option("Workspace")
-    expect(panel.locator(".badge")).to_have_text("Compliant")
+    expect(panel).to_contain_text("Tick a workload type")
+    field(page, "workspace").check()
+    expect(panel).to_contain_text(f"For project {TEAM_A}")
+    workspace = panel.locator('[data-kind="Workspace"]')
+    expect(workspace.locator(".badge")).to_have_text("Compliant")
 
-    field(page, "imagePullPolicy").select_option("Always")
-    expect(panel.locator(".badge")).to_have_text("Not compliant (1)")
-    expect(panel.locator(".reasons li")).to_have_count(1)
-    expect(panel.locator(".reasons")).to_contain_text("imagePullPolicy")
+    # research's workspace policy wants a uid of 1000 or more: the reason links to the field.
+    field(page, "uidGidSource").select_option("custom")
+    field(page, "runAsUid").fill("5")
+    expect(workspace.locator(".badge")).to_have_text("Not compliant (1)")
+    link = workspace.get_by_role("link", name="User id (uid)")
+    expect(link).to_have_attribute("href", "#id_runAsUid")
+    expect(workspace.locator(".reasons")).to_contain_text("User id (uid) is 5, below the minimum")
 
     # An image that is not a reference: the panel says why it cannot judge the draft.
     field(page, "image").fill("Bad Image")
     expect(panel.locator(".badge")).to_have_count(0)
     expect(panel).to_contain_text("spec.image")
-
     field(page, "image").fill("nvcr.io/nvidia/pytorch:24.05-py3")
-    expect(panel.locator(".badge")).to_have_text("Not compliant (1)")
-    field(page, "imagePullPolicy").select_option("IfNotPresent")
-    expect(panel.locator(".badge")).to_have_text("Compliant")
-    expect(panel).to_contain_text("meets the policy")
+    expect(workspace.locator(".badge")).to_have_text("Not compliant (1)")
 
-    # A workload type the draft does not support is a reason too.
-    page.locator("#preview-type").select_option("Inference")
-    expect(panel.locator(".badge")).to_have_text(re.compile(r"Not compliant \(\d+\)"))
+    # A second type ticked: both are shown at once.
+    field(page, "training").check()
+    expect(panel.locator(".preview-type")).to_have_count(2)
+    expect(panel.locator('[data-kind="Training"] .badge')).to_have_text("Compliant")
+    field(page, "runAsUid").fill("1000")
+    expect(workspace.locator(".badge")).to_have_text("Compliant")
+    expect(workspace).to_contain_text("meets the policy")
 
-    page.locator("#preview-type").select_option("Workspace")
-    field(page, "imagePullPolicy").select_option("Never")
-    expect(panel.locator(".badge")).to_have_text("Not compliant (1)")
+    # The live region is the same element throughout: htmx swapped its content only.
+    assert page.locator("#compliance-panel[aria-live=polite]").count() == 1
+
+    # For the README: the security fields with their policy hints, and a reason in the panel.
+    field(page, "runAsUid").fill("5")
+    expect(workspace.locator(".badge")).to_have_text("Not compliant (1)")
     page.evaluate("document.activeElement.blur()")
+    page.locator("fieldset.group", has_text="Security").evaluate("e => e.scrollIntoView()")
     screenshot("form")
+
+
+def test_the_form_shows_what_the_projects_policy_asks(login):
+    """A policy forbidding Never and wanting a uid of 1000 or more: the form says so."""
+    from envadmin.policies.models import Policy
+
+    # team-a's own workspace policy forbids Never; research's (its department) wants uid >= 1000.
+    team_a = Policy.objects.get(workload_type="workspace", scope_key="project:1")
+    team_a.document["rules"]["imagePullPolicy"] = {
+        "options": [{"value": "IfNotPresent", "displayed": "If not present"}, {"value": "Always"}]
+    }
+    team_a.document.setdefault("defaults", {})["workingDir"] = "/home/team-a"
+    team_a.save()
+    research = Policy.objects.get(workload_type="workspace", scope_key="department:d1")
+    research.document["rules"]["security"]["runAsUid"] = {"min": 1000}
+    research.save()
+
+    page = login("admin")
+    page.goto("/environments/new")
+    never = field(page, "imagePullPolicy").locator('option[value="Never"]')
+    uid = field(page, "runAsUid")
+    expect(never).to_be_enabled()
+    field(page, "name").fill("typed before")
+
+    field(page, "placement").select_option(label=TEAM_A)
+    field(page, "workspace").check()
+    expect(never).to_be_disabled()
+    expect(never).to_contain_text("not allowed for Workspace by project team-a")
+    expect(uid).to_have_attribute("min", "1000")
+    hint = page.locator("#id_runAsUid-policy")
+    expect(hint).to_contain_text("1000 or more")
+    expect(hint).to_contain_text("department research for Workspace")
+    expect(uid).to_have_attribute("aria-describedby", re.compile("id_runAsUid-policy"))
+    # Fixed by the project's policy: shown with its value and who fixes it.
+    expect(field(page, "createHomeDir")).to_be_disabled()
+    expect(page.locator("#id_createHomeDir-policy")).to_contain_text(
+        "Fixed to Yes by project team-a for Workspace"
+    )
+    # What was typed before the fields were re-rendered is still there, focus stayed.
+    expect(field(page, "name")).to_have_value("typed before")
+    expect(field(page, "workspace")).to_be_focused()
+
+    # A default is offered, and filled in only when asked for.
+    expect(field(page, "workingDir")).to_have_value("")
+    page.get_by_role("button", name="Use policy default: /home/team-a").click()
+    expect(field(page, "workingDir")).to_have_value("/home/team-a")
+    expect(page.locator("#id_workingDir-policy")).to_contain_text("The policy default.")
+    expect(field(page, "name")).to_have_value("typed before")
+
+    # Unticked, the workspace policy no longer applies.
+    field(page, "workspace").uncheck()
+    expect(never).to_be_enabled()
+    expect(uid).not_to_have_attribute("min", "1000")
 
 
 def test_edit_renames(login):

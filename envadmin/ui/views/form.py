@@ -6,13 +6,18 @@ the rest of the document, and a name already taken in the placement, all at once
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPES
+from envadmin.contract.choices import (
+    SCOPE_ID_FIELDS,
+    SUPPORTED_TYPE_KEYS,
+    WORKLOAD_TYPE_KEYS,
+)
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
 
@@ -27,6 +32,16 @@ from ..form_documents import (
 from ..form_errors import apply_backend_errors, error_summary
 from ..forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
 from ..params import whole
+from ..policy_hints import (
+    apply_hints,
+    form_value,
+    load_hints,
+    placement_project,
+    preview_project,
+    reason_target,
+    refresh_attrs,
+    ticked_types,
+)
 from .base import PageView, backend_error_page
 
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
@@ -86,12 +101,32 @@ class EnvironmentFormView(PageView, View):
         )  # fmt: skip
         env_vars = EnvironmentVariableFormSet(data, initial=variables, prefix="env")
         conns = ConnectionFormSet(data, initial=connections, prefix="conn")
+        self.add_policy_hints(form)
         return form, env_vars, conns
+
+    def add_policy_hints(self, form):
+        """What the policies of the judged project ask, for the ticked types, on each field.
+        The project: the placement's when it is a project, else the compliance panel's."""
+        kinds = ticked_types(form)
+        project = placement_project(form)
+        if project is None:
+            choice = self.request.POST.get("preview_project")
+            project = preview_project(choice, None, self.org, self.review_as()[0])
+        hints = {}
+        if project is not None and kinds:
+            hints = load_hints(self.backend, self.caller, self.org, project, kinds)
+        apply_hints(form, hints, self.request.path)
+        form.hints_project = self.org.project_label(project) if project is not None else ""
+        form.hints_types = kinds
+        # Choosing another placement or workload type shows what the policies ask of it.
+        refresh = {**refresh_attrs(self.request.path), "hx-trigger": "change"}
+        for name in ("placement", *SUPPORTED_TYPE_KEYS):
+            if not form.fields[name].disabled:
+                form.fields[name].widget.attrs.update(refresh)
 
     def context(self, form, env_vars, conns, document=None, stale=None, version=None):
         """`version`: the signed version a re-shown form keeps (the one it was opened on, so a
         failed save does not move it to whatever is current); None signs `document`."""
-        project, kind = self.review_as()
         if version is None:
             version = stale_edit.sign(document) if self.mode == "edit" and document else ""
         return {
@@ -105,8 +140,8 @@ class EnvironmentFormView(PageView, View):
             "version": version,
             "stale": stale,
             "mode": self.mode,
-            "preview_project": project,
-            "preview_type": kind or "Workspace",
+            # The panel's project choice ("": the placement's project) survives a re-shown form.
+            "preview_project": self.request.POST.get("preview_project", ""),
         }
 
     def prepare(self, request, asset_id):
@@ -137,6 +172,10 @@ class EnvironmentFormView(PageView, View):
         document, refusal = self.prepare(request, asset_id)
         if refusal:
             return refusal
+        # A change of placement, workload type or panel project (policy_hints.refresh_attrs),
+        # or a "Use policy default" button: the form again, with fresh hints, saving nothing.
+        if "refresh_hints" in request.POST or "policy_default" in request.POST:
+            return self.redisplay(document)
         form, env_vars, conns = self.forms(request.POST, document)
         version, posted_version = None, None
         if self.mode == "edit":
@@ -183,6 +222,25 @@ class EnvironmentFormView(PageView, View):
         # htmx 2 does not swap 4xx answers: the form comes back with 200 and its errors.
         context = self.context(form, env_vars, conns, document, version=posted_version)
         return render(request, self.template_name, context)
+
+    def redisplay(self, document):
+        """The form as posted, with the hints of its placement and types, and a policy default
+        filled in if one was asked for: nothing saved, no message shown (nothing was judged)."""
+        data = self.request.POST.copy()
+        form, env_vars, conns = self.forms(data, document)
+        name = data.get("policy_default")
+        hint = form.policy_hints.get(name)
+        if hint and hint.default and name not in form.policy_locks:
+            value = form_value(hint.default.value, form.fields[name])
+            data.setlist(name, value if isinstance(value, list) else [value])
+            form, env_vars, conns = self.forms(data, document)
+        for each in (form, *env_vars.forms, *conns.forms):
+            each._errors = ErrorDict()
+        for formset in (env_vars, conns):
+            formset._errors, formset._non_form_errors = [], formset.error_class()
+        version = self.request.POST.get("version", "")
+        context = self.context(form, env_vars, conns, document, version=version)
+        return render(self.request, self.template_name, context)
 
     def refuse_stale(self, version: dict, current: dict):
         """Nothing saved: the current version with the user's changes on top, and theirs listed."""
@@ -236,7 +294,8 @@ class EnvironmentFormView(PageView, View):
 
 
 class CompliancePreviewView(PageView, View):
-    """The draft's compliance while the user types (the form posts here through HTMX)."""
+    """The draft's compliance while the user types (the form posts here through HTMX), for
+    every workload type it serves, each reason linked to its field."""
 
     template_name = "environments/_preview.html"
 
@@ -244,12 +303,7 @@ class CompliancePreviewView(PageView, View):
         form = EnvironmentForm(request.POST, placements=self.backend.creatable_scopes(self.caller))
         env_vars = EnvironmentVariableFormSet(request.POST, prefix="env")
         conns = ConnectionFormSet(request.POST, prefix="conn")
-        project = request.POST.get("preview_project", "")
-        kind = request.POST.get("preview_type", "")
-        context = {"project": project, "kind": kind, "compliance": None, "problems": []}
-        if whole(project) is None or kind not in WORKLOAD_TYPES:
-            context["hint"] = "Choose a project and a workload type to see the draft's compliance."
-            return render(request, self.template_name, context)
+        context = {"blocks": [], "problems": []}
         form.is_valid(), env_vars.is_valid(), conns.is_valid()
         data = getattr(form, "cleaned_data", {})
         spec = build_spec(
@@ -268,17 +322,47 @@ class CompliancePreviewView(PageView, View):
                 return render(request, self.template_name, context)
             fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
             meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
-        body = {"environment": {"meta": meta, "spec": spec}, "projectId": int(project),
-                "workloadType": kind}  # fmt: skip
-        try:
-            context["compliance"] = self.backend.preview_compliance(self.caller, body)["compliance"]
-        except InvalidRequest as error:
-            context["problems"] = [
-                f"{path}: {' '.join(msgs)}" for path, msgs in error.field_errors.items()
-            ] or [error.message]
-        except BackendError as error:
-            context["problems"] = [error.message]
+        supported = meta.get("workloadSupportedTypes") or {}
+        kinds = [label for label, key in WORKLOAD_TYPE_KEYS.items() if supported.get(key)]
+        own = whole(meta.get("projectId")) if meta.get("scope") == "project" else None
+        choice = request.POST.get("preview_project")
+        project = preview_project(choice, own, self.org, self.review_as()[0])
+        if project is None:
+            context["hint"] = "Choose a project to see the draft's compliance."
+            return render(request, self.template_name, context)
+        context["project_label"] = self.org.project_label(project)
+        if not kinds:
+            context["hint"] = "Tick a workload type to see the draft's compliance."
+            return render(request, self.template_name, context)
+        for kind in kinds:
+            body = {"environment": {"meta": meta, "spec": spec}, "projectId": project,
+                    "workloadType": kind}  # fmt: skip
+            try:
+                compliance = self.backend.preview_compliance(self.caller, body)["compliance"]
+            except InvalidRequest as error:  # the draft itself: the same for every type
+                context["problems"] = [
+                    f"{path}: {' '.join(msgs)}" for path, msgs in error.field_errors.items()
+                ] or [error.message]
+                break
+            except BackendError as error:
+                context["problems"] = [error.message]
+                break
+            reasons = [self.reason(form, reason) for reason in compliance.get("reason") or []]
+            context["blocks"].append({"kind": kind, "compliance": compliance, "reasons": reasons})
         return render(request, self.template_name, context)
+
+    @staticmethod
+    def reason(form, reason: dict) -> dict:
+        """A reason named by the form's label for its field, linked to it."""
+        path, details = reason.get("field"), reason["details"]
+        target = reason_target(form, path)
+        if target is None:
+            return {"details": details}
+        label, anchor = target
+        short = path.split(".", 1)[1] if path.startswith(("master.", "worker.")) else path
+        if details.startswith(short + " "):
+            details = label + details[len(short) :]
+        return {"details": details, "label": label, "anchor": anchor, "field": path}
 
 
 @login_required
