@@ -229,3 +229,15 @@ def test_environment_variable_rules_are_told_above_the_rows(editor, admin):
     note = re.search(r'id="env-rows-policy">(.*?)</div>', body, re.S).group(1)
     assert "Only these may be added: HTTPS_PROXY (set by department research for Training)" in note
     assert "These may not be excluded: HTTPS_PROXY" in note
+
+
+def test_a_field_with_a_hint_and_an_error_is_described_by_both(policies):
+    """The hint joins Django's own description ids (help text, error), never replaces them."""
+    body = page(policies, {"placement": "project:7", "workspace": "on", "image": "x",
+                           "uidGidSource": "", "runAsUid": "500"})  # fmt: skip
+    uid = control(body, "runAsUid")
+    described = re.search(r'aria-describedby="([^"]*)"', uid).group(1).split()
+    assert described == ["id_runAsUid_error", "id_runAsUid-policy"]
+    assert 'id="id_runAsUid_error"' in body
+    supplemental = control(body, "supplementalGroups")
+    assert "id_supplementalGroups_helptext" in supplemental
