@@ -318,7 +318,7 @@ class CompliancePreviewView(PageView, View):
             try:
                 stored = self.backend.get_environment(self.caller, request.POST["asset_id"], {})
             except BackendError as error:
-                context["problems"] = [error.message]
+                context["problems"] = [{"text": error.message, "href": None}]
                 return render(request, self.template_name, context)
             fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
             meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
@@ -340,12 +340,13 @@ class CompliancePreviewView(PageView, View):
             try:
                 compliance = self.backend.preview_compliance(self.caller, body)["compliance"]
             except InvalidRequest as error:  # the draft itself: the same for every type
-                context["problems"] = [
-                    f"{path}: {' '.join(msgs)}" for path, msgs in error.field_errors.items()
-                ] or [error.message]
+                # Said as the form's error summary says it: labels, links to the fields.
+                errors = error.field_errors or {"body": [error.message]}
+                apply_backend_errors(errors, form, env_vars, conns)
+                context["problems"] = error_summary(form, env_vars, conns)
                 break
             except BackendError as error:
-                context["problems"] = [error.message]
+                context["problems"] = [{"text": error.message, "href": None}]
                 break
             reasons = [self.reason(form, reason) for reason in compliance.get("reason") or []]
             context["blocks"].append({"kind": kind, "compliance": compliance, "reasons": reasons})
