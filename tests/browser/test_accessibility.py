@@ -233,7 +233,7 @@ def test_header_folds_into_a_menu_on_a_phone(page, login):
     expect(page.locator("h1")).to_have_text("Activity")
 
 
-def test_list_is_cards_on_a_phone_with_labelled_cells(page, login):
+def test_list_is_cards_on_a_phone_with_labelled_cells(page, login, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
     login("admin")
     card = page.locator('tr[data-name="pytorch-dev"]').first
@@ -245,6 +245,8 @@ def test_list_is_cards_on_a_phone_with_labelled_cells(page, login):
     expect(card.get_by_role("link", name="Edit")).to_be_visible()
     box = card.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.locator("#env-table").evaluate("e => e.scrollIntoView({block: 'start'})")
+    screenshot("phone-list")
 
 
 def test_image_names_wrap_at_separators_and_actions_stay_in_view(page, login):
