@@ -74,6 +74,13 @@ def review_as_list(page, login):
     expect(page.locator(".review-banner")).to_be_visible()
 
 
+def review_as_reasons(page, login):
+    """A compliance badge's reasons, opened."""
+    review_as_list(page, login)
+    page.locator("#env-table details.pop > summary.badge").first.click()
+    expect(page.locator("#env-table details.pop[open] li").first).to_be_visible()
+
+
 def detail(page, login):
     login("admin")
     page.goto(environment_url(page))
@@ -158,7 +165,8 @@ def not_found(page, login):
 STATES = {
     fn.__name__: fn
     for fn in [
-        sign_in_page, sign_in_failed, environment_list, review_as_list, detail, history,
+        sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
+        detail, history,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         delete_confirmation, compliance, policies, org_tree, activity, not_found,
     ]
