@@ -28,7 +28,7 @@ def test_a_reason_reads_the_same_on_every_page(org, admin, client):
     review = client.get("/compliance", {"project": "7"}).content.decode()
     cell = re.search(r'<tr data-name="p7-env">.*?</tr>', review, re.S).group(0)
     # The review's Workspace cell is the list's compliance cell.
-    badge = r'<td>(<details class="pop"><summary class="badge bad">.*?</details>)</td>'
+    badge = r'<td[^>]*>(<details class="pop"><summary class="badge bad">.*?</details>)</td>'
     assert re.search(badge, row).group(1) in cell
     detail_url = re.search(r'<a href="(/environments/[^"/]+)">p7-env</a>', listed).group(1)
     assert f"<li>{REASON}</li>" in client.get(detail_url).content.decode()

@@ -7,6 +7,7 @@ lazy-aware helpers (format_html, reverse per link) cost more than all the page's
 value still goes through `_e`, which escapes exactly as Django's `escape` does.
 """
 
+import re
 from html import escape as _html_escape
 from urllib.parse import quote
 
@@ -34,6 +35,18 @@ def _e(value) -> str:
 @register.filter
 def split(value: str):
     return value.split()
+
+
+_SEPARATORS = re.compile(r"([/:._-]+)")
+
+
+@register.filter
+def breakable(value) -> str:
+    """The value escaped, with a <wbr> after each run of / : . _ -: an image or variable name
+    wraps at its separators, not mid-word, when its column or a phone is narrow."""
+    if value is None or value == "":
+        return value
+    return mark_safe(_SEPARATORS.sub(r"\1<wbr>", _e(value)))
 
 
 class _Links:
@@ -67,10 +80,11 @@ def table_rows(context, rows, columns, can_create=False):
     and delete links, to come back to."""
     request = context.get("request")
     links = _Links(request.get_full_path() if request is not None and request.GET else "")
-    keys = [column.key for column in columns]
+    # Each cell opens with "<td": its column's label goes in there, for the phone's cards.
+    labelled = [(CELLS[c.key], f'<td data-label="{_e(c.label)}"') for c in columns]
     html = []
     for row in rows:
-        cells = "".join([CELLS[key](row, links) for key in keys])
+        cells = "".join([opening + cell(row, links)[3:] for cell, opening in labelled])
         actions = row.get("actions") or ()
         html.append(
             f'<tr data-name="{_e(row["name"])}">{cells}<td class="actions">'
@@ -191,7 +205,7 @@ CELLS = {
         f'<td><a href="{links.org}" class="scope scope-{_e(r["scope"])}" title="{_e(r["scope"])}">'
         f"{_e(r['scope_path'])}</a></td>"
     ),
-    "image": lambda r, links: f'<td class="mono">{_e(r["image"])}</td>',
+    "image": lambda r, links: f'<td class="mono">{breakable(r["image"])}</td>',
     "architecture": lambda r, links: f"<td>{_e(r['architecture'])}</td>",
     "tools": lambda r, links: f"<td>{_chips([_tool(t) for t in r['tools']])}</td>",
     "workloads": lambda r, links: f"<td>{_count_popover(r['workloads'], _workload)}</td>",
@@ -300,3 +314,11 @@ def options(choices, selected=None):
             ]
         )
     )
+
+
+@register.filter
+def row_name(row) -> str:
+    """ "Environment variable 2" for the form row prefixed env-1: it tells each row's fields apart
+    (their labels end with it, visually hidden), as the row's place on the page does."""
+    index = row.prefix.rsplit("-", 1)[-1]
+    return f"{row.legend} {int(index) + 1}" if index.isdigit() else row.legend
