@@ -17,7 +17,7 @@ class AuditEventSerializer(serializers.Serializer):
     origin = serializers.CharField(help_text="ui | api")
     clientId = serializers.CharField(source="client_id")
     address = serializers.CharField(allow_null=True)
-    action = serializers.CharField(help_text="create | update | delete")
+    action = serializers.CharField(help_text="create | update | restore | delete")
     assetId = serializers.CharField(source="asset_id")
     assetName = serializers.CharField(source="asset_name")
     scope = serializers.CharField(help_text="tenant | cluster | department | project")
