@@ -5,8 +5,10 @@ fails the read."""
 from unittest import mock
 
 from django.db import connection
+from django.db.models.query import QuerySet
 from django.test.utils import CaptureQueriesContext
 
+from envadmin.audit import revisions
 from envadmin.audit.models import Revision
 
 from .upstream_stub import Reply
@@ -53,3 +55,19 @@ def test_a_failing_record_never_fails_the_read(db, proxy, stub):
     with mock.patch("envadmin.audit.revisions.observe", side_effect=RuntimeError("db gone")):
         answer = proxy.get(f"{URL}/id-1")
     assert answer.status_code == 200 and answer.json()["meta"]["id"] == "id-1"
+
+
+def test_a_revision_number_taken_meanwhile_is_retried(db):
+    # Proxy mode holds no lock: another process may take the number between max() and insert.
+    Revision.objects.create(
+        asset_id="a", revision=1, action="create", document={}, scope_key="tenant"
+    )
+    real, calls = QuerySet.aggregate, []
+
+    def stale_once(self, *args, **kwargs):
+        calls.append(1)
+        return {"revision__max": 0} if len(calls) == 1 else real(self, *args, **kwargs)
+
+    with mock.patch.object(QuerySet, "aggregate", stale_once):
+        added = revisions.add("a", {"meta": {}}, action="update", scope_key="tenant")
+    assert added.revision == 2 and len(calls) == 2

@@ -40,7 +40,8 @@ class RevisionListView(BackendView):
         + READ_RULE,
     )
     def get(self, request, asset_id):
-        revisions = self.backend.revisions(request.user, asset_id)
+        # The list shows no documents: they are not read.
+        revisions = self.backend.revisions(request.user, asset_id).defer("document")
         return Response(RevisionListSerializer({"revisions": revisions}).data)
 
 

@@ -199,7 +199,7 @@ class EnvironmentDetailView(PageView, View):
                 "tab": tab,
                 # The user can see the environment: every kept version is theirs to read.
                 "history_count": revisions.count(),
-                "history": history_rows(revisions.order_by("-revision")[:50])
+                "history": history_rows(revisions.order_by("-revision").defer("document")[:50])
                 if tab == "history"
                 else [],
             },
