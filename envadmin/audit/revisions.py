@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, QuerySet
 
 from envadmin.contract import diff
 from envadmin.contract.environment import DERIVED_PARTS
@@ -156,7 +156,7 @@ def observe_quietly(documents) -> None:
         logger.exception("envadmin could not record the environments it read as revisions")
 
 
-def deleted() -> "Revision.objects":
+def deleted() -> QuerySet:
     """The delete revisions that are still the last of their environment and not brought back."""
     later = Revision.objects.filter(
         asset_id=OuterRef("asset_id"), revision__gt=OuterRef("revision")
