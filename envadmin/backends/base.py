@@ -188,6 +188,11 @@ class EnvironmentBackend(RevisionOperations, ABC):
         them."""
 
     @abstractmethod
+    def visible_scope_keys(self, caller: Caller) -> set[str]:
+        """Scope keys (tenant, project:7, cluster:<uuid in lower case>) of the placements the
+        caller can see: who may read a deleted environment's revisions, or bring it back."""
+
+    @abstractmethod
     def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
         """The audit events (a QuerySet of AuditEvent) the caller may read. A local superuser
         is a web admin user with Django's superuser flag."""

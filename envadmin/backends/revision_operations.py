@@ -59,10 +59,6 @@ def revision_number(value, name: str) -> int:
 class RevisionOperations:
     """Mixed into EnvironmentBackend; uses its get/update/create and visible_scope_keys."""
 
-    def visible_scope_keys(self, caller: Caller) -> set[str]:
-        """Scope keys (tenant, project:7, ...) of the placements the caller can see."""
-        raise NotImplementedError
-
     def _readable_versions(self, caller: Caller, asset_id: str) -> None:
         """NotFound unless the caller can read the environment, or, once it is deleted, its
         placement. A read in proxy mode also records a version changed outside envadmin."""
