@@ -266,6 +266,18 @@ def test_retention_keeps_the_newest_revisions(org, admin, settings):
     assert sorted(numbers) == [(4, "update"), (5, "delete")]
 
 
+def test_retention_keeps_the_link_of_an_environment_brought_back(edited, admin, settings):
+    asset_id = edited["meta"]["id"]
+    admin.delete(f"{ENVIRONMENTS}/{asset_id}")
+    back = admin.post(f"{OURS}/{asset_id}/undelete").json()
+    settings.ENVADMIN_REVISIONS_KEEP = 1
+    for image in ("b:1", "b:2"):
+        back = edit(admin, back, image=image)
+    kept = Revision.objects.filter(asset_id=back["meta"]["id"]).values_list("revision", flat=True)
+    assert sorted(kept) == [1, 3]
+    assert asset_id not in {e["id"] for e in admin.get(f"{OURS}/deleted").json()["entries"]}
+
+
 def test_an_environment_from_before_revisions_gets_a_first_one(org, admin):
     # An environment with no revision (as before they were kept): its first change keeps the
     # version before it as revision 1.

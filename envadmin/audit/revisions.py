@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 
 from envadmin.contract import diff
 from envadmin.contract.environment import DERIVED_PARTS
@@ -61,10 +61,14 @@ def is_known(asset_id: str, update_count) -> bool:
 
 
 def prune(asset_id: str, newest: int) -> None:
-    """ENVADMIN_REVISIONS_KEEP: drop the oldest beyond the bound (never the newest)."""
+    """ENVADMIN_REVISIONS_KEEP: drop the oldest beyond the bound (never the newest). An
+    undeleted environment's first revision stays: it is what marks the deleted one as brought
+    back (else it would be offered again)."""
     keep = settings.ENVADMIN_REVISIONS_KEEP
     if keep and newest > keep:
-        Revision.objects.filter(asset_id=asset_id, revision__lte=newest - keep).delete()
+        Revision.objects.filter(asset_id=asset_id, revision__lte=newest - keep).exclude(
+            ~Q(restored_from_asset="") & ~Q(restored_from_asset=F("asset_id"))
+        ).delete()
 
 
 def from_event(event, before: dict | None, after: dict | None, restored_from=None) -> None:
