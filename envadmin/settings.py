@@ -194,6 +194,11 @@ RUNAI_CACHE_SECONDS = int(os.environ.get("RUNAI_CACHE_SECONDS", "30"))
 # The tenant every local asset belongs to; Run:ai reports it as meta.tenantId.
 ENVADMIN_TENANT_ID = int(os.environ.get("ENVADMIN_TENANT_ID", "1001"))
 ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")
+# Revisions kept per environment, oldest pruned first (the latest always stays); empty: all.
+_keep = os.environ.get("ENVADMIN_REVISIONS_KEEP", "").strip()
+ENVADMIN_REVISIONS_KEEP = int(_keep) if _keep else None
+if ENVADMIN_REVISIONS_KEEP is not None and ENVADMIN_REVISIONS_KEEP < 1:
+    raise ImproperlyConfigured("ENVADMIN_REVISIONS_KEEP is a number of revisions: 1 or more.")
 ENVADMIN_TOKEN_TTL_SECONDS = int(os.environ.get("ENVADMIN_TOKEN_TTL_SECONDS", "3600"))
 ENVADMIN_REFRESH_TTL_SECONDS = int(os.environ.get("ENVADMIN_REFRESH_TTL_SECONDS", "86400"))
 ENVADMIN_TOKEN_SECRET = signing_key.refuse_published(

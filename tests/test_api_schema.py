@@ -127,3 +127,24 @@ def test_the_schema_declares_the_bearer_scheme(client):
     detail = document["paths"]["/api/v1/asset/environment/{asset_id}"]["get"]["parameters"]
     assert {p["name"] for p in detail} >= {"usageInfo", "complyToReplicaType"}
     assert "projectId" not in {p["name"] for p in detail}
+
+
+def test_revision_answers_and_their_errors_match_our_document(org, admin, our_spec):
+    created = post_json(admin, "/api/v1/asset/environment", environment_document())
+    asset_id = created.json()["meta"]["id"]
+    ours = f"/api/envadmin/v1/environments/{asset_id}"
+    for path in ("/revisions", "/revisions/1", "/compare?from=1&to=1", "/revisions/7",
+                 "/compare?from=x&to=1"):  # fmt: skip
+        assert_matches_our_document(our_spec, admin.get(ours + path))
+    restored = admin.post(f"{ours}/revisions/1/restore")
+    assert restored.status_code == 202
+    assert_matches_our_document(our_spec, restored)
+    stale = admin.post(f"{ours}/revisions/1/restore", HTTP_IF_MATCH='"0"')
+    assert stale.status_code == 412
+    assert_matches_our_document(our_spec, stale)
+    admin.delete(f"/api/v1/asset/environment/{asset_id}")
+    assert_matches_our_document(our_spec, admin.get("/api/envadmin/v1/environments/deleted"))
+    undeleted = admin.post(f"{ours}/undelete")
+    assert undeleted.status_code == 202
+    assert_matches_our_document(our_spec, undeleted)
+    assert_matches_our_document(our_spec, admin.post(f"{ours}/undelete"))  # 409

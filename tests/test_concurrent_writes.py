@@ -19,6 +19,7 @@ from django.db import connection, connections, transaction
 
 from envadmin.accounts.models import AccessRule, ServiceAccount
 from envadmin.accounts.tokens import issue
+from envadmin.audit.models import Revision
 from envadmin.backends import local_policies
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
@@ -126,6 +127,30 @@ def test_an_update_that_waited_for_a_delete_answers_404(api):
     update.join()
     assert answers[0].status_code == 404, answers[0].text
     assert answers[0].json()["code"] == 404
+
+
+def test_concurrent_updates_and_restores_number_their_revisions_without_gaps(api):
+    url, headers = api
+    created = requests.post(
+        url + ENVIRONMENTS, json=environment_document("numbered"), headers=headers, timeout=30
+    ).json()
+    asset_id = created["meta"]["id"]
+    writes = [
+        ("PUT", f"{ENVIRONMENTS}/{asset_id}",
+         {"meta": {"name": "numbered"}, "spec": {"image": f"python:3.{i}"}}, {})
+        for i in range(8)
+    ] + [
+        ("POST", f"/api/envadmin/v1/environments/{asset_id}/revisions/1/restore", None, {})
+        for _ in range(4)
+    ]  # fmt: skip
+    assert {answer.status_code for answer in race(writes, api)} == {202}
+    revisions = Revision.objects.filter(asset_id=asset_id).order_by("revision")
+    assert list(revisions.values_list("revision", flat=True)) == list(range(1, 14))
+    # In change order: revision n holds the version after the (n-1)th write.
+    assert list(revisions.values_list("update_count", flat=True)) == list(range(13))
+    assert Counter(revisions.values_list("action", flat=True)) == {
+        "create": 1, "update": 8, "restore": 4,
+    }  # fmt: skip
 
 
 # --- policies ----------------------------------------------------------------------------------

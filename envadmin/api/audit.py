@@ -17,7 +17,7 @@ PARAMETERS = [
         ("assetId", OpenApiTypes.STR, "The environment's id (also after its deletion)."),
         ("actor", OpenApiTypes.STR, "Part of the actor's name (user or client id), any case."),
         ("scope", OpenApiTypes.STR, "A scope type (project) or one node (project:7, tenant)."),
-        ("action", OpenApiTypes.STR, "create | update | delete"),
+        ("action", OpenApiTypes.STR, "create | update | restore | delete"),
         ("origin", OpenApiTypes.STR, "ui | api"),
         ("since", OpenApiTypes.DATETIME, "Events at or after this ISO 8601 time."),
         ("until", OpenApiTypes.DATETIME, "Events at or before this ISO 8601 time."),

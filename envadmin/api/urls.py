@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from . import revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
 
@@ -41,6 +41,36 @@ urlpatterns = [
         name="compliance-preview",
     ),
     path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
+    path(
+        "envadmin/v1/environments/deleted",
+        revisions.DeletedListView.as_view(),
+        name="deleted-environments",
+    ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/undelete",
+        revisions.UndeleteView.as_view(),
+        name="undelete",
+    ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/revisions",
+        revisions.RevisionListView.as_view(),
+        name="revisions",
+    ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/revisions/<str:number>",
+        revisions.RevisionDetailView.as_view(),
+        name="revision",
+    ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/revisions/<str:number>/restore",
+        revisions.RevisionRestoreView.as_view(),
+        name="restore",
+    ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/compare",
+        revisions.RevisionCompareView.as_view(),
+        name="compare",
+    ),
     path(
         "schema/",
         SpectacularAPIView.as_view(

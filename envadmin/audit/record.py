@@ -11,29 +11,12 @@ import logging
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import SubjectType
 from envadmin.contract import diff
-from envadmin.contract.choices import SCOPE_ID_FIELDS
 
+from . import revisions
 from .models import Action, ActorType, AuditEvent, Origin
+from .placement import readable_scope, scope_of
 
 logger = logging.getLogger(__name__)
-
-ID_FIELDS = SCOPE_ID_FIELDS
-
-
-def scope_of(meta: dict) -> tuple[str, str]:
-    """(scope type, scope key as inventory.models.scope_key() spells it) of a document's meta."""
-    scope = str(meta.get("scope") or "")
-    if scope in ID_FIELDS and meta.get(ID_FIELDS[scope]) not in (None, ""):
-        node_id = str(meta[ID_FIELDS[scope]])
-        return scope, f"{scope}:{node_id.lower() if scope == 'cluster' else node_id}"
-    return scope, scope
-
-
-def readable_scope(meta: dict, key: str) -> str:
-    """A scope's name when the caller knows no org tree (proxy mode)."""
-    if meta.get("scope") == "project" and meta.get("projectName"):
-        return f"project {meta['projectName']}"
-    return key.replace(":", " ")
 
 
 def record(
@@ -44,13 +27,16 @@ def record(
     *,
     asset_id: str | None = None,
     scope_path: str | None = None,
+    restored_from: tuple[str, int] | None = None,
 ) -> AuditEvent:
-    """Save one event. `before` is None for a create, `after` None for a delete; either may be
-    partial in proxy mode (a failed read before a delete): the event keeps what is known."""
+    """Save one event and its revision. `before` is None for a create, `after` None for a
+    delete; either may be partial in proxy mode (a failed read before a delete): the event
+    keeps what is known. `restored_from`: (asset id, revision) a restore or undelete went back
+    to."""
     before, after = _document(before), _document(after)
     meta = {**_meta(before), **_meta(after)}
     scope, key = scope_of(meta)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=caller.subject[:255],
         actor_type=(
             ActorType.APPLICATION
@@ -69,6 +55,8 @@ def record(
         update_count=_count(meta.get("updateCount")),
         changes=diff.changes(diff.editable(before), diff.editable(after)),
     )
+    revisions.from_event(event, before, after, restored_from)
+    return event
 
 
 def _document(value) -> dict | None:

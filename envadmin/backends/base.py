@@ -16,19 +16,23 @@ from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
 
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
+from .revision_operations import RevisionOperations
 
 Params = Mapping[str, str]
 
 
-class EnvironmentBackend(ABC):
+class EnvironmentBackend(RevisionOperations, ABC):
     # --- environments: the five operations of Run:ai's environment API -----------------------
     @abstractmethod
     def list_environments(self, caller: Caller, params: Params) -> dict:
         """{"entries": [EnvironmentAsset, ...]} for Run:ai's list query parameters."""
 
     @abstractmethod
-    def create_environment(self, caller: Caller, document: dict) -> dict:
-        """Create from an EnvironmentCreationRequest; returns the EnvironmentAsset."""
+    def create_environment(
+        self, caller: Caller, document: dict, *, restored_from: tuple[str, int] | None = None
+    ) -> dict:
+        """Create from an EnvironmentCreationRequest; returns the EnvironmentAsset.
+        `restored_from` (deleted asset id, revision): an undelete, as its first revision says."""
 
     @abstractmethod
     def get_environment(self, caller: Caller, asset_id: str, params: Params) -> dict:
@@ -36,10 +40,12 @@ class EnvironmentBackend(ABC):
 
     @abstractmethod
     def update_environment(
-        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None
-    ) -> dict:
+        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None,
+        restored_from: int | None = None,
+    ) -> dict:  # fmt: skip
         """Apply an EnvironmentUpdateRequest (name, description, whole spec). With `if_match`,
-        only if the stored updateCount still is that number (else PreconditionFailed)."""
+        only if the stored updateCount still is that number (else PreconditionFailed). With
+        `restored_from` (a revision number) it is recorded as a restore of that revision."""
 
     @abstractmethod
     def delete_environment(
@@ -203,6 +209,11 @@ class EnvironmentBackend(ABC):
     def signed_in_caller(self, user, session, address: str | None) -> Caller:
         """The web admin's signed-in Django user (and their session) as this backend sees
         them."""
+
+    @abstractmethod
+    def visible_scope_keys(self, caller: Caller) -> set[str]:
+        """Scope keys (tenant, project:7, cluster:<uuid in lower case>) of the placements the
+        caller can see: who may read a deleted environment's revisions, or bring it back."""
 
     @abstractmethod
     def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):

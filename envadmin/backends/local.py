@@ -291,7 +291,9 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         env = self._visible_environment(asset_id, access)
         return self._documents([env], tree, access, filterset.form.cleaned_data)[0]
 
-    def create_environment(self, caller: Caller, document: dict) -> dict:
+    def create_environment(
+        self, caller: Caller, document: dict, *, restored_from: tuple[str, int] | None = None
+    ) -> dict:
         clean = validate_creation(document)
         meta, spec = clean["meta"], clean["spec"]
         tree, access = self._context(caller)
@@ -329,7 +331,8 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
             with transaction.atomic():  # the write and its audit event: both or neither
                 env.save(force_insert=True)
                 created = documents.environment_document(env, tree)
-                record(caller, "create", None, created, scope_path=tree.path(key))
+                record(caller, "create", None, created, scope_path=tree.path(key),
+                       restored_from=restored_from)  # fmt: skip
         except IntegrityError:  # a concurrent create won the race for the name
             raise Conflict(
                 details=f"An environment named '{meta['name']}' exists in this scope."
@@ -377,8 +380,9 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
         return key
 
     def update_environment(
-        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None
-    ) -> dict:
+        self, caller: Caller, asset_id: str, document: dict, *, if_match: int | None = None,
+        restored_from: int | None = None,
+    ) -> dict:  # fmt: skip
         tree, access = self._context(caller)
         with transaction.atomic():
             # The row lock makes the If-Match comparison and the write one step: of two editors
@@ -406,7 +410,11 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
                     details=f"An environment named '{meta['name']}' exists here."
                 ) from None
             updated = documents.environment_document(env, tree)
-            record(caller, "update", before, updated, scope_path=tree.path(env.scope_key))
+            record(
+                caller, "restore" if restored_from else "update", before, updated,
+                scope_path=tree.path(env.scope_key),
+                restored_from=(str(env.pk), restored_from) if restored_from else None,
+            )  # fmt: skip
         return updated
 
     def delete_environment(
@@ -565,3 +573,6 @@ class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
 
     def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
         return events_by_scope(caller)
+
+    def visible_scope_keys(self, caller: Caller) -> set[str]:
+        return self._context(caller)[1].visible

@@ -23,6 +23,7 @@ from envadmin.accounts.access import Caller
 from envadmin.accounts.grants import password_grant_username
 from envadmin.accounts.models import SubjectType
 from envadmin.audit.record import record_acknowledged
+from envadmin.audit.revisions import observe_quietly
 from envadmin.audit.visibility import events_by_actor
 from envadmin.compliance.engine import evaluate
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
@@ -168,20 +169,26 @@ class RunaiBackend(EnvironmentBackend):
 
     # --- environments: never cached ---------------------------------------------------------
 
+    # A read records the versions it meets that envadmin has not (changes made outside it).
     def list_environments(self, caller, params):
-        return self._document(caller, "GET", ENVIRONMENTS, params=_params(params))
+        answer = self._document(caller, "GET", ENVIRONMENTS, params=_params(params))
+        if isinstance(answer, dict) and isinstance(answer.get("entries"), list):
+            observe_quietly(answer["entries"])
+        return answer
 
-    def create_environment(self, caller, document):
+    def create_environment(self, caller, document, *, restored_from=None):
         created = self._document(caller, "POST", ENVIRONMENTS, json=document)
-        record_acknowledged(caller, "create", None, created)
+        record_acknowledged(caller, "create", None, created, restored_from=restored_from)
         return created
 
     def get_environment(self, caller, asset_id, params):
-        return self._document(
+        document = self._document(
             caller, "GET", f"{ENVIRONMENTS}/{_segment(asset_id)}", params=_params(params)
         )
+        observe_quietly([document])
+        return document
 
-    def update_environment(self, caller, asset_id, document, *, if_match=None):
+    def update_environment(self, caller, asset_id, document, *, if_match=None, restored_from=None):
         path = f"{ENVIRONMENTS}/{_segment(asset_id)}"
         if if_match is not None:
             # Run:ai has no If-Match: read, compare, then write. That narrows the window for a lost
@@ -194,7 +201,11 @@ class RunaiBackend(EnvironmentBackend):
         updated = self._document(caller, "PUT", path, json=document)
         # Run:ai answers the updated asset; should it not, what it accepted is what was sent.
         after = updated if isinstance(updated, dict) and "spec" in updated else document
-        record_acknowledged(caller, "update", current, after, asset_id=str(asset_id))
+        record_acknowledged(
+            caller, "restore" if restored_from else "update", current, after,
+            asset_id=str(asset_id),
+            restored_from=(str(asset_id), restored_from) if restored_from else None,
+        )  # fmt: skip
         return updated
 
     def delete_environment(self, caller, asset_id, *, if_match=None):
@@ -371,6 +382,11 @@ class RunaiBackend(EnvironmentBackend):
             user.get_username(), SubjectType.USER, (), token_provider=provider,
             origin="ui", address=address,
         )  # fmt: skip
+
+    def visible_scope_keys(self, caller):
+        # The org units Run:ai lists for the caller (cached briefly); the tenant is everyone's.
+        return {scope["key"].lower() if scope["scope"] == "cluster" else scope["key"]
+                for scope in self.creatable_scopes(caller)}  # fmt: skip
 
     def visible_audit_events(self, caller, *, local_superuser=False):
         if caller.token:

@@ -64,3 +64,13 @@ def show(value) -> str:
 def describe(change: dict) -> str:
     """One change as a line: `spec.image: "a" → "b"`."""
     return f"{change['field']}: {show(change['before'])} → {show(change['after'])}"
+
+
+def side_by_side(before: dict | None, after: dict | None) -> list[tuple[str, str, str, bool]]:
+    """Every field of two environment documents' editable parts, sorted by path:
+    (field, before as shown, after as shown, whether it changed)."""
+    old, new = flatten(editable(before)), flatten(editable(after))
+    return [
+        (path, show(old.get(path)), show(new.get(path)), old.get(path) != new.get(path))
+        for path in sorted(old.keys() | new.keys())
+    ]

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import activity, form, review
+from .views import activity, form, review, revisions
 from .views import environments as env
 
 environment_patterns = (
@@ -11,7 +11,19 @@ environment_patterns = (
         path("row/<str:kind>", form.empty_row, name="row"),
         path("columns", env.save_columns, name="columns"),
         path("review-as", env.save_review_as, name="review-as"),
+        path("recently-deleted", revisions.DeletedEnvironmentsView.as_view(), name="deleted"),
+        path(
+            "recently-deleted/<str:asset_id>/bring-back",
+            revisions.DeletedEnvironmentsView.as_view(),
+            name="undelete",
+        ),
         path("<str:asset_id>", env.EnvironmentDetailView.as_view(), name="detail"),
+        path("<str:asset_id>/compare", revisions.RevisionCompareView.as_view(), name="compare"),
+        path(
+            "<str:asset_id>/revisions/<str:number>/restore",
+            revisions.RevisionRestoreView.as_view(),
+            name="restore",
+        ),
         path("<str:asset_id>/edit", form.EnvironmentFormView.as_view(mode="edit"), name="update"),
         path("<str:asset_id>/copy", form.EnvironmentFormView.as_view(mode="copy"), name="copy"),
         path("<str:asset_id>/delete", env.EnvironmentDeleteView.as_view(), name="delete"),

@@ -47,7 +47,8 @@ class ActivityView(PageView, View):
                 "actors": visible.order_by("actor")
                 .values_list("actor", flat=True)
                 .distinct()[:200],
-                "actions": Action.values,
+                # `observed` names revisions only: no event is ever recorded with it.
+                "actions": [a for a in Action.values if a != Action.OBSERVED],
                 "origins": Origin.choices,
             },
         )

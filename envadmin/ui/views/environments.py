@@ -16,8 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from envadmin.audit.models import AuditEvent
-from envadmin.audit.presentation import with_change_lines
+from envadmin.audit.models import Revision
 from envadmin.backends.environment_rows import row_of
 from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
@@ -30,6 +29,7 @@ from ..models import Preference
 from ..org_nodes import project_by_text
 from ..params import whole
 from .base import PageView, backend_error_page
+from .revisions import history_rows
 
 
 def wants_partial(request) -> bool:
@@ -215,7 +215,7 @@ class EnvironmentDetailView(PageView, View):
                 compliance.append((kind, found, state, judged.get("usageTimes")))
         row = row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
-        events = AuditEvent.objects.filter(asset_id=document["meta"].get("id", asset_id))
+        revisions = Revision.objects.filter(asset_id=document["meta"].get("id", asset_id))
         # A tab switch through htmx swaps only the panel (the same template's partial).
         template = f"{self.template_name}#panel" if wants_partial(request) else self.template_name
         return render(
@@ -233,9 +233,11 @@ class EnvironmentDetailView(PageView, View):
                 "compliance": compliance,
                 **returning(list_to_return_to(request, request.GET.get("next"))),
                 "tab": tab,
-                # The user can see the environment: its whole recorded history is theirs to read.
-                "history_count": events.count(),
-                "history": with_change_lines(events[:50]) if tab == "history" else [],
+                # The user can see the environment: every kept version is theirs to read.
+                "history_count": revisions.count(),
+                "history": history_rows(revisions.order_by("-revision").defer("document")[:50])
+                if tab == "history"
+                else [],
             },
         )
 
