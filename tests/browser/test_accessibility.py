@@ -19,7 +19,8 @@ SUBJECT = "pytorch-dev"  # the demo's department-scoped one: env vars, tools, wo
 
 def environment_url(page, name=SUBJECT, suffix=""):
     page.goto(f"/environments/?q={name}&scope=department")
-    return page.locator(f'tr[data-name="{name}"] td.name a').first.get_attribute("href") + suffix
+    href = page.locator(f'tr[data-name="{name}"] td.name a').first.get_attribute("href")
+    return href.split("?")[0] + suffix  # the link carries the list to return to: not wanted here
 
 
 def settle(page):
@@ -66,7 +67,7 @@ def open_menu(page):
 def review_as_list(page, login):
     login("manager")
     open_menu(page)
-    page.locator("#review-project").select_option(label="cluster-a / research / team-a")
+    page.locator("#review-project").fill("cluster-a / research / team-a")
     page.locator("form.review-as").get_by_role("combobox", name="Workload type").select_option(
         "Workspace"
     )
@@ -91,6 +92,28 @@ def history(page, login):
     change_subject(page)
     page.get_by_role("link", name="History").click()
     expect(page.locator("#history tbody tr").first).to_be_visible()
+
+
+def compare_revisions(page, login):
+    login("admin")
+    change_subject(page)
+    page.goto(environment_url(page, suffix="/compare"))
+    expect(page.locator("main")).to_contain_text("Edited by the accessibility tests.")
+
+
+def restore_confirmation(page, login):
+    login("admin")
+    change_subject(page)
+    page.goto(environment_url(page, suffix="/revisions/1/restore"))
+    expect(page.get_by_role("button", name="Restore revision 1")).to_be_visible()
+
+
+def recently_deleted(page, login):
+    login("admin")
+    page.goto(environment_url(page, suffix="/delete"))
+    page.get_by_role("button", name="Delete environment").click()
+    page.goto("/environments/recently-deleted")
+    expect(page.get_by_role("button", name=f"Bring back {SUBJECT}")).to_be_visible()
 
 
 def new_form(page, login):
@@ -166,7 +189,7 @@ STATES = {
     fn.__name__: fn
     for fn in [
         sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
-        detail, history,
+        detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         delete_confirmation, compliance, policies, org_tree, activity, not_found,
     ]
