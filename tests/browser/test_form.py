@@ -137,7 +137,9 @@ def test_draft_compliance_panel_follows_the_draft(login, screenshot):
     # An image that is not a reference: the panel says why it cannot judge the draft.
     field(page, "image").fill("Bad Image")
     expect(panel.locator(".badge")).to_have_count(0)
-    expect(panel).to_contain_text("spec.image")
+    problem = panel.get_by_role("link", name=re.compile(r"^Image: 'Bad Image' is not a valid"))
+    expect(problem).to_have_attribute("href", "#id_image")  # the form's words, linked
+    expect(panel).not_to_contain_text("spec.")
     field(page, "image").fill("nvcr.io/nvidia/pytorch:24.05-py3")
     expect(workspace.locator(".badge")).to_have_text("Not compliant (1)")
 
