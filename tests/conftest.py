@@ -199,6 +199,21 @@ def editor(client, org):
     return client
 
 
+@pytest.fixture
+def signed_in(client, db):
+    """signed_in(role, key) signs the test client in as a user with that one access rule."""
+
+    def sign_in(role="System administrator", key="tenant", name=None):
+        user = User.objects.create_user(name or f"{role}-{key}".replace(" ", "-"))
+        AccessRule.objects.create(
+            subject_type=SubjectType.USER, subject=user.username, role=role, scope_key=key
+        )
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
 def always_list(value) -> list:
     return value if isinstance(value, list) else [value]
 

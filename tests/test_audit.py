@@ -41,19 +41,6 @@ def changes_of(event) -> dict:
     return {c["field"]: (c["before"], c["after"]) for c in event["changes"]}
 
 
-@pytest.fixture
-def signed_in(client):
-    def sign_in(role="System administrator", key="tenant", name=None):
-        user = get_user_model().objects.create_user(name or f"{role}-{key}".replace(" ", "-"))
-        AccessRule.objects.create(
-            subject_type=SubjectType.USER, subject=user.username, role=role, scope_key=key
-        )
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 # --- the API face ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.ui.models import Preference
 
 from .conftest import C1, C2
@@ -13,19 +12,6 @@ from .test_environment_compliance import put_policy
 
 PAGE = "/policies"
 REVIEW_AS = "/environments/review-as"
-
-
-@pytest.fixture
-def signed_in(client, django_user_model):
-    def sign_in(role="System administrator", key="tenant"):
-        user = django_user_model.objects.create_user(f"{role}-{key}".replace(" ", "-"))
-        AccessRule.objects.create(
-            subject_type=SubjectType.USER, subject=user.username, role=role, scope_key=key
-        )
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

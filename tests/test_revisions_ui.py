@@ -4,9 +4,7 @@ page, and Recently deleted with "Bring back"."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from envadmin.accounts.models import AccessRule, SubjectType
 from envadmin.audit.models import Revision
 from envadmin.inventory.models import Environment
 
@@ -14,19 +12,6 @@ from .conftest import environment_document, post_json, put_json
 
 UI = "/environments/"
 ENVIRONMENTS = "/api/v1/asset/environment"
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(role="System administrator", key="tenant"):
-        user = get_user_model().objects.create_user(f"{role}-{key}".replace(" ", "-"))
-        AccessRule.objects.create(
-            subject_type=SubjectType.USER, subject=user.username, role=role, scope_key=key
-        )
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture
