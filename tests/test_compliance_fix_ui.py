@@ -2,6 +2,7 @@
 in the form field by field, and "Make a compliant copy" opens the copy form with them."""
 
 import html
+import json
 import re
 
 import pytest
@@ -61,7 +62,8 @@ def test_applying_the_fixes_changes_only_the_fixed_fields(policies):
                               "env-0-value": "1"})  # fmt: skip
     response = policies.post(NEW, {**data, "apply_fixes": "1"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert response["HX-Trigger-After-Settle"] == "fixes-applied"
+    trigger = json.loads(response["HX-Trigger-After-Settle"])
+    assert trigger == {"fixes-applied": {"target": "#env-form"}}
     body = response.content.decode()
     assert 'id="applied-fixes"' in body
     assert "Pull policy: Always → IfNotPresent" in text(body)

@@ -4,6 +4,8 @@ One submit reports every problem it can find: the form's own errors, the contrac
 the rest of the document, and a name already taken in the placement, all at once.
 """
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.utils import ErrorDict
@@ -278,13 +280,14 @@ class EnvironmentFormView(PageView, View):
         except BackendError as error:
             unfixable = [error.message]
         extra = {
-            "applied_fixes": applied or ["Nothing to change."],
+            "applied_fixes": applied,
             "fixes_unfixable": unfixable,
             "fixes_project": self.org.project_label(project) if project is not None else "",
         }
         response = self.redisplay(document, data, extra)
-        # The panel judges the form again once the fixed fields are in place.
-        response["HX-Trigger-After-Settle"] = "fixes-applied"
+        # The panel judges the form again once the fixed fields are in place; the event goes to
+        # the form itself, as the button that asked may have been swapped out meanwhile.
+        response["HX-Trigger-After-Settle"] = json.dumps({"fixes-applied": {"target": "#env-form"}})
         return response
 
     def redisplay(self, document, data=None, extra=None):
