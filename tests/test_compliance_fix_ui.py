@@ -135,3 +135,36 @@ def test_a_compliant_copy_goes_only_where_the_user_may_create(signed_in, org, vi
     detail = client.get(f"/environments/{violating.id}").content.decode()
     assert "compliant_for=7" not in detail
     assert f"/environments/{violating.id}/copy?compliant_for=8" in detail
+
+
+def test_changes_land_on_their_controls_and_rows_keep_their_other_values(db):
+    from django.http import QueryDict
+
+    from envadmin.ui.compliance_fixes import apply_to_data
+
+    data = QueryDict(mutable=True)
+    data.update({"hostIpc": "true", "runAsUid": "5", "env-TOTAL_FORMS": "3",
+                 "env-INITIAL_FORMS": "0", "env-0-name": "GONE", "env-0-value": "x",
+                 "env-1-name": "LOCKED", "env-1-exclude": "on", "env-2-name": "KEPT",
+                 "env-2-value": "typed"})  # fmt: skip
+    data.setlist("capabilities", ["CHOWN", "KILL"])
+    changes = [
+        {"field": "security.hostIpc", "from": True, "to": None, "because": "b"},
+        {"field": "security.runAsUid", "from": 5, "to": 1000, "because": "b"},
+        {"field": "security.capabilities", "from": ["CHOWN", "KILL"], "to": ["CHOWN"],
+         "because": "b"},
+        {"field": "environmentVariables", "from": {"name": "GONE"}, "to": None, "because": "b"},
+        {"field": "environmentVariables", "from": {"name": "LOCKED", "exclude": True},
+         "to": {"name": "LOCKED"}, "because": "b"},
+        {"field": "workloadSupportedTypes.training", "from": None, "to": True, "because": "b"},
+    ]  # fmt: skip
+
+    apply_to_data(data, changes)
+
+    assert "hostIpc" not in data and data["runAsUid"] == "1000"
+    assert data.getlist("capabilities") == ["CHOWN"]
+    assert data["training"] == "on"
+    assert data["env-TOTAL_FORMS"] == "2"
+    assert (data["env-0-name"], data.get("env-0-exclude")) == ("LOCKED", None)
+    assert (data["env-1-name"], data["env-1-value"]) == ("KEPT", "typed")
+    assert "env-2-name" not in data

@@ -96,7 +96,9 @@ def apply_to_data(data, changes: list[dict]):
         if path.startswith("workloadSupportedTypes."):
             kind = path.split(".", 1)[1]
             if kind in SUPPORTED_TYPE_KEYS:
-                data.setlist(kind, ["on"] if new else [])
+                data.pop(kind, None)
+                if new:
+                    data[kind] = "on"
         elif path == "environmentVariables":
             row = _row_named(data, (change["from"] or {}).get("name"))
             if row is None:
@@ -107,8 +109,10 @@ def apply_to_data(data, changes: list[dict]):
                 data.pop(f"env-{row}-exclude", None)
         elif path in POLICY_FIELDS:
             name = POLICY_FIELDS[path]
-            value = "" if new is None else form_value(new, None)
-            data.setlist(name, value if isinstance(value, list) else [str(value)])
+            data.pop(name, None)  # None: the control left empty
+            if new is not None:
+                value = form_value(new, None)
+                data.setlist(name, value if isinstance(value, list) else [str(value)])
     if removed:
         _drop_rows(data, removed)
     return data
