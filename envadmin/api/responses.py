@@ -50,3 +50,12 @@ CLUSTER_LIST = inline_serializer(
 )
 POLICY_LIST = inline_serializer("PolicyList", {"policies": _objects()})
 COMPLIANCE_PREVIEW = inline_serializer("CompliancePreview", {"compliance": serializers.DictField()})
+COMPLIANCE_FIX = inline_serializer(
+    "ComplianceFix",
+    {
+        "environment": ENVIRONMENT,
+        "changes": _objects(),
+        "compliance": serializers.DictField(),
+        "unfixable": _objects(),
+    },
+)

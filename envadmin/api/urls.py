@@ -40,6 +40,11 @@ urlpatterns = [
         views.CompliancePreviewView.as_view(),
         name="compliance-preview",
     ),
+    path(
+        "envadmin/v1/compliance-fix",
+        views.ComplianceFixView.as_view(),
+        name="compliance-fix",
+    ),
     path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
     path(
         "envadmin/v1/environments/deleted",

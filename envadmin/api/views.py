@@ -390,3 +390,19 @@ class CompliancePreviewView(BackendView):
     def post(self, request):
         check_preview_choices(request.data)
         return Response(self.backend.preview_compliance(request.user, request.data))
+
+
+class ComplianceFixView(BackendView):
+    @extend_schema(
+        request=CompliancePreviewRequestSerializer,
+        responses={200: responses.COMPLIANCE_FIX},
+        description="envadmin's own: the smallest change to an environment creation document "
+        "that makes it comply with a project's effective policy for a workload type, without "
+        "saving anything. The body is the compliance preview's. Answers {environment (the fixed "
+        "document), changes [{field, from, to, because}], compliance (of the fixed document), "
+        "unfixable [the reasons no change to the environment can fix]}; when unfixable is "
+        "empty, compliance.compliance is true.",
+    )
+    def post(self, request):
+        check_preview_choices(request.data)
+        return Response(self.backend.fix_compliance(request.user, request.data))

@@ -6,9 +6,10 @@ Failures are raised as envadmin.contract.errors.BackendError subclasses.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from envadmin.accounts.access import Caller
+from envadmin.compliance.fixes import fix_environment
 from envadmin.contract import diff
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
@@ -165,20 +166,37 @@ class EnvironmentBackend(RevisionOperations, ABC):
     def preview_compliance(self, caller: Caller, body) -> dict:
         """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own):
         the request checked here, the draft judged by the backend."""
-        if not isinstance(body, dict):
-            raise InvalidRequest("The request body must be a JSON object.")
-        kind, replica = body.get("workloadType"), body.get("replicaType")
-        if kind not in WORKLOAD_TYPE_KEYS:
-            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
-        if replica is not None and replica not in ("Worker", "Master"):
-            raise InvalidRequest("replicaType: must be Worker or Master.")
-        project_id = body.get("projectId")
-        if project_id is None:
-            raise InvalidRequest("projectId: a project id is required.")
-        if isinstance(project_id, bool) or not isinstance(project_id, int):
-            raise InvalidRequest("projectId: must be a project id (an integer).")
-        draft = validate_creation(body.get("environment"))
+        draft, project_id, kind, replica = preview_request(body)
         return {"compliance": self.draft_compliance(caller, draft, project_id, kind, replica)}
+
+    def fix_compliance(self, caller: Caller, body) -> dict:
+        """{environment, changes, compliance, unfixable} for the body of a compliance preview:
+        the draft changed as little as its project's effective policy needs. `unfixable` is
+        what the fixed draft still violates, as the backend judges it (placement included)."""
+        draft, project_id, kind, replica = preview_request(body)
+        effective, source_label = self.draft_policy(caller, project_id, kind)
+        fix = fix_environment(draft, effective, kind, replica, source_label=source_label)
+        fixed, changes = fix["environment"], fix["changes"]
+        try:
+            fixed = validate_creation(fixed)
+        except InvalidRequest:
+            # A policy whose options the contract refuses: no fix is offered rather than one
+            # that cannot be saved.
+            fixed, changes = draft, []
+        compliance = self.draft_compliance(caller, fixed, project_id, kind, replica)
+        return {
+            "environment": fixed,
+            "changes": changes,
+            "compliance": compliance,
+            "unfixable": compliance.get("reason") or [],
+        }
+
+    @abstractmethod
+    def draft_policy(
+        self, caller: Caller, project_id: int, workload_type: str
+    ) -> tuple[dict, Callable[[dict | None], str]]:
+        """(effective policy, source label) by which draft_compliance judges drafts for a
+        project the caller must be able to see (InvalidRequest otherwise)."""
 
     @abstractmethod
     def draft_compliance(
@@ -219,6 +237,24 @@ class EnvironmentBackend(RevisionOperations, ABC):
     def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
         """The audit events (a QuerySet of AuditEvent) the caller may read. A local superuser
         is a web admin user with Django's superuser flag."""
+
+
+def preview_request(body) -> tuple[dict, int, str, str | None]:
+    """(validated draft, project id, workload type, replica type) of a compliance preview's
+    body, or InvalidRequest."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    kind, replica = body.get("workloadType"), body.get("replicaType")
+    if kind not in WORKLOAD_TYPE_KEYS:
+        raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
+    if replica is not None and replica not in ("Worker", "Master"):
+        raise InvalidRequest("replicaType: must be Worker or Master.")
+    project_id = body.get("projectId")
+    if project_id is None:
+        raise InvalidRequest("projectId: a project id is required.")
+    if isinstance(project_id, bool) or not isinstance(project_id, int):
+        raise InvalidRequest("projectId: must be a project id (an integer).")
+    return validate_creation(body.get("environment")), project_id, kind, replica
 
 
 def stale_edit(if_match: int, current: dict, sent: dict | None = None) -> PreconditionFailed:

@@ -298,6 +298,12 @@ class LocalPolicyOperations:
 
     # --- the draft preview ------------------------------------------------------------------
 
+    def draft_policy(self, caller, project_id, workload_type):
+        tree, access = self._context(caller)
+        project_key = self.project_key(project_id, tree, access, "projectId")
+        effective = self.effective_policy(tree, project_key, WORKLOAD_TYPE_KEYS[workload_type])
+        return effective, lambda source: label_of(tree, source)
+
     def draft_compliance(self, caller, draft, project_id, workload_type, replica_type) -> dict:
         tree, access = self._context(caller)
         project_key = self.project_key(project_id, tree, access, "projectId")

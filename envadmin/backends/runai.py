@@ -25,7 +25,7 @@ from envadmin.accounts.models import SubjectType
 from envadmin.audit.record import record_acknowledged
 from envadmin.audit.revisions import observe_quietly
 from envadmin.audit.visibility import events_by_actor
-from envadmin.compliance.engine import evaluate
+from envadmin.compliance.engine import default_source_label, evaluate
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
 from envadmin.contract.policy import POLICY_PATHS, policy_version
@@ -310,6 +310,14 @@ class RunaiBackend(EnvironmentBackend):
         return self._cached(caller, "/api/v2/policy", _params(params))
 
     # --- the draft preview: Run:ai's effective policy, envadmin's engine ----------------------
+
+    def draft_policy(self, caller, project_id, workload_type):
+        self.get_project(caller, str(project_id))  # a project the caller cannot see: refused
+        policy = self.get_policy(
+            caller, WORKLOAD_TYPE_KEYS[workload_type],
+            {"scope": "project", "projectId": str(project_id)},
+        )  # fmt: skip
+        return policy.get("effective") or {}, default_source_label
 
     def draft_compliance(self, caller, draft, project_id, workload_type, replica_type):
         project = self.get_project(caller, str(project_id))

@@ -153,6 +153,26 @@ def copy_form_errors(page, login):
     expect(page.locator("#env-form p.error").first).to_be_visible()
 
 
+def compliant_copy_form(page, login):
+    """The copy form prefilled with a copy fixed to comply with team-a, and its notice."""
+    login("admin")
+    page.goto("/compliance?project=1&problems=1")
+    row = page.locator('#compliance-matrix tr[data-name="jupyter-lab"]')
+    row.get_by_role("link", name="Make a compliant copy for cluster-a / research / team-a").click()
+    expect(page.locator("#applied-fixes")).to_be_visible()
+    settle(page)
+
+
+def form_fixes_offered(page, login):
+    """The draft compliance panel offering fixes."""
+    new_form(page, login)
+    page.locator("#id_placement").select_option(label="cluster-a / research / team-a")
+    page.locator("#id_workspace").check()
+    page.locator("#id_uidGidSource").select_option("custom")
+    page.locator("#id_runAsUid").fill("5")
+    expect(page.locator("#preview-fixes")).to_be_visible()
+
+
 def delete_confirmation(page, login):
     login("admin")
     page.goto(environment_url(page, suffix="/delete"))
@@ -191,7 +211,8 @@ STATES = {
         sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
-        delete_confirmation, compliance, policies, org_tree, activity, not_found,
+        compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
+        org_tree, activity, not_found,
     ]
 }  # fmt: skip
 

@@ -23,6 +23,7 @@ from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
 
 from .. import browse
+from ..compliance_fixes import may_create_in
 from ..export import csv_response
 from ..filters import EnvironmentListFilterSet
 from ..models import Preference
@@ -215,6 +216,15 @@ class EnvironmentDetailView(PageView, View):
                 compliance.append((kind, found, state, judged.get("usageTimes")))
         row = row_of(document, self.org)
         actions = self.backend.allowed_actions(self.caller, [asset_id]).get(asset_id, set())
+        can_copy = self.backend.can_create(self.caller)
+        # A copy placed in the reviewed project and fixed to comply with its policies.
+        copy_for = (
+            project
+            if can_copy
+            and any(state == "not-compliant" for _, _, state, _ in compliance)
+            and may_create_in(self.backend, self.caller, project)
+            else None
+        )
         revisions = Revision.objects.filter(asset_id=document["meta"].get("id", asset_id))
         # A tab switch through htmx swaps only the panel (the same template's partial).
         template = f"{self.template_name}#panel" if wants_partial(request) else self.template_name
@@ -229,7 +239,8 @@ class EnvironmentDetailView(PageView, View):
                 "row": row,
                 "actions": actions,
                 # A copy is a creation: offered only to who may create somewhere.
-                "can_copy": self.backend.can_create(self.caller),
+                "can_copy": can_copy,
+                "compliant_copy_for": copy_for,
                 "compliance": compliance,
                 **returning(list_to_return_to(request, request.GET.get("next"))),
                 "tab": tab,

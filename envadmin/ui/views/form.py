@@ -4,6 +4,8 @@ One submit reports every problem it can find: the form's own errors, the contrac
 the rest of the document, and a name already taken in the placement, all at once.
 """
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.utils import ErrorDict
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from envadmin.backends.revision_operations import creation_document
 from envadmin.contract.choices import (
     SCOPE_ID_FIELDS,
     SUPPORTED_TYPE_KEYS,
@@ -20,8 +23,10 @@ from envadmin.contract.choices import (
 )
 from envadmin.contract.environment import validate_creation, validate_update
 from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
+from envadmin.contract.fields import NAME_MAX
 
 from .. import stale as stale_edit
+from ..compliance_fixes import apply_to_data, describe, fix_for_types
 from ..form_documents import (
     build_meta,
     build_spec,
@@ -165,8 +170,42 @@ class EnvironmentFormView(PageView, View):
         document, refusal = self.prepare(request, asset_id)
         if refusal:
             return refusal
+        if self.mode == "copy" and "compliant_for" in request.GET:
+            copy = self.compliant_copy(document, request.GET["compliant_for"])
+            if copy is not None:
+                return copy
         form, env_vars, conns = self.forms(document=document)
         return render(request, self.template_name, self.context(form, env_vars, conns, document))
+
+    def compliant_copy(self, document, project_choice):
+        """The copy form filled with `document` placed in the project and fixed to comply with
+        the project's policies for every type it serves; None (a plain copy) when that project
+        is not one the user may create in, or the fix cannot be had."""
+        project = whole(project_choice)
+        key = f"project:{project}"
+        if project not in self.org.projects or key not in {p["key"] for p in self.creatable()}:
+            messages.error(self.request, "You may not create environments in that project.")
+            return None
+        placed = creation_document(document)
+        meta = {k: v for k, v in placed["meta"].items() if k not in SCOPE_ID_FIELDS.values()}
+        placed["meta"] = {**meta, "scope": "project", "projectId": project}
+        supported = meta.get("workloadSupportedTypes") or {}
+        kinds = [label for label, kind in WORKLOAD_TYPE_KEYS.items() if supported.get(kind)]
+        try:
+            fixes = fix_for_types(self.backend, self.caller, placed, project, kinds)
+        except BackendError as error:
+            messages.error(self.request, f"No compliant copy could be prepared: {error.message}")
+            return None
+        fixed = {"meta": {**fixes.document["meta"], "id": document["meta"]["id"]},
+                 "spec": fixes.document["spec"]}  # fmt: skip
+        form, env_vars, conns = self.forms(document=fixed)
+        name = f"{document['meta']['name']}-{self.org.projects[project]['name']}"
+        form.initial["name"] = name[:NAME_MAX]
+        context = self.context(form, env_vars, conns, document)
+        context["applied_fixes"] = [describe(change, form) for change in fixes.changes]
+        context["fixes_unfixable"] = fixes.unfixable
+        context["fixes_project"] = self.org.project_label(project)
+        return render(self.request, self.template_name, context)
 
     def post(self, request, asset_id=None):
         document, refusal = self.prepare(request, asset_id)
@@ -176,6 +215,8 @@ class EnvironmentFormView(PageView, View):
         # or a "Use policy default" button: the form again, with fresh hints, saving nothing.
         if "refresh_hints" in request.POST or "policy_default" in request.POST:
             return self.redisplay(document)
+        if "apply_fixes" in request.POST:
+            return self.apply_fixes(document)
         form, env_vars, conns = self.forms(request.POST, document)
         version, posted_version = None, None
         if self.mode == "edit":
@@ -223,10 +264,36 @@ class EnvironmentFormView(PageView, View):
         context = self.context(form, env_vars, conns, document, version=posted_version)
         return render(request, self.template_name, context)
 
-    def redisplay(self, document):
+    def apply_fixes(self, document):
+        """The form as posted with the fixes of the draft compliance panel made, field by field
+        (everything else as typed), and a notice of each change; nothing saved."""
+        data = self.request.POST.copy()
+        form, env_vars, conns = self.forms(data, document)
+        applied, unfixable, project = [], [], None
+        try:
+            draft, kinds, project = posted_draft(self, form, env_vars, conns)
+            if project is not None and kinds:
+                fixes = fix_for_types(self.backend, self.caller, draft, project, kinds)
+                applied = [describe(change, form) for change in fixes.changes]
+                unfixable = fixes.unfixable
+                data = apply_to_data(data, fixes.changes)
+        except BackendError as error:
+            unfixable = [error.message]
+        extra = {
+            "applied_fixes": applied,
+            "fixes_unfixable": unfixable,
+            "fixes_project": self.org.project_label(project) if project is not None else "",
+        }
+        response = self.redisplay(document, data, extra)
+        # The panel judges the form again once the fixed fields are in place; the event goes to
+        # the form itself, as the button that asked may have been swapped out meanwhile.
+        response["HX-Trigger-After-Settle"] = json.dumps({"fixes-applied": {"target": "#env-form"}})
+        return response
+
+    def redisplay(self, document, data=None, extra=None):
         """The form as posted, with the hints of its placement and types, and a policy default
         filled in if one was asked for: nothing saved, no message shown (nothing was judged)."""
-        data = self.request.POST.copy()
+        data = self.request.POST.copy() if data is None else data
         form, env_vars, conns = self.forms(data, document)
         name = data.get("policy_default")
         hint = form.policy_hints.get(name)
@@ -240,7 +307,7 @@ class EnvironmentFormView(PageView, View):
             formset._errors, formset._non_form_errors = [], formset.error_class()
         version = self.request.POST.get("version", "")
         context = self.context(form, env_vars, conns, document, version=version)
-        return render(self.request, self.template_name, context)
+        return render(self.request, self.template_name, {**context, **(extra or {})})
 
     def refuse_stale(self, version: dict, current: dict):
         """Nothing saved: the current version with the user's changes on top, and theirs listed."""
@@ -293,9 +360,36 @@ class EnvironmentFormView(PageView, View):
             form.add_error("name", name_taken_message(name))
 
 
+def posted_draft(view, form, env_vars, conns) -> tuple[dict, list[str], int | None]:
+    """({meta, spec}, workload types, project) the draft compliance panel judges for a posted
+    environment form (editing: placement and types come from the stored asset, as they are
+    fixed). Raises BackendError when the stored asset cannot be read."""
+    request = view.request
+    form.is_valid(), env_vars.is_valid(), conns.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    spec = build_spec(
+        data,
+        [getattr(x, "cleaned_data", {}) for x in env_vars.forms] if env_vars.is_bound else [],
+        [getattr(x, "cleaned_data", {}) for x in conns.forms] if conns.is_bound else [],
+    )
+    placement = form.placements.get(request.POST.get("placement"))
+    meta = build_meta({**data, "name": data.get("name") or "draft"}, placement)
+    if request.POST.get("asset_id"):
+        stored = view.backend.get_environment(view.caller, request.POST["asset_id"], {})
+        fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
+        meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
+    supported = meta.get("workloadSupportedTypes") or {}
+    kinds = [label for label, key in WORKLOAD_TYPE_KEYS.items() if supported.get(key)]
+    own = whole(meta.get("projectId")) if meta.get("scope") == "project" else None
+    choice = request.POST.get("preview_project")
+    project = preview_project(choice, own, view.org, view.review_as()[0])
+    return {"meta": meta, "spec": spec}, kinds, project
+
+
 class CompliancePreviewView(PageView, View):
     """The draft's compliance while the user types (the form posts here through HTMX), for
-    every workload type it serves, each reason linked to its field."""
+    every workload type it serves, each reason linked to its field; when it does not comply,
+    the fixes that would make it, with a button to apply them to the form."""
 
     template_name = "environments/_preview.html"
 
@@ -304,29 +398,11 @@ class CompliancePreviewView(PageView, View):
         env_vars = EnvironmentVariableFormSet(request.POST, prefix="env")
         conns = ConnectionFormSet(request.POST, prefix="conn")
         context = {"blocks": [], "problems": []}
-        form.is_valid(), env_vars.is_valid(), conns.is_valid()
-        data = getattr(form, "cleaned_data", {})
-        spec = build_spec(
-            data,
-            [getattr(x, "cleaned_data", {}) for x in env_vars.forms] if env_vars.is_bound else [],
-            [getattr(x, "cleaned_data", {}) for x in conns.forms] if conns.is_bound else [],
-        )
-        placement = form.placements.get(request.POST.get("placement"))
-        meta = build_meta({**data, "name": data.get("name") or "draft"}, placement)
-        if request.POST.get("asset_id"):
-            # Editing: placement and workload types are fixed, so they come from the stored asset.
-            try:
-                stored = self.backend.get_environment(self.caller, request.POST["asset_id"], {})
-            except BackendError as error:
-                context["problems"] = [{"text": error.message, "href": None}]
-                return render(request, self.template_name, context)
-            fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
-            meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
-        supported = meta.get("workloadSupportedTypes") or {}
-        kinds = [label for label, key in WORKLOAD_TYPE_KEYS.items() if supported.get(key)]
-        own = whole(meta.get("projectId")) if meta.get("scope") == "project" else None
-        choice = request.POST.get("preview_project")
-        project = preview_project(choice, own, self.org, self.review_as()[0])
+        try:
+            draft, kinds, project = posted_draft(self, form, env_vars, conns)
+        except BackendError as error:
+            context["problems"] = [{"text": error.message, "href": None}]
+            return render(request, self.template_name, context)
         if project is None:
             context["hint"] = "Choose a project to see the draft's compliance."
             return render(request, self.template_name, context)
@@ -335,8 +411,7 @@ class CompliancePreviewView(PageView, View):
             context["hint"] = "Tick a workload type to see the draft's compliance."
             return render(request, self.template_name, context)
         for kind in kinds:
-            body = {"environment": {"meta": meta, "spec": spec}, "projectId": project,
-                    "workloadType": kind}  # fmt: skip
+            body = {"environment": draft, "projectId": project, "workloadType": kind}
             try:
                 compliance = self.backend.preview_compliance(self.caller, body)["compliance"]
             except InvalidRequest as error:  # the draft itself: the same for every type
@@ -350,7 +425,29 @@ class CompliancePreviewView(PageView, View):
                 break
             reasons = [self.reason(form, reason) for reason in compliance.get("reason") or []]
             context["blocks"].append({"kind": kind, "compliance": compliance, "reasons": reasons})
+        if not context["problems"] and not all(
+            b["compliance"]["compliance"] for b in context["blocks"]
+        ):
+            context.update(self.offered_fixes(form, draft, project, kinds))
         return render(request, self.template_name, context)
+
+    def offered_fixes(self, form, draft, project, kinds) -> dict:
+        """The fixes the panel offers, and where the form posts to apply them: the page the
+        panel is on (an edit, a copy or a new environment)."""
+        url = self.request.htmx.current_url_abs_path if self.request.htmx else None
+        if not url or not url.startswith("/environments/"):
+            return {}
+        try:
+            fixes = fix_for_types(self.backend, self.caller, draft, project, kinds)
+        except BackendError:
+            return {}  # the panel already says what is wrong; no offer then
+        if not fixes.changes:
+            return {}
+        return {
+            "fixes": [describe(change, form) for change in fixes.changes],
+            "fix_url": url,
+            "fix_unfixable": fixes.unfixable,
+        }
 
     @staticmethod
     def reason(form, reason: dict) -> dict:

@@ -23,6 +23,7 @@ from envadmin.contract.policy_text import (
     rule_text,
 )
 
+from ..compliance_fixes import may_create_in
 from ..export import csv_response
 from ..org_nodes import Node, NodeError, OrgNodes
 from ..params import whole
@@ -90,6 +91,15 @@ class ComplianceReviewView(PageView, View):
             rows = [r for r in rows if any(_violates(c) for c in r["cells"].values())]
         if request.GET.get("format") == "csv":
             return self.csv(rows)
+        # Rows that violate a policy offer a copy fixed to comply, placed in the project.
+        copy_for = (
+            project
+            if any(any(_violates(c) for c in r["cells"].values()) for r in rows)
+            and may_create_in(self.backend, self.caller, project)
+            else None
+        )
+        for row in rows:
+            row["copy"] = copy_for is not None and any(_violates(c) for c in row["cells"].values())
         return render(
             request,
             self.template_name,
@@ -102,6 +112,7 @@ class ComplianceReviewView(PageView, View):
                 "counts": counts,
                 "only_problems": self.only_problems(),
                 "error": error,
+                "compliant_copy_for": copy_for,
             },
         )
 
