@@ -5,6 +5,7 @@ from envadmin.accounts.access import Caller
 from envadmin.compliance.impact import ProjectCase, policy_impact
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory.models import Environment
+from envadmin.process_tuning import paused_gc
 
 from .local_policies import branch_of, label_of, refuse_conflicts, source_of
 
@@ -13,6 +14,7 @@ class LocalImpactOperations:
     """Mixed into LocalBackend; `_context`, `_policy_write_node`, `_policies_on`,
     `_environment_rows` and `_documents` come from there."""
 
+    @paused_gc()
     def impact_of_policy(self, caller: Caller, workload_type: str, meta, policy) -> dict:
         kind = WORKLOAD_TYPE_KEYS[workload_type]
         # Refused exactly as the PUT of this policy would be: shape, node, right to write.
