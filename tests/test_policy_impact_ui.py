@@ -85,3 +85,20 @@ def test_an_invalid_policy_is_named_and_no_impact_shown(editor, admin):
     page = shown.content.decode()
     assert "policy.rules.image: Ruled by" in page and "Before you save" not in page
     assert not Policy.objects.filter(scope_key="department:d1").exists()
+
+
+def test_an_impact_that_cannot_be_judged_is_said_and_the_save_confirmed(editor):
+    from unittest import mock
+
+    from envadmin.backends.local import LocalBackend
+    from envadmin.contract.errors import Unavailable
+
+    form = {**opened(editor), "yaml": "{}"}
+    refusal = Unavailable("Cannot reach the Run:ai control plane.")
+    with mock.patch.object(LocalBackend, "policy_impact", side_effect=refusal):
+        shown = editor.post(PAGE, form)
+    page = shown.content.decode()
+    assert shown.status_code == 200 and not Policy.objects.exists()
+    assert "could not be judged: Cannot reach the Run:ai control plane." in page
+    assert editor.post(PAGE, {**form, "confirm": confirmation(page)}).status_code == 302
+    assert Policy.objects.filter(scope_key="department:d1").exists()
