@@ -332,12 +332,23 @@ class PolicyView(PageView, View):
         for change in impact["changes"]:
             rows = projects.setdefault(change["projectName"], [])
             before, after = change["before"], change["after"]
-            state = ("ok", "becomes compliant") if after["compliance"] else (
-                ("bad", "becomes non-compliant") if before["compliance"]
-                else ("bad", "still non-compliant, for other reasons"))  # fmt: skip
+            state = IMPACT_STATES[(before["compliance"], after["compliance"])]
             rows.append({"name": change["assetName"], "state": state,
                          "reasons": [r.get("details", "") for r in after["reason"]]})  # fmt: skip
+        for rows in projects.values():  # what breaks first, then what is fixed
+            rows.sort(key=lambda row: IMPACT_ORDER.index(row["state"][1]))
         return {**impact, "projects": projects}
+
+
+# (compliant before, compliant after) -> (badge class, words); a pair listed with the same
+# verdict changed its reasons, or whether it is imposed.
+IMPACT_STATES = {
+    (True, False): ("bad", "becomes non-compliant"),
+    (False, True): ("ok", "becomes compliant"),
+    (False, False): ("bad", "still non-compliant, for other reasons"),
+    (True, True): ("info", "still compliant"),
+}
+IMPACT_ORDER = [words for _, words in IMPACT_STATES.values()]
 
 
 def _confirmation(kind: str, node: Node, version: str, name: str, text: str) -> str:
