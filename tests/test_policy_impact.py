@@ -194,6 +194,7 @@ def test_a_rule_held_elsewhere_on_the_branch_answers_the_puts_conflict(org, admi
         ([1, 2], "JSON object"),
         ({"workloadType": "Workspace", "meta": D1}, "policy: required"),
         ({"workloadType": "Nap", "meta": D1, "policy": None}, "workloadType"),
+        ({"workloadType": {"a": 1}, "meta": D1, "policy": None}, "workloadType"),
         ({"workloadType": "Workspace", "meta": D1, "policy": None, "extra": 1}, "extra"),
     ],
 )

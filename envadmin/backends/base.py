@@ -176,7 +176,7 @@ class EnvironmentBackend(RevisionOperations, ABC):
                 f"{unknown[0]}: not part of the request.", "Known: workloadType, meta, policy."
             )
         kind = body.get("workloadType")
-        if kind not in WORKLOAD_TYPE_KEYS:
+        if not isinstance(kind, str) or kind not in WORKLOAD_TYPE_KEYS:
             raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
         if "policy" not in body:
             raise InvalidRequest("policy: required: the new policy, or null for deleting it.")
