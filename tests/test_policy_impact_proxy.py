@@ -141,3 +141,37 @@ def test_too_many_projects_under_the_node_is_a_400_not_a_storm_of_calls(db, prox
     response = ask(proxy, {"rules": {}}, meta={"name": "t", "scope": "tenant"})
     assert response.status_code == 400 and "lower node" in response.json()["message"]
     assert not [s for s in stub.seen("GET") if "asset/environment" in s.path]
+
+
+def test_odd_answers_from_run_ai_are_left_out_not_a_500(db, proxy, stub):
+    def odd(seen):
+        path = urlsplit(seen.path).path
+        if path == "/api/v1/org-unit/projects":
+            return Reply(200, {"projects": [*PROJECTS, {"id": "x"}, "nonsense"]})
+        if path == "/api/v1/asset/environment":
+            return Reply(200, {"entries": [*VISIBLE["7"], {"meta": None}, 3]})
+        if path == "/api/v2/policy/workspaces" and seen.method == "GET":
+            return Reply(200, {"policy": "not a policy"})
+        return run_ai(seen)
+
+    stub.handler = odd
+    response = ask(proxy, {"rules": {"image": {"options": [{"value": "python:3.11"}]}}})
+    assert response.status_code == 200, response.content
+    assert response.json()["judged"]["projects"] == 2
+
+
+def test_the_projects_under_the_node_are_found_on_any_page(db, proxy, stub):
+    others = [{"id": n, "name": f"p{n}", "parentId": "d9", "clusterId": C1} for n in range(20, 520)]
+
+    def paged(seen):
+        parts = urlsplit(seen.path)
+        if parts.path == "/api/v1/org-unit/projects":
+            offset = int(parse_qs(parts.query).get("offset", ["0"])[0])
+            if offset == 0:
+                return Reply(200, {"projects": others, "next": 500})
+            return Reply(200, {"projects": PROJECTS})
+        return run_ai(seen)
+
+    stub.handler = paged
+    answer = ask(proxy, {"rules": {"image": {"options": [{"value": "python:3.11"}]}}}).json()
+    assert answer["judged"]["projects"] == 2

@@ -47,6 +47,7 @@ ENVIRONMENTS = "/api/v1/asset/environment"
 # A policy impact reads one environment list per project under the node, and the policy of each
 # node of their chains: past this many projects it asks to judge a lower node instead.
 MAX_IMPACT_PROJECTS = 100
+MAX_PROJECT_PAGES = 20
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
 
 _lock = threading.Lock()
@@ -145,6 +146,31 @@ def _source(node: tuple[str, str]) -> dict:
     if not node_id:
         return {"scope": scope}
     return {"scope": scope, SCOPE_ID_FIELDS[scope]: int(node_id) if scope == "project" else node_id}
+
+
+# Run:ai's answers as the impact reads them: anything else than the documented shapes is
+# left out, never a 500.
+def _object(answer) -> dict:
+    return answer if isinstance(answer, dict) else {}
+
+
+def _own_policy(answer) -> dict | None:
+    """The node's own policy of a GET /api/v2/policy/<type> answer."""
+    policy = _object(answer).get("policy")
+    return policy if isinstance(policy, dict) else None
+
+
+def _asset_id(entry) -> str | None:
+    meta = _object(entry).get("meta")
+    asset_id = _object(meta).get("id")
+    return str(asset_id) if asset_id not in (None, "") else None
+
+
+def _project_id(project) -> int | None:
+    try:
+        return int(_object(project).get("id"))
+    except (TypeError, ValueError):
+        return None
 
 
 def _chain_of(project: dict) -> list[tuple[str, str]]:
@@ -374,10 +400,10 @@ class RunaiBackend(EnvironmentBackend):
         clean = validate_policy_request({"meta": meta, "policy": policy}, kind)
         target = _node_of(clean["meta"])
         path = PATH_OF_TYPE[kind]
-        current = self._document(caller, "GET", path, params=_node_params(target))
+        current = _object(self._document(caller, "GET", path, params=_node_params(target)))
         # Run:ai judges the policy and the caller's right to write it, as the PUT would; a
         # deletion is asked as rewriting the policy the node has.
-        sent = policy if policy is not None else current.get("policy") or {}
+        sent = policy if policy is not None else _own_policy(current) or {}
         self._document(caller, "PUT", path, params={"validateOnly": "true"},
                        json={"meta": meta, "policy": sent})  # fmt: skip
         projects = [p for p in self._all_projects(caller) if target in _chain_of(p)]
@@ -386,35 +412,36 @@ class RunaiBackend(EnvironmentBackend):
                 f"meta: {len(projects)} projects lie under this node; in proxy mode the impact "
                 f"judges at most {MAX_IMPACT_PROJECTS}. Ask about a lower node."
             )
-        own = {target: current.get("policy")}
+        own = {target: _own_policy(current)}
         for node in {n for p in projects for n in _chain_of(p)} - {target}:
-            own[node] = self.get_policy(caller, kind, _node_params(node)).get("policy")
+            own[node] = _own_policy(self.get_policy(caller, kind, _node_params(node)))
         after = {**own, target: None if policy is None else clean["policy"]}
         environments, cases = {}, []
         for project in projects:
-            listed = (
-                self._document(
-                    caller, "GET", ENVIRONMENTS, params={"projectId": str(project["id"])}
-                ).get("entries")
-                or []
+            answer = self._document(
+                caller, "GET", ENVIRONMENTS, params={"projectId": str(project["id"])}
             )
+            listed = [e for e in _object(answer).get("entries") or [] if _asset_id(e)]
             for entry in listed:
-                environments.setdefault(str(entry["meta"]["id"]), entry)
+                environments.setdefault(_asset_id(entry), entry)
             chain = _chain_of(project)
             cases.append(ProjectCase(
-                id=int(project["id"]), name=project.get("name", ""),
+                id=_project_id(project), name=str(project.get("name", "")),
                 before=[(_source(n), own[n]) for n in chain if own.get(n)],
                 after=[(_source(n), after[n]) for n in chain if after.get(n)],
-                environment_ids=tuple(str(e["meta"]["id"]) for e in listed),
+                environment_ids=tuple(_asset_id(e) for e in listed),
             ))  # fmt: skip
         return policy_impact(cases, environments, workload_type)
 
     def _all_projects(self, caller) -> list[dict]:
+        """Every project Run:ai lists for the caller (pages of 500, at most MAX_PROJECT_PAGES
+        of them), those without an integer id left out."""
         projects, offset = [], 0
-        while len(projects) <= MAX_IMPACT_PROJECTS:
+        for _ in range(MAX_PROJECT_PAGES):
             page = self.list_projects(caller, {"limit": 500, "offset": offset})
-            projects += page.get("projects") or []
-            if "next" not in page:
+            page = page if isinstance(page, dict) else {}
+            projects += [p for p in page.get("projects") or [] if _project_id(p) is not None]
+            if not isinstance(page.get("next"), int) or page["next"] <= offset:
                 break
             offset = page["next"]
         return projects
