@@ -6,6 +6,7 @@ from envadmin.contract.policy import POLICY_PATHS
 from . import revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
+from .impact import PolicyImpactView
 
 app_name = "api"
 
@@ -46,6 +47,7 @@ urlpatterns = [
         name="compliance-fix",
     ),
     path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
+    path("envadmin/v1/policy-impact", PolicyImpactView.as_view(), name="policy-impact"),
     path(
         "envadmin/v1/environments/deleted",
         revisions.DeletedListView.as_view(),

@@ -163,6 +163,36 @@ class EnvironmentBackend(RevisionOperations, ABC):
     def list_policies(self, caller: Caller, params: Params) -> dict:
         """{"policies": [PolicyListEntry, ...]}"""
 
+    def policy_impact(self, caller: Caller, body) -> dict:
+        """envadmin's own: what saving a node's policy (or, with `"policy": null`, deleting
+        it) would change in the compliance of every (project, environment) pair under the
+        node, without saving anything (compliance/impact.py gives the answer's shape). The
+        request is checked here; the policy and the caller's right to write it are judged by
+        the backend as a PUT of it would be."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+        unknown = sorted(set(body) - {"workloadType", "meta", "policy"})
+        if unknown:
+            raise InvalidRequest(
+                f"{unknown[0]}: not part of the request.", "Known: workloadType, meta, policy."
+            )
+        kind = body.get("workloadType")
+        if not isinstance(kind, str) or kind not in WORKLOAD_TYPE_KEYS:
+            raise InvalidRequest(f"workloadType: must be one of {', '.join(WORKLOAD_TYPE_KEYS)}.")
+        if "policy" not in body:
+            raise InvalidRequest("policy: required: the new policy, or null for deleting it.")
+        meta = body.get("meta")
+        if isinstance(meta, dict) and "name" not in meta:
+            # The name changes no verdict: a PUT needs one, the question does not.
+            meta = {**meta, "name": f"{kind} policy"}
+        return self.impact_of_policy(caller, kind, meta, body["policy"])
+
+    @abstractmethod
+    def impact_of_policy(self, caller: Caller, workload_type: str, meta, policy) -> dict:
+        """policy_impact's answer for a workload type name, the node's meta as a PUT sends it,
+        and the new policy (None: deleted). Refuses as a PUT of {meta, policy} would (400,
+        403, 404); lists only projects and environments the caller may see."""
+
     def preview_compliance(self, caller: Caller, body) -> dict:
         """{"compliance": ComplianceInfo} of an unsaved creation document (envadmin's own):
         the request checked here, the draft judged by the backend."""

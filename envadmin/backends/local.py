@@ -26,6 +26,7 @@ from envadmin.process_tuning import paused_gc
 
 from .base import EnvironmentBackend, Params, stale_edit
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters
+from .local_impact import LocalImpactOperations
 from .local_policies import LocalPolicyOperations
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
@@ -86,9 +87,11 @@ def _rows(queryset, *extra: str) -> list[SimpleNamespace]:
     ]
 
 
-class LocalBackend(LocalPolicyOperations, EnvironmentBackend):
+class LocalBackend(LocalPolicyOperations, LocalImpactOperations, EnvironmentBackend):
     """One instance serves one request (get_backend() per request), so the org tree it loads
     once is reused by every call of that request: a page calls the backend several times."""
+
+    _environment_rows = staticmethod(_rows)
 
     def __init__(self):
         self._tree: OrgTree | None = None

@@ -90,6 +90,30 @@ def policy_lock_id(workload_type: str) -> int:
     return zlib.crc32(f"envadmin.policies.{workload_type}".encode())
 
 
+def branch_of(tree: OrgTree, key: str) -> set[str]:
+    """The nodes whose policies share fields with the node's: its chain and its subtree."""
+    return (set(tree.chain(key)) | tree.subtree(key)) - {"system"}
+
+
+def refuse_conflicts(tree: OrgTree, key: str, document: dict, policies: dict) -> None:
+    """The 400 of a policy for `key` ruling a field that another policy of its branch
+    (`policies`: scope key -> Policy) already rules."""
+    others = [
+        (label_of(tree, source_of(tree, k)), p.document.get("rules") or {})
+        for k, p in policies.items()
+        if k != key
+    ]
+    clashes = conflicts(document.get("rules") or {}, others)
+    if clashes:
+        field, holder = clashes[0]
+        raise InvalidRequest(
+            f"policy.rules.{field}: already ruled by {holder}; a field may carry rules "
+            "in only one policy of a branch.",
+            details="; ".join(f"policy.rules.{f}: ruled by {h}" for f, h in clashes),
+            field_errors={f"policy.rules.{f}": [f"Ruled by {h}."] for f, h in clashes},
+        )
+
+
 class LocalPolicyOperations:
     """Mixed into LocalBackend; `_context` comes from there."""
 
@@ -188,17 +212,10 @@ class LocalPolicyOperations:
         if_match: str | None = None,
     ) -> dict:
         """PUT (overwrite) or PATCH (merge, with `reset`) of the policy of one node."""
-        clean = validate_policy_request(body, workload_type, partial=partial)
-        tree, access = self._context(caller)
-        key = meta_node(clean["meta"], tree)
-        if not access.can_write_policy(key):
-            raise Forbidden(
-                f"Only a system administrator over {tree.path(key)} may change its policies."
-            )
-        branch = (set(tree.chain(key)) | tree.subtree(key)) - {"system"}
+        clean, tree, key = self._policy_write_node(caller, workload_type, body, partial=partial)
         with transaction.atomic():
             serialise_policy_writes(workload_type)
-            policies = self._policies_on(branch, workload_type)
+            policies = self._policies_on(branch_of(tree, key), workload_type)
             current = policies.get(key)
             if if_match is not None:
                 sent = None if partial else clean["policy"]
@@ -212,20 +229,7 @@ class LocalPolicyOperations:
                         document = {**document, part: remove_path(document[part], path)}
             if partial:  # what PUT would refuse, a merge must not produce
                 document = validate_policy(document, workload_type)
-            others = [
-                (label_of(tree, source_of(tree, k)), p.document.get("rules") or {})
-                for k, p in policies.items()
-                if k != key
-            ]
-            clashes = conflicts(document.get("rules") or {}, others)
-            if clashes:
-                field, holder = clashes[0]
-                raise InvalidRequest(
-                    f"policy.rules.{field}: already ruled by {holder}; a field may carry rules "
-                    "in only one policy of a branch.",
-                    details="; ".join(f"policy.rules.{f}: ruled by {h}" for f, h in clashes),
-                    field_errors={f"policy.rules.{f}": [f"Ruled by {h}."] for f, h in clashes},
-                )
+            refuse_conflicts(tree, key, document, policies)
             now = timezone.now()
             policy = current or Policy(
                 workload_type=workload_type, scope=clean["meta"]["scope"], scope_key=key,
@@ -241,6 +245,18 @@ class LocalPolicyOperations:
                 # so the answer's ETag is the one a GET gives.
                 policy.refresh_from_db(fields=["document"])
         return self._policy_document(tree, key, workload_type, policies)
+
+    def _policy_write_node(self, caller: Caller, workload_type: str, body, *, partial: bool):
+        """What a policy write checks before it reads any policy: the request's shape, its
+        node, and the caller's right to write there. (clean request, tree, node key)."""
+        clean = validate_policy_request(body, workload_type, partial=partial)
+        tree, access = self._context(caller)
+        key = meta_node(clean["meta"], tree)
+        if not access.can_write_policy(key):
+            raise Forbidden(
+                f"Only a system administrator over {tree.path(key)} may change its policies."
+            )
+        return clean, tree, key
 
     def _check_version(self, tree, current: Policy | None, if_match: str, sent=None) -> None:
         own = {"meta": None, "policy": None}

@@ -26,9 +26,10 @@ from envadmin.audit.record import record_acknowledged
 from envadmin.audit.revisions import observe_quietly
 from envadmin.audit.visibility import events_by_actor
 from envadmin.compliance.engine import default_source_label, evaluate
+from envadmin.compliance.impact import ProjectCase, policy_impact
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.errors import BackendError, InvalidRequest, NotFound, Unauthorized
-from envadmin.contract.policy import POLICY_PATHS, policy_version
+from envadmin.contract.policy import POLICY_PATHS, policy_version, validate_policy_request
 from envadmin.runai.client import RunaiClient
 from envadmin.runai.errors import UpstreamError
 from envadmin.runai.tokens import (
@@ -43,6 +44,10 @@ from envadmin.runai.tokens import (
 from .base import EnvironmentBackend, Params, stale_edit, stale_policy
 
 ENVIRONMENTS = "/api/v1/asset/environment"
+# A policy impact reads one environment list per project under the node, and the policy of each
+# node of their chains: past this many projects it asks to judge a lower node instead.
+MAX_IMPACT_PROJECTS = 100
+MAX_PROJECT_PAGES = 20
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
 
 _lock = threading.Lock()
@@ -120,6 +125,62 @@ def _policy_node_params(meta) -> dict:
             raise InvalidRequest(f"meta.{field}: needed to compare the policy with If-Match.")
         params[field] = str(meta[field])
     return params
+
+
+def _node_of(meta: dict) -> tuple[str, str]:
+    """(scope, id as text) of the node a validated policy meta names; the tenant's id is ""."""
+    scope = meta["scope"]
+    field = SCOPE_ID_FIELDS.get(scope)
+    node_id = str(meta[field]) if field else ""
+    return scope, node_id.lower() if scope == "cluster" else node_id
+
+
+def _node_params(node: tuple[str, str]) -> dict:
+    scope, node_id = node
+    return {"scope": scope, SCOPE_ID_FIELDS[scope]: node_id} if node_id else {"scope": scope}
+
+
+def _source(node: tuple[str, str]) -> dict:
+    """sourceOfRule of a node, as the local backend writes it (a project's id an integer)."""
+    scope, node_id = node
+    if not node_id:
+        return {"scope": scope}
+    return {"scope": scope, SCOPE_ID_FIELDS[scope]: int(node_id) if scope == "project" else node_id}
+
+
+# Run:ai's answers as the impact reads them: anything else than the documented shapes is
+# left out, never a 500.
+def _object(answer) -> dict:
+    return answer if isinstance(answer, dict) else {}
+
+
+def _own_policy(answer) -> dict | None:
+    """The node's own policy of a GET /api/v2/policy/<type> answer."""
+    policy = _object(answer).get("policy")
+    return policy if isinstance(policy, dict) else None
+
+
+def _asset_id(entry) -> str | None:
+    meta = _object(entry).get("meta")
+    asset_id = _object(meta).get("id")
+    return str(asset_id) if asset_id not in (None, "") else None
+
+
+def _project_id(project) -> int | None:
+    try:
+        return int(_object(project).get("id"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _chain_of(project: dict) -> list[tuple[str, str]]:
+    """A project's nodes from the tenant down, as Run:ai's project document names them."""
+    nodes = [
+        ("cluster", str(project.get("clusterId") or "").lower()),
+        ("department", str(project.get("parentId") or "")),
+        ("project", str(project["id"])),
+    ]
+    return [("tenant", "")] + [node for node in nodes if node[1]]
 
 
 class RunaiBackend(EnvironmentBackend):
@@ -339,6 +400,59 @@ class RunaiBackend(EnvironmentBackend):
             {"meta": meta, "spec": draft["spec"]}, policy.get("effective") or {}, workload_type,
             replica_type, visible, visibility_note=note,
         )  # fmt: skip
+
+    # --- policy impact: Run:ai's policies and lists, envadmin's engine ------------------------
+
+    def impact_of_policy(self, caller, workload_type, meta, policy):
+        kind = WORKLOAD_TYPE_KEYS[workload_type]
+        clean = validate_policy_request({"meta": meta, "policy": policy}, kind)
+        target = _node_of(clean["meta"])
+        path = PATH_OF_TYPE[kind]
+        current = _object(self._document(caller, "GET", path, params=_node_params(target)))
+        # Run:ai judges the policy and the caller's right to write it, as the PUT would; a
+        # deletion is asked as rewriting the policy the node has.
+        sent = policy if policy is not None else _own_policy(current) or {}
+        self._document(caller, "PUT", path, params={"validateOnly": "true"},
+                       json={"meta": meta, "policy": sent})  # fmt: skip
+        projects = [p for p in self._all_projects(caller) if target in _chain_of(p)]
+        if len(projects) > MAX_IMPACT_PROJECTS:
+            raise InvalidRequest(
+                f"meta: {len(projects)} projects lie under this node; in proxy mode the impact "
+                f"judges at most {MAX_IMPACT_PROJECTS}. Ask about a lower node."
+            )
+        own = {target: _own_policy(current)}
+        for node in {n for p in projects for n in _chain_of(p)} - {target}:
+            own[node] = _own_policy(self.get_policy(caller, kind, _node_params(node)))
+        after = {**own, target: None if policy is None else clean["policy"]}
+        environments, cases = {}, []
+        for project in projects:
+            answer = self._document(
+                caller, "GET", ENVIRONMENTS, params={"projectId": str(project["id"])}
+            )
+            listed = [e for e in _object(answer).get("entries") or [] if _asset_id(e)]
+            for entry in listed:
+                environments.setdefault(_asset_id(entry), entry)
+            chain = _chain_of(project)
+            cases.append(ProjectCase(
+                id=_project_id(project), name=str(project.get("name", "")),
+                before=[(_source(n), own[n]) for n in chain if own.get(n)],
+                after=[(_source(n), after[n]) for n in chain if after.get(n)],
+                environment_ids=tuple(_asset_id(e) for e in listed),
+            ))  # fmt: skip
+        return policy_impact(cases, environments, workload_type)
+
+    def _all_projects(self, caller) -> list[dict]:
+        """Every project Run:ai lists for the caller (pages of 500, at most MAX_PROJECT_PAGES
+        of them), those without an integer id left out."""
+        projects, offset = [], 0
+        for _ in range(MAX_PROJECT_PAGES):
+            page = self.list_projects(caller, {"limit": 500, "offset": offset})
+            page = page if isinstance(page, dict) else {}
+            projects += [p for p in page.get("projects") or [] if _project_id(p) is not None]
+            if not isinstance(page.get("next"), int) or page["next"] <= offset:
+                break
+            offset = page["next"]
+        return projects
 
     # --- callers: Run:ai issues and judges every token --------------------------------------
 

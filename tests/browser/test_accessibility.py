@@ -188,6 +188,18 @@ def policies(page, login):
     page.goto("/policies?scope=project&projectId=1")
 
 
+def policy_impact(page, login):
+    login("admin")
+    page.goto("/policies?scope=department&departmentId=d1")
+    workspace = page.locator("#policy-workspace")
+    workspace.get_by_text("Edit the Workspace policy of this scope (YAML)").click()
+    editor = workspace.get_by_label("Policy: defaults, rules, imposedAssets")
+    ruled = "rules:\n  image:\n    options:\n    - value: registry.example.com/none:1\n"
+    editor.fill(editor.input_value().replace("rules:\n", ruled, 1))
+    workspace.get_by_role("button", name="Save Workspace policy").click()
+    page.locator("#impact-Workspace").wait_for()
+
+
 def org_tree(page, login):
     login("admin")
     page.goto("/org")
@@ -212,7 +224,7 @@ STATES = {
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
-        org_tree, activity, not_found,
+        policy_impact, org_tree, activity, not_found,
     ]
 }  # fmt: skip
 

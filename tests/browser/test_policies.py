@@ -83,3 +83,30 @@ def test_a_path_no_node_has_is_named_next_to_the_picker(login, page):
     choose_scope(page, "cluster-a / nowhere")
     expect(page.locator("#p-node-error")).to_contain_text("No scope is called cluster-a / nowhere")
     expect(page.get_by_role("combobox", name="Scope")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_editor_shows_the_impact_and_asks_to_confirm(login, page):
+    login("admin")
+    page.goto("/policies?scope=department&departmentId=d1")
+    workspace = page.locator("#policy-workspace")
+    workspace.get_by_text("Edit the Workspace policy of this scope (YAML)").click()
+    editor = workspace.get_by_label("Policy: defaults, rules, imposedAssets")
+    only_one = "\n  image:\n    options:\n    - value: registry.example.com/none:1\n"
+    editor.fill(editor.input_value().replace("rules:\n", "rules:" + only_one, 1))
+    workspace.get_by_role("button", name="Save Workspace policy").click()
+
+    impact = page.locator("#impact-Workspace")
+    expect(impact.get_by_role("heading", name="Before you save: what changes")).to_be_visible()
+    expect(impact.get_by_role("alert")).to_contain_text("non-compliant")
+    tables = impact.locator("table.impact-rows")
+    expect(tables.first.locator("caption")).to_contain_text("Project ")
+    # Within a project, what breaks comes first, each with the reasons it would have.
+    first = tables.first.locator("tbody tr").first
+    expect(first).to_contain_text("becomes non-compliant")
+    expect(first).to_contain_text("is not allowed by the policy of department 'research'")
+    # Nothing saved yet: the rule is not among the effective rules shown above the editor.
+    expect(workspace.locator("tr[data-field='image']")).to_have_count(0)
+
+    page.get_by_role("button", name="Save anyway").click()
+    expect(page.locator("#messages")).to_contain_text("The Workspace policy was saved.")
+    expect(page.locator("#policy-workspace tr[data-field='image']")).to_have_count(1)

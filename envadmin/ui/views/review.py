@@ -1,5 +1,6 @@
 """Pages for team leads and administrators: compliance review, policies, the org tree."""
 
+import hashlib
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -11,7 +12,13 @@ from django.views import View
 from envadmin.accounts.models import Role
 from envadmin.compliance.states import NOT_SUPPORTED, compliance_state, policy_reasons
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
-from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionFailed
+from envadmin.contract.errors import (
+    BackendError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+)
 from envadmin.contract.inputs import InputError, load_yaml
 from envadmin.contract.policy import POLICY_PATHS, policy_version
 from envadmin.contract.policy_paths import flatten_rules
@@ -166,7 +173,7 @@ class PolicyView(PageView, View):
             self.choose_project(int(found.id))
         return found or self.nodes.all[0]
 
-    def sections(self, node: Node, drafts=None, errors=None):
+    def sections(self, node: Node, drafts=None, errors=None, impacts=None):
         sections = []
         for kind, policy_type in POLICY_KINDS.items():
             path = next(p for p, t in POLICY_PATHS.items() if t == policy_type)
@@ -186,6 +193,7 @@ class PolicyView(PageView, View):
                     sort_keys=True,
                 ),
                 "errors": (errors or {}).get(kind, []),
+                "impact": (impacts or {}).get(kind),
                 "name": (document.get("meta") or {}).get("name") or f"{policy_type} policy",
                 # The version the editor was opened on: a save made from it after someone else
                 # saved is refused instead of overwriting their change.
@@ -225,7 +233,7 @@ class PolicyView(PageView, View):
         node = self.nodes.get(scope, source.get(SCOPE_ID_FIELDS.get(scope, ""), ""))
         return node.title if node else f"a {scope} you cannot see"
 
-    def render_page(self, node, drafts=None, errors=None, node_error="", status=200):
+    def render_page(self, node, drafts=None, errors=None, node_error="", status=200, impacts=None):
         return render(
             self.request,
             self.template_name,
@@ -234,7 +242,7 @@ class PolicyView(PageView, View):
                 "node": node,
                 "node_error": node_error,
                 "nodes": self.nodes.all,
-                "sections": self.sections(node, drafts, errors) if node else [],
+                "sections": self.sections(node, drafts, errors, impacts) if node else [],
                 "can_edit": self.caller_can_edit(),
             },
             status=status,
@@ -278,17 +286,31 @@ class PolicyView(PageView, View):
         if node.scope == "project":
             meta["projectId"] = int(node.id)
         version = request.POST.get("version", "")
+        body = {"meta": meta, "policy": policy}
+        impact = None
         try:
-            # Without the version it was opened on, a save could overwrite someone else's:
-            # check the policy, then ask for a reload instead of writing.
+            # Checked first, and saving nothing: the policy, the right to write it and the
+            # version the editor was opened on (a stale one is said before any impact).
             self.backend.write_policy(
-                self.caller, POLICY_KINDS[kind], {"meta": meta, "policy": policy},
-                partial=False, validate_only=not version, if_match=version or None,
+                self.caller, POLICY_KINDS[kind], body,
+                partial=False, validate_only=True, if_match=version or None,
             )  # fmt: skip
             if not version:
+                # Without the version it was opened on, a save could overwrite someone else's:
+                # ask for a reload instead of writing.
                 problems = ["Not saved: this form does not say which version of the policy it "
                             "edits. Reload the page and make your change again."]  # fmt: skip
                 return self.render_page(node, {kind: text}, {kind: problems})
+            confirmation = _confirmation(kind, node, version, meta["name"], text)
+            if request.POST.get("confirm") != confirmation:
+                impact = self.impact(kind, body)
+                if impact.get("error") or impact["summary"]["becomeNonCompliant"]:
+                    impact["confirmation"] = confirmation
+                    return self.render_page(node, {kind: text}, impacts={kind: impact})
+            self.backend.write_policy(
+                self.caller, POLICY_KINDS[kind], body,
+                partial=False, validate_only=False, if_match=version,
+            )  # fmt: skip
         except PreconditionFailed as error:
             problems = [
                 f"Not saved: {error.message} Your text is kept below; the rules shown above are "
@@ -300,8 +322,67 @@ class PolicyView(PageView, View):
             return self.render_page(node, {kind: text}, {kind: problems or [error.message]})
         except BackendError as error:
             return self.render_page(node, {kind: text}, {kind: [error.message]})
-        messages.success(request, f"The {kind} policy was saved.")
+        messages.success(request, f"The {kind} policy was saved.{_impact_sentence(impact)}")
         return redirect(f"{request.path}?{urlencode(node.params)}")
+
+    def impact(self, kind: str, body: dict) -> dict:
+        """What saving would change (envadmin/compliance/impact.py), grouped by project for
+        the page. A policy the save would refuse is refused here too; an impact that cannot
+        be judged (Run:ai unreachable, too many projects) is said, and the save confirmed."""
+        try:
+            impact = self.backend.policy_impact(self.caller, {"workloadType": kind, **body})
+        except InvalidRequest as error:
+            if error.field_errors:  # the policy itself: the save would refuse it as well
+                raise
+            return {"error": error.message}
+        except (Forbidden, NotFound, PreconditionFailed):
+            raise
+        except BackendError as error:
+            return {"error": error.message}
+        projects: dict = {}
+        for change in impact["changes"]:
+            rows = projects.setdefault(change["projectName"], [])
+            before, after = change["before"], change["after"]
+            state = IMPACT_STATES[(before["compliance"], after["compliance"])]
+            rows.append({"name": change["assetName"], "state": state,
+                         "reasons": [r.get("details", "") for r in after["reason"]]})  # fmt: skip
+        for rows in projects.values():  # what breaks first, then what is fixed
+            rows.sort(key=lambda row: IMPACT_ORDER.index(row["state"][1]))
+        return {**impact, "projects": projects}
+
+
+# (compliant before, compliant after) -> (badge class, words); a pair listed with the same
+# verdict changed its reasons, or whether it is imposed.
+IMPACT_STATES = {
+    (True, False): ("bad", "becomes non-compliant"),
+    (False, True): ("ok", "becomes compliant"),
+    (False, False): ("bad", "still non-compliant, for other reasons"),
+    (True, True): ("info", "still compliant"),
+}
+IMPACT_ORDER = [words for _, words in IMPACT_STATES.values()]
+
+
+def _confirmation(kind: str, node: Node, version: str, name: str, text: str) -> str:
+    """What "Save anyway" confirms: this text, for this node and version, and nothing edited
+    since its impact was shown."""
+    shown = "\x1f".join([kind, urlencode(node.params), version, name, text])
+    return hashlib.sha256(shown.encode()).hexdigest()[:32]
+
+
+def _impact_sentence(impact: dict | None) -> str:
+    if not impact or impact.get("error"):
+        return ""
+    summary = impact["summary"]
+    parts = [
+        f"{summary[key]} became {words}" if key != "reasonsChanged"
+        else f"{summary[key]} changed reasons"
+        for key, words in (("becomeNonCompliant", "non-compliant"),
+                           ("becomeCompliant", "compliant"), ("reasonsChanged", ""))
+        if summary[key]
+    ]  # fmt: skip
+    if not parts:
+        return " No environment changes compliance for any project."
+    return " (project, environment) pairs: " + ", ".join(parts) + "."
 
 
 class OrgTreeView(PageView, View):
