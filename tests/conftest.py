@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from envadmin.accounts.models import AccessRule, ServiceAccount, SubjectType
 from envadmin.accounts.tokens import issue
 from envadmin.snapshot import loader
+
+# CI runs the property tests on hypothesis's fixed examples, so a red run is a change's fault;
+# a session run explores new ones (what it finds becomes a table test).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
 
 DATA = Path(__file__).parent / "data"
 # Ids of the small org tree in tests/data/small.yaml.

@@ -291,3 +291,21 @@ def test_the_fix_changes_only_fields_named_in_a_reason(effective, environment):
     assert changed <= named
     assert {c["field"].split(".workspace")[0] for c in result["changes"]} <= named
     assert all(c["because"] for c in result["changes"])
+
+
+def test_a_locked_excluded_variable_the_policy_does_not_permit_is_removed():
+    # Found by hypothesis: including it again would break canAdd; removing it breaks neither.
+    effective = {
+        "rules": {"environmentVariables": {"instances": {"locked": ["A"], "canAdd": False}}},
+        "defaults": {"environmentVariables": {"instances": []}},
+    }
+    environment = {
+        "meta": {"name": "e", "scope": "tenant", "workloadSupportedTypes": {"workspace": True}},
+        "spec": {"image": "python:3.12", "environmentVariables": [{"name": "A", "exclude": True}]},
+    }
+
+    result = fix_environment(environment, effective, "Workspace")
+
+    assert result["unfixable"] == []
+    assert result["environment"]["spec"]["environmentVariables"] == []
+    assert evaluate(result["environment"], effective, "Workspace")["compliance"] is True

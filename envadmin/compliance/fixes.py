@@ -191,11 +191,17 @@ def _fix_variables(spec, spec_path, field, rules) -> list[dict]:
             continue
         because = " ".join(dict.fromkeys(reasons))
         locked = any(variable.get("name") in set(rule.get("locked") or []) for rule, *_ in rules)
+        new = None  # a variable the policy does not permit
         if variable.get("exclude") and locked:
-            new = {k: v for k, v in variable.items() if k != "exclude"}
-            kept.append(new)
-        else:
-            new = None  # a variable the policy does not permit
+            included = {k: v for k, v in variable.items() if k != "exclude"}
+            # Locked but not permitted either (canAdd false and no such default): included,
+            # it would break canAdd; removed, it breaks neither rule.
+            if not any(
+                list(_judge_instances(field, "instances", [included], default, rule, source))
+                for rule, default, source in rules
+            ):
+                new = included
+                kept.append(new)
         changes.append(_change(field, variable, new, because))
     if changes:
         _set(spec, spec_path, kept)
