@@ -96,6 +96,7 @@ class PageView(LoginRequiredMixin):
         chosen = self.chosen_project()
         return {
             "degraded": self.degraded,
+            "upstream_problems": self.org.problems,
             "review_project": project,
             "review_project_label": self.org.project_label(project) if project else "",
             "chosen_project_label": self.org.project_label(chosen) if chosen else "",
