@@ -22,11 +22,13 @@ class AllPages:
     problem: str = ""  # empty when the list was read to its end
 
 
-def read_all_pages(list_page, caller, key: str) -> AllPages:
-    """Every item of `list_page(caller, params)` (e.g. backend.list_departments) under `key`."""
+def read_all_pages(list_page, caller, key: str, deadline: float | None = None) -> AllPages:
+    """Every item of `list_page(caller, params)` (e.g. backend.list_departments) under `key`,
+    until time.monotonic() passes `deadline` (default: RUNAI_PAGING_SECONDS from now)."""
     path = f"GET /api/v1/org-unit/{key}"
     result = AllPages()
-    deadline = time.monotonic() + settings.RUNAI_PAGING_SECONDS
+    if deadline is None:
+        deadline = time.monotonic() + settings.RUNAI_PAGING_SECONDS
     offset = 0
     for number in range(1, settings.RUNAI_MAX_PAGES + 1):
         page = list_page(caller, {"offset": offset, "limit": PAGE_LIMIT})
@@ -93,6 +95,8 @@ class OrgUnits:
 def read_org_units(backend, caller) -> OrgUnits:
     """Every cluster, department and project `caller` may see, as far as they can be used."""
     units = OrgUnits()
+    # One budget for both lists: a page waits for org units at most this long in all.
+    deadline = time.monotonic() + settings.RUNAI_PAGING_SECONDS
     clusters = backend.list_clusters(caller, {})
     if not isinstance(clusters, list):
         units.problems.append("GET /api/v1/clusters: the answer is not a list.")
@@ -100,8 +104,8 @@ def read_org_units(backend, caller) -> OrgUnits:
     for cluster in clusters:
         if units.keep(cluster, "GET /api/v1/clusters", "uuid", _text):
             units.clusters[cluster["uuid"]] = cluster
-    departments = read_all_pages(backend.list_departments, caller, "departments")
-    projects = read_all_pages(backend.list_projects, caller, "projects")
+    departments = read_all_pages(backend.list_departments, caller, "departments", deadline)
+    projects = read_all_pages(backend.list_projects, caller, "projects", deadline)
     units.problems += [pages.problem for pages in (departments, projects) if pages.problem]
     for unit in departments.items:
         if units.keep(unit, "GET /api/v1/org-unit/departments", "id", _id):

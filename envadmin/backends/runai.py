@@ -41,7 +41,6 @@ from envadmin.runai.tokens import (
 )
 
 from .base import EnvironmentBackend, Params, stale_edit, stale_policy
-from .org_units import read_org_units
 
 ENVIRONMENTS = "/api/v1/asset/environment"
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
@@ -257,7 +256,7 @@ class RunaiBackend(EnvironmentBackend):
         return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
 
     def creatable_scopes(self, caller):
-        units = read_org_units(self, caller)
+        units = self.org_units(caller)
         clusters = {uuid: cluster["name"] for uuid, cluster in units.clusters.items()}
         names = {key: d["name"] for key, d in units.departments.items()}
         scopes = [{"scope": "tenant", "label": "tenant (everyone)", "key": "tenant"}]

@@ -5,7 +5,6 @@ from functools import cached_property
 
 from envadmin.accounts.access import Caller
 from envadmin.backends.base import EnvironmentBackend
-from envadmin.backends.org_units import read_org_units
 from envadmin.security.clients import client_address
 
 
@@ -26,7 +25,7 @@ class OrgIndex:
 
     @classmethod
     def load(cls, backend: EnvironmentBackend, caller: Caller) -> "OrgIndex":
-        units = read_org_units(backend, caller)
+        units = backend.org_units(caller)
         clusters = {uuid: cluster["name"] for uuid, cluster in units.clusters.items()}
         return cls(clusters, units.departments, units.projects, units.problems)
 
