@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser install install-test lint format migrate demo bench load fuzz clean
+.PHONY: run test browser prism install install-test lint format migrate demo bench load fuzz fuzz-proxy clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -46,7 +46,12 @@ run: demo
 browser:
 	@scripts/ensure-chromium
 
-test: browser install-test
+# Stoplight Prism (pinned) for the proxy-mode tests against Run:ai's contract, into .prism/ with
+# Debian's npm; where npm cannot be had it says so and those tests skip.
+prism:
+	@scripts/ensure-prism
+
+test: browser prism install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -63,6 +68,11 @@ load: install
 fuzz: install-test
 	@# Issue 6: schemathesis against our /api/schema/ and Run:ai's contract (.ci/fuzz says how).
 	.ci/fuzz
+
+SEEDS ?= 50
+fuzz-proxy: prism install-test
+	@# Proxy mode against Prism: the contract's examples plus SEEDS random seeds, with a summary.
+	PRISM_SEEDS=$(SEEDS) $(BIN)/python -m pytest tests/prism -q -p no:randomly
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -191,6 +191,10 @@ RUNAI_READ_TIMEOUT = float(os.environ.get("RUNAI_READ_TIMEOUT", "10"))
 RUNAI_RETRIES = int(os.environ.get("RUNAI_RETRIES", "2"))
 # Org units and policies change rarely: cached this long per caller. Environments never are.
 RUNAI_CACHE_SECONDS = int(os.environ.get("RUNAI_CACHE_SECONDS", "30"))
+# A paged org-unit list is read to its end, but no further than this many pages (of 500) and
+# this many seconds: past either, the page shows what it has and says so.
+RUNAI_MAX_PAGES = int(os.environ.get("RUNAI_MAX_PAGES", "100"))
+RUNAI_PAGING_SECONDS = float(os.environ.get("RUNAI_PAGING_SECONDS", "5"))
 # The tenant every local asset belongs to; Run:ai reports it as meta.tenantId.
 ENVADMIN_TENANT_ID = int(os.environ.get("ENVADMIN_TENANT_ID", "1001"))
 ENVADMIN_TENANT_NAME = os.environ.get("ENVADMIN_TENANT_NAME", "envadmin")

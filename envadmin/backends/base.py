@@ -15,8 +15,10 @@ from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
+from envadmin.contract.usable import usable_entries
 
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
+from .org_units import OrgUnits, read_org_units
 from .revision_operations import RevisionOperations
 
 Params = Mapping[str, str]
@@ -57,14 +59,20 @@ class EnvironmentBackend(RevisionOperations, ABC):
 
     def browse_environments(
         self, caller: Caller, params: Params, *, names: OrgNames, filters: RowFilters = NO_FILTERS,
-        sort: str = "name", offset: int = 0, limit: int = 50,
+        sort: str = "name", offset: int = 0, limit: int = 50, problems: list | None = None,
     ) -> tuple[list[dict], int]:  # fmt: skip
         """One window of the list as the web admin shows it: Run:ai's list parameters, then the
         page's own `filters` and `sort` (environment_rows). Returns (documents of the window,
         total). This default filters and sorts the whole list in Python, reading scope paths
         and cluster names (for search and sort) from `names`; a backend that can page in its
-        store answers from there instead."""
-        entries = self.list_environments(caller, params)["entries"]
+        store answers from there instead. Entries the rows cannot be made of are left out, and
+        said so in `problems`."""
+        answer = self.list_environments(caller, params)
+        entries, unusable = usable_entries(
+            answer.get("entries") if isinstance(answer, dict) else None
+        )
+        if problems is not None:
+            problems += [problem for problem in unusable if problem not in problems]
         by_id = {}
         rows = []
         for entry in entries:
@@ -76,6 +84,16 @@ class EnvironmentBackend(RevisionOperations, ABC):
         return [by_id[row["id"]] for row in window], len(rows)
 
     # --- org reads: names and ids for pickers and clients -------------------------------------
+    def org_units(self, caller: Caller) -> OrgUnits:
+        """Every org unit `caller` sees, as far as it can be used (org_units.read_org_units).
+        Read once per backend instance, which serves one request: a page that needs the units
+        twice (names, then placements) waits for them, and spends their time budget, once."""
+        memo = self.__dict__.setdefault("_org_units_read", {})
+        key = (caller.subject, caller.token)
+        if key not in memo:
+            memo[key] = read_org_units(self, caller)
+        return memo[key]
+
     @abstractmethod
     def list_projects(self, caller: Caller, params: Params) -> dict:
         """{"projects": [Project, ...], "next"?: int}"""

@@ -200,7 +200,7 @@ class LocalBackend(LocalPolicyOperations, LocalImpactOperations, EnvironmentBack
 
     def browse_environments(
         self, caller: Caller, params: Params, *, names: OrgNames, filters: RowFilters = NO_FILTERS,
-        sort: str = "name", offset: int = 0, limit: int = 50,
+        sort: str = "name", offset: int = 0, limit: int = 50, problems: list | None = None,
     ) -> tuple[list[dict], int]:  # fmt: skip
         """The page's filters and sort done in the database, so a page of 50 costs the same at
         10,000 environments as at 100. Compliance is judged per environment in Python: sorting

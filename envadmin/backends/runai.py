@@ -317,25 +317,24 @@ class RunaiBackend(EnvironmentBackend):
         return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
 
     def creatable_scopes(self, caller):
-        clusters = {c["uuid"]: c["name"] for c in self.list_clusters(caller, {})}
-        departments = self.list_departments(caller, {"limit": 500})["departments"]
-        projects = self.list_projects(caller, {"limit": 500})["projects"]
-        names = {str(d["id"]): d["name"] for d in departments}
+        units = self.org_units(caller)
+        clusters = {uuid: cluster["name"] for uuid, cluster in units.clusters.items()}
+        names = {key: d["name"] for key, d in units.departments.items()}
         scopes = [{"scope": "tenant", "label": "tenant (everyone)", "key": "tenant"}]
         scopes += [
             {"scope": "cluster", "clusterId": cid, "label": name, "key": f"cluster:{cid}"}
             for cid, name in sorted(clusters.items(), key=lambda item: item[1])
         ]
         scopes += [
-            {"scope": "department", "departmentId": str(d["id"]), "key": f"department:{d['id']}",
+            {"scope": "department", "departmentId": key, "key": f"department:{key}",
              "label": f"{clusters.get(d.get('clusterId'), '')} / {d['name']}"}
-            for d in departments
+            for key, d in units.departments.items()
         ]  # fmt: skip
         scopes += [
-            {"scope": "project", "projectId": int(p["id"]), "key": f"project:{p['id']}",
+            {"scope": "project", "projectId": pid, "key": f"project:{pid}",
              "label": f"{clusters.get(p.get('clusterId'), '')} / "
                       f"{names.get(str(p.get('parentId')), '')} / {p['name']}"}
-            for p in projects
+            for pid, p in units.projects.items()
         ]  # fmt: skip
         return scopes
 

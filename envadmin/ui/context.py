@@ -20,17 +20,14 @@ class OrgIndex:
     clusters: dict[str, str] = field(default_factory=dict)
     departments: dict[str, dict] = field(default_factory=dict)
     projects: dict[int, dict] = field(default_factory=dict)
+    # What in the control plane's answers could not be used: the pages show it in a banner.
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, backend: EnvironmentBackend, caller: Caller) -> "OrgIndex":
-        index = cls()
-        for cluster in backend.list_clusters(caller, {}):
-            index.clusters[cluster["uuid"]] = cluster["name"]
-        for department in _all_pages(backend.list_departments, caller, "departments"):
-            index.departments[str(department["id"])] = department
-        for project in _all_pages(backend.list_projects, caller, "projects"):
-            index.projects[int(project["id"])] = project
-        return index
+        units = backend.org_units(caller)
+        clusters = {uuid: cluster["name"] for uuid, cluster in units.clusters.items()}
+        return cls(clusters, units.departments, units.projects, units.problems)
 
     def scope_path(self, meta: dict) -> str:
         scope = meta.get("scope")
@@ -60,13 +57,3 @@ class OrgIndex:
         department = self.departments.get(str(project.get("parentId")), {})
         cluster = self.clusters.get(project.get("clusterId"), "")
         return " / ".join(n for n in (cluster, department.get("name"), project["name"]) if n)
-
-
-def _all_pages(method, caller, key):
-    offset = 0
-    while True:
-        page = method(caller, {"offset": offset, "limit": 500})
-        yield from page[key]
-        if "next" not in page:
-            return
-        offset = page["next"]

@@ -177,8 +177,13 @@ def initial_from_document(document: dict, placement: str) -> FormInitial:
         initial[f"probe_{key}"] = value
     return FormInitial(
         initial,
-        [row_from_variable(v) for v in spec.get("environmentVariables") or []],
-        [row_from_connection(c) for c in spec.get("connections") or []],
+        # Run:ai's lists may hold nulls: a row is made of each entry that is an object.
+        [
+            row_from_variable(v)
+            for v in spec.get("environmentVariables") or []
+            if isinstance(v, dict)
+        ],
+        [row_from_connection(c) for c in spec.get("connections") or [] if isinstance(c, dict)],
     )
 
 

@@ -21,7 +21,8 @@ SALT = "envadmin.ui.edit-version"
 def sign(document: dict) -> str:
     """The hidden `version` field: updateCount and editable content of the opened document."""
     meta = document["meta"]
-    payload = {"id": meta["id"], "n": meta["updateCount"], "doc": diff.editable(document)}
+    # Run:ai may leave updateCount out (the contract does not require it): then None.
+    payload = {"id": meta["id"], "n": meta.get("updateCount"), "doc": diff.editable(document)}
     return signing.dumps(payload, salt=SALT, compress=True)
 
 

@@ -255,7 +255,9 @@ FLAGS = [
 
 @register.filter
 def flags(spec: dict):
-    """The boolean settings an environment sets, labelled."""
+    """The boolean settings an environment sets, labelled (none when Run:ai sent no spec)."""
+    if not isinstance(spec, dict):
+        return []
     return [(label, spec[key]) for key, label in FLAGS if spec.get(key) is not None]
 
 

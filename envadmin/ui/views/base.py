@@ -1,5 +1,8 @@
 """What every page view needs: the backend, the caller, the user's preferences, errors."""
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -9,9 +12,14 @@ from django.shortcuts import render
 from envadmin.backends import get_backend
 from envadmin.contract.choices import WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError
+from envadmin.contract.usable import UnusableAnswer, usable_entries
 
 from ..context import OrgIndex, caller_for
 from ..models import Preference
+
+logger = logging.getLogger(__name__)
+# What reading a field of an answer of the wrong shape raises.
+SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError)
 
 
 class PageView(LoginRequiredMixin):
@@ -37,21 +45,38 @@ class PageView(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         try:
-            return super().dispatch(request, *args, **kwargs)
+            return self.dispatch_reading_upstream(request, *args, **kwargs)
         except BackendError as error:
             if error.status == 401 and request.user.is_authenticated:
                 logout(request)
                 messages.error(request, f"{error.message} Please sign in again.")
                 return redirect_to_login(request.get_full_path())
             if error.status >= 500:
+                unusable = isinstance(error, UnusableAnswer)  # Run:ai answered, oddly
                 return render(
                     request,
                     "degraded.html",
-                    {**self.safe_context(), "error": error, "degraded": error.message},
+                    {**self.safe_context(), "error": error, "unusable": unusable,
+                     "degraded": "" if unusable else error.message},
                     status=error.status,
-                )
+                )  # fmt: skip
             # Any other refusal (a Run:ai 403 on org units, say) is a page, never a 500.
             return backend_error_page(request, error, "Not available")
+
+    def dispatch_reading_upstream(self, request, *args, **kwargs):
+        """In proxy mode, a page that trips over the shape of a Run:ai answer (lists of
+        entries are screened first: this catches single documents) says so as a bad gateway
+        answer naming Run:ai; in local mode the same error is envadmin's own bug."""
+        if settings.ENVADMIN_BACKEND != "runai":
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except SHAPE_ERRORS as error:
+            logger.exception("Run:ai's answer did not fit %s", request.path)
+            raise UnusableAnswer(
+                "Run:ai sent an answer this page could not use.",
+                f"{type(error).__name__}: {error}",
+            ) from error
 
     @property
     def org(self) -> OrgIndex:
@@ -65,6 +90,14 @@ class PageView(LoginRequiredMixin):
                 self.degraded = error.message
                 self._org = OrgIndex()
         return self._org
+
+    def usable(self, answer) -> list[dict]:
+        """The entries of a list answer the page can show; the rest named in the banner."""
+        entries, problems = usable_entries(
+            answer.get("entries") if isinstance(answer, dict) else None
+        )
+        self.org.problems.extend(p for p in problems if p not in self.org.problems)
+        return entries
 
     def safe_context(self) -> dict:
         try:
@@ -96,6 +129,7 @@ class PageView(LoginRequiredMixin):
         chosen = self.chosen_project()
         return {
             "degraded": self.degraded,
+            "upstream_problems": self.org.problems,
             "review_project": project,
             "review_project_label": self.org.project_label(project) if project else "",
             "chosen_project_label": self.org.project_label(chosen) if chosen else "",

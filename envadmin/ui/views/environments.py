@@ -63,7 +63,7 @@ class EnvironmentListView(PageView, View):
             entries, total = self.backend.browse_environments(
                 self.caller, self.backend_params(), names=self.org,
                 filters=self.filterset.row_filters(), sort=self.request.GET.get("sort", "name"),
-                offset=offset, limit=limit,
+                offset=offset, limit=limit, problems=self.org.problems,
             )  # fmt: skip
         except BackendError as error:
             return [], 0, error.message

@@ -224,7 +224,7 @@ class EnvironmentFormView(PageView, View):
             # with it, so no path (an error, then a second save) can carry it past the check.
             posted_version = request.POST.get("version", "")
             version = stale_edit.opened_version(posted_version, asset_id)
-            if version is not None and version["n"] != document["meta"]["updateCount"]:
+            if version is not None and version["n"] != document["meta"].get("updateCount"):
                 return self.refuse_stale(version, document)
         valid = form.is_valid() & env_vars.is_valid() & conns.is_valid()
         if self.mode == "edit" and version is None:

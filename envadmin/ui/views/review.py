@@ -61,7 +61,7 @@ class ComplianceReviewView(PageView, View):
         for kind in WORKLOAD_TYPES:
             params = {"projectId": str(project), "complyToProject": str(project),
                       "complyToWorkloadType": kind}  # fmt: skip
-            for entry in self.backend.list_environments(self.caller, params)["entries"]:
+            for entry in self.usable(self.backend.list_environments(self.caller, params)):
                 row = rows.setdefault(
                     entry["meta"]["id"],
                     {"id": entry["meta"]["id"], "name": entry["meta"]["name"],
@@ -391,7 +391,7 @@ class OrgTreeView(PageView, View):
     template_name = "org/tree.html"
 
     def get(self, request):
-        entries = self.backend.list_environments(self.caller, {})["entries"]
+        entries = self.usable(self.backend.list_environments(self.caller, {}))
         counts: dict[str, int] = {}
         for entry in entries:
             meta = entry["meta"]
