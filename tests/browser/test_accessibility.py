@@ -180,6 +180,30 @@ def activity(page, login):
     expect(page.locator("#activity tbody tr").first).to_be_visible()
 
 
+IMPORT_FILE = """environments:
+- meta: {name: pytorch-dev, scope: project, projectName: team-a, description: from git}
+  spec: {image: "pytorch/pytorch:2.4.0"}
+- meta: {name: a11y-import, scope: project, projectName: team-a}
+  spec: {image: "python:3.12"}
+"""
+
+
+def import_plan(page, login):
+    login("admin")
+    page.goto("/environments/import")
+    page.get_by_label("Paste the file").fill(IMPORT_FILE)
+    page.get_by_role("button", name="Plan").click()
+    expect(page.locator("#plan-items")).to_be_visible()
+
+
+def import_errors(page, login):
+    login("admin")
+    page.goto("/environments/import")
+    page.get_by_label("Paste the file").fill(IMPORT_FILE.replace("projectName: team-a}", "x: 1}"))
+    page.get_by_role("button", name="Plan").click()
+    expect(page.locator("#import-errors")).to_be_visible()
+
+
 def not_found(page, login):
     login("admin")
     page.goto("/environments/no-such-environment")
@@ -191,7 +215,8 @@ STATES = {
         sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
-        delete_confirmation, compliance, policies, org_tree, activity, not_found,
+        delete_confirmation, compliance, policies, org_tree, activity, import_plan, import_errors,
+        not_found,
     ]
 }  # fmt: skip
 
