@@ -158,7 +158,7 @@ def apply(args, target) -> int:
     try:
         data = load_yaml(text, max_bytes=files.MAX_FILE_BYTES)
     except InputError as error:
-        raise files.FileError([f"The file is {error}"]) from None
+        raise files.FileError([f"The file was refused: {error}"]) from None
     if engine.is_plan(data):
         if data.get("target") != target.base_url:
             raise ValueError(f"the plan was made against {data.get('target')}, "

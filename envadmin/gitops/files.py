@@ -74,7 +74,7 @@ def read(text: str) -> EnvironmentsFile:
     try:
         data = load_yaml(text, max_bytes=MAX_FILE_BYTES)
     except InputError as error:
-        raise FileError([f"The file is {error}"]) from None
+        raise FileError([f"The file was refused: {error}"]) from None
     if not isinstance(data, dict):
         raise FileError(["The file must be a mapping with 'environments' (and 'prune')."])
     problems = [f"{key}: not a key of an environments file." for key in data.keys() - {
