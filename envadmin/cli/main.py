@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         return {"export": export, "plan": plan, "apply": apply}[args.command](args, target)
     except files.FileError as error:
         say(args, {"error": "invalid file", "problems": error.problems},
-            "The file was not applied; nothing was sent:\n" + "\n".join(
+            "The file has problems; nothing was sent:\n" + "\n".join(
                 f"  {p}" for p in error.problems))  # fmt: skip
     except (Refused, ValueError, OSError) as error:
         say(args, {"error": str(error)}, f"error: {error}")
