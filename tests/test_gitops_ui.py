@@ -152,3 +152,15 @@ def test_someone_elses_edit_after_the_plan_is_a_conflict_and_left_alone(org, sig
     assert "<strong>conflict</strong> project team-b / p8-env" in page
     assert Environment.objects.get(name="p8-env").spec == {"image": "theirs:1"}
     assert Environment.objects.get(name="p7-env").spec["image"] == "python:3.13"
+
+
+def test_workload_types_fixed_at_creation_are_refused_in_the_plan_not_ignored(org, signed_in):
+    client = signed_in()
+    document = exported(client, scope="project")
+    document["environments"][0]["meta"]["workloadSupportedTypes"] = {"training": True}
+    before = state()
+    planned = plan(client, document)
+    page = planned.content.decode()
+    assert "refused</strong> project team-a / p7-env (workloadSupportedTypes is fixed" in page
+    assert "Nothing to change" in page  # a refused item is not applied
+    assert state() == before

@@ -197,6 +197,18 @@ def comparable(document: dict) -> dict:
     return editable
 
 
+def _types_differ(wanted: dict, current: dict) -> bool:
+    """Whether a file's workloadSupportedTypes (when it gives them) differ from the server's;
+    unset and false are the same."""
+    if wanted.get("workloadSupportedTypes") is None:
+        return False
+
+    def types(meta):
+        return {k: v for k, v in (meta.get("workloadSupportedTypes") or {}).items() if v}
+
+    return types(wanted) != types(current)
+
+
 def make_plan(
     target: Target, file: EnvironmentsFile, *, prune: bool = False, progress: Callable = quiet
 ) -> dict:
@@ -243,6 +255,9 @@ def make_plan(
         item.update(id=meta.get("id"), updateCount=meta.get("updateCount"))
         if is_builtin(found) and changes:
             items.append({**item, "action": "refused", "reason": "built in (read-only)"})
+        elif _types_differ(entry.meta, meta):
+            reason = "workloadSupportedTypes is fixed at creation: make a copy under a new name"
+            items.append({**item, "action": "refused", "reason": reason})
         elif changes:
             items.append(
                 {**item, "action": "update", "changes": changes, "document": update_request(wanted)}
