@@ -3,6 +3,12 @@
 Plain Python with no Django imports, so the pure compliance engine can use it too.
 """
 
+# Numbers and lengths the contract's documents are held to (the serializers and the gitops file
+# check use the same ones).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+NAME_MAX = 255
+
 # Where an asset or a policy is placed, broadest first.
 SCOPES = ("system", "tenant", "cluster", "department", "project")
 POLICY_SCOPES = ("tenant", "cluster", "department", "project")

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import activity, form, review, revisions
+from .views import activity, form, gitops, review, revisions
 from .views import environments as env
 
 environment_patterns = (
@@ -10,6 +10,7 @@ environment_patterns = (
         path("preview", form.CompliancePreviewView.as_view(), name="preview"),
         path("row/<str:kind>", form.empty_row, name="row"),
         path("columns", env.save_columns, name="columns"),
+        path("import", gitops.ImportView.as_view(), name="import"),
         path("review-as", env.save_review_as, name="review-as"),
         path("recently-deleted", revisions.DeletedEnvironmentsView.as_view(), name="deleted"),
         path(

@@ -212,6 +212,30 @@ def activity(page, login):
     expect(page.locator("#activity tbody tr").first).to_be_visible()
 
 
+IMPORT_FILE = """environments:
+- meta: {name: pytorch-dev, scope: project, projectName: team-a, description: from git}
+  spec: {image: "pytorch/pytorch:2.4.0"}
+- meta: {name: a11y-import, scope: project, projectName: team-a}
+  spec: {image: "python:3.12"}
+"""
+
+
+def import_plan(page, login):
+    login("admin")
+    page.goto("/environments/import")
+    page.get_by_label("Paste the file").fill(IMPORT_FILE)
+    page.get_by_role("button", name="Plan").click()
+    expect(page.locator("#plan-items")).to_be_visible()
+
+
+def import_errors(page, login):
+    login("admin")
+    page.goto("/environments/import")
+    page.get_by_label("Paste the file").fill(IMPORT_FILE.replace("projectName: team-a}", "x: 1}"))
+    page.get_by_role("button", name="Plan").click()
+    expect(page.locator("#import-errors")).to_be_visible()
+
+
 def not_found(page, login):
     login("admin")
     page.goto("/environments/no-such-environment")
@@ -224,7 +248,7 @@ STATES = {
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
-        policy_impact, org_tree, activity, not_found,
+        policy_impact, org_tree, activity, not_found, import_plan, import_errors,
     ]
 }  # fmt: skip
 

@@ -30,6 +30,7 @@ from ..models import Preference
 from ..org_nodes import project_by_text
 from ..params import whole
 from .base import PageView, backend_error_page
+from .gitops import yaml_response
 from .revisions import history_rows
 
 
@@ -98,6 +99,8 @@ class EnvironmentListView(PageView, View):
     def get(self, request):
         if request.GET.get("format") == "csv":
             return self.csv(self.window(0, CSV_ROW_LIMIT)[0])
+        if request.GET.get("format") == "yaml":
+            return self.yaml()
         page, total, error = self.page()
         actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
         for row in page.object_list:
@@ -123,6 +126,14 @@ class EnvironmentListView(PageView, View):
         }
         template = f"{self.template_name}#table" if partial else self.template_name
         return render(request, template, context)
+
+    def yaml(self):
+        """The filtered list as an environments file (built-ins left out, as `envadmin export`)."""
+        entries, _ = self.backend.browse_environments(
+            self.caller, self.backend_params(), names=self.org,
+            filters=self.filterset.row_filters(), offset=0, limit=CSV_ROW_LIMIT,
+        )  # fmt: skip
+        return yaml_response(self.backend, self.caller, entries)
 
     def csv(self, rows):
         reviewing = bool(self.review_as()[0])
