@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from . import bulk, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
 
@@ -41,6 +41,7 @@ urlpatterns = [
         name="compliance-preview",
     ),
     path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
+    path("envadmin/v1/bulk", bulk.BulkView.as_view(), name="bulk"),
     path(
         "envadmin/v1/environments/deleted",
         revisions.DeletedListView.as_view(),
