@@ -181,3 +181,44 @@ def test_a_malformed_request_is_refused_whole(org, admin, body, field):
 def test_anonymous_is_refused(org, client):
     response = post_json(client, BULK, {"action": "delete", "items": ONE})
     assert response.status_code == 401
+
+
+def states() -> dict[str, str]:
+    from envadmin.lifecycle.service import lifecycle_of
+
+    ids = {str(pk): name for pk, name in Environment.objects.values_list("pk", "name")}
+    return {ids[i]: lifecycle["state"] for i, lifecycle in lifecycle_of(list(ids)).items()}
+
+
+def test_lifecycle_actions_item_by_item(mixed, researcher):
+    fine, stale, hidden, locked = mixed
+    used = str(Environment.objects.get(name="p7-env").pk)  # template t-p7 uses it
+    items = [{"id": fine[0]["meta"]["id"]}, {"id": used}, {"id": stale["meta"]["id"], "ifMatch": 0},
+             {"id": hidden["meta"]["id"]}, {"id": locked}]  # fmt: skip
+    body = {"action": "archive", "items": items, "message": "Use fine-1."}
+    dry = by_id(post_json(researcher, BULK, {**body, "dryRun": True}))
+    assert set(states().values()) == {"active"}
+    assert [r["status"] for r in dry.values()] == [202, 409, 412, 404, 403]
+    assert "t-p7" in dry[used]["message"]
+    results = by_id(post_json(researcher, BULK, body))
+    assert [r["status"] for r in results.values()] == [202, 409, 412, 404, 403]
+    assert results[fine[0]["meta"]["id"]]["changes"] == [
+        {"field": "lifecycle.state", "before": "active", "after": "archived"},
+        {"field": "lifecycle.message", "before": "", "after": "Use fine-1."},
+    ]
+    archived = {name for name, state in states().items() if state != "active"}
+    assert archived == {"fine-0"}
+    again = by_id(post_json(researcher, BULK, {"action": "activate", "items": items[:1]}))
+    assert again[fine[0]["meta"]["id"]]["status"] == 202
+    assert states()["fine-0"] == "active"
+
+
+def test_deprecate_names_its_replacement(org, admin):
+    old, new = create(admin, "old"), create(admin, "new")
+    body = {"action": "deprecate", "items": [{"id": old["meta"]["id"]}], "message": "CUDA 11",
+            "replacement": new["meta"]["id"]}  # fmt: skip
+    results = by_id(post_json(admin, BULK, body))
+    assert results[old["meta"]["id"]]["status"] == 202
+    assert states()["old"] == "deprecated"
+    missing = by_id(post_json(admin, BULK, {**body, "replacement": "nope"}))
+    assert missing[old["meta"]["id"]]["status"] == 400

@@ -7,17 +7,19 @@ undoes another's change. A dry run does the same reads and checks and writes not
 
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from envadmin.accounts.access import Caller
 from envadmin.contract import diff
 from envadmin.contract.errors import BackendError, Forbidden, InvalidRequest
 from envadmin.contract.image import IMAGE_REFERENCE, TAG, image_reference_error
+from envadmin.lifecycle.service import change_lifecycle, lifecycle_of
 
 from .base import EnvironmentBackend, stale_edit
 from .revision_operations import restore_document
 
 LIFECYCLE_STATES = {"deprecate": "deprecated", "archive": "archived", "activate": "active"}
-# The lifecycle actions join once envadmin.lifecycle exists.
-ACTIONS = ("delete", "set-image")
+ACTIONS = ("delete", "deprecate", "archive", "activate", "set-image")
 MAX_ITEMS = 1000
 MAX_ID_LENGTH = 64
 MAX_IMAGE_LENGTH = 400
@@ -204,3 +206,26 @@ class Bulk:
             "status": 202, "message": f"Image set to {image}.", "changes": changes,
             "revision": revision,
         }  # fmt: skip
+
+    def _lifecycle(self, item: Item, document: dict) -> dict:
+        state = LIFECYCLE_STATES[self.request.action]
+        body = {"state": state}
+        if state != "active":
+            body.update(message=self.request.message, replacement=self.request.replacement)
+        before = lifecycle_of([item.id])[item.id]
+        # The lifecycle is envadmin's own row in both modes and the checks only read the
+        # backend: a dry run is the change itself, rolled back.
+        with transaction.atomic():
+            after = change_lifecycle(self.backend, self.caller, item.id, body)
+            transaction.set_rollback(self.request.dry_run)
+        changes = [
+            {"field": f"lifecycle.{key}", "before": before[key], "after": after[key]}
+            for key in ("state", "message", "replacement")
+            if before[key] != after[key]
+        ]
+        done = "Would be" if self.request.dry_run else "Now"
+        if not changes:
+            return {"status": 202, "message": f"Unchanged: already {state}."}
+        return {"status": 202, "message": f"{done} {state}.", "changes": changes}
+
+    deprecate = archive = activate = _lifecycle
