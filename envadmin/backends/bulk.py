@@ -159,13 +159,17 @@ def _latest_revision(backend, caller, asset_id: str) -> int | None:
 class Bulk:
     def __init__(self, backend: EnvironmentBackend, caller: Caller, request: BulkRequest):
         self.backend, self.caller, self.request = backend, caller, request
+        # Each item's document as read before its change: a page shows names and versions.
+        self.documents: dict[str, dict] = {}
 
     def run(self) -> list[dict]:
         return [self.one(item) for item in self.request.items]
 
     def one(self, item: Item) -> dict:
         try:
-            document = self.backend.get_environment(self.caller, item.id, {})
+            document = self.documents[item.id] = self.backend.get_environment(
+                self.caller, item.id, {}
+            )
             _check_version(document, item.if_match)
             result = getattr(self, self.request.action.replace("-", "_"))(item, document)
         except BackendError as error:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import activity, form, review, revisions
+from .views import activity, bulk, form, review, revisions
 from .views import environments as env
 
 environment_patterns = (
@@ -11,6 +11,9 @@ environment_patterns = (
         path("row/<str:kind>", form.empty_row, name="row"),
         path("columns", env.save_columns, name="columns"),
         path("review-as", env.save_review_as, name="review-as"),
+        path("bulk/preview", bulk.BulkPreviewView.as_view(), name="bulk-preview"),
+        path("bulk/apply", bulk.BulkApplyView.as_view(), name="bulk-apply"),
+        path("bulk/summary", bulk.BulkSummaryView.as_view(), name="bulk-summary"),
         path("recently-deleted", revisions.DeletedEnvironmentsView.as_view(), name="deleted"),
         path(
             "recently-deleted/<str:asset_id>/bring-back",

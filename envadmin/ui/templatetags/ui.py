@@ -74,10 +74,11 @@ class _Links:
 
 
 @register.simple_tag(takes_context=True)
-def table_rows(context, rows, columns, can_create=False):
+def table_rows(context, rows, columns, can_create=False, selectable=False):
     """The <tr>s of the environments table: the chosen cells, then the actions the user may
     take (row["actions"], from the backend). A filtered list passes itself on to the detail
-    and delete links, to come back to."""
+    and delete links, to come back to. `selectable`: a first cell with a checkbox of the bulk
+    form (#bulk-form) on each row the user may change."""
     request = context.get("request")
     links = _Links(request.get_full_path() if request is not None and request.GET else "")
     # Each cell opens with "<td": its column's label goes in there, for the phone's cards.
@@ -86,8 +87,17 @@ def table_rows(context, rows, columns, can_create=False):
     for row in rows:
         cells = "".join([opening + cell(row, links)[3:] for cell, opening in labelled])
         actions = row.get("actions") or ()
+        select = ""
+        if selectable:
+            box = (
+                f'<input type="checkbox" name="ids" value="{_e(row["id"])}" form="bulk-form" '
+                f'aria-label="Select {_e(row["name"])}">'
+                if actions
+                else ""
+            )
+            select = f'<td class="select" data-label="Select">{box}</td>'
         html.append(
-            f'<tr data-name="{_e(row["name"])}">{cells}<td class="actions">'
+            f'<tr data-name="{_e(row["name"])}">{select}{cells}<td class="actions">'
             + (f'<a href="{links.of("copy", row["id"])}">Copy</a>' if can_create else "")
             + (f'<a href="{links.of("update", row["id"])}">Edit</a>' if "edit" in actions else "")
             + (

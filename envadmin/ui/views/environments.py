@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from envadmin.audit.models import Revision
+from envadmin.backends.bulk import MAX_ITEMS
 from envadmin.backends.environment_rows import row_of
 from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
@@ -31,6 +32,14 @@ from ..params import whole
 from .base import PageView, backend_error_page
 from .revisions import history_rows
 
+BULK_ACTIONS = [
+    ("set-image", "Set image"),
+    ("deprecate", "Deprecate"),
+    ("archive", "Archive"),
+    ("activate", "Make active"),
+    ("delete", "Delete"),
+]
+
 
 def wants_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -41,8 +50,13 @@ class EnvironmentListView(PageView, View):
     template_name = "environments/list.html"
 
     @cached_property
+    def query(self):
+        """The list's filters and sort: the page's own query string (a bulk action posts it)."""
+        return self.request.GET
+
+    @cached_property
     def filterset(self) -> EnvironmentListFilterSet:
-        return EnvironmentListFilterSet(self.request.GET, org=self.org)
+        return EnvironmentListFilterSet(self.query, org=self.org)
 
     def backend_params(self) -> dict:
         params = self.filterset.backend_params()
@@ -61,7 +75,7 @@ class EnvironmentListView(PageView, View):
         try:
             entries, total = self.backend.browse_environments(
                 self.caller, self.backend_params(), names=self.org,
-                filters=self.filterset.row_filters(), sort=self.request.GET.get("sort", "name"),
+                filters=self.filterset.row_filters(), sort=self.query.get("sort", "name"),
                 offset=offset, limit=limit,
             )  # fmt: skip
         except BackendError as error:
@@ -101,6 +115,9 @@ class EnvironmentListView(PageView, View):
         actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
         for row in page.object_list:
             row["actions"] = actions.get(row["id"], set())
+        # Bulk actions are offered to who may change a row of the page; each item is still
+        # judged on its own when applied.
+        selectable = any(row["actions"] for row in page.object_list)
         partial = wants_partial(request)
         context = {
             **self.base_context(),
@@ -119,6 +136,9 @@ class EnvironmentListView(PageView, View):
             "page_size": self.page_size(),
             "can_create": self.backend.can_create(self.caller),
             "partial": partial,
+            "selectable": selectable,
+            "bulk_actions": BULK_ACTIONS,
+            "bulk_limit": MAX_ITEMS,
         }
         template = f"{self.template_name}#table" if partial else self.template_name
         return render(request, template, context)
