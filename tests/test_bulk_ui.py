@@ -86,7 +86,7 @@ def test_a_bad_image_is_said_next_to_its_field_and_nothing_is_previewed(org, sig
                                         "image": "Not An Image"})  # fmt: skip
     assert answer.status_code == 400
     page = answer.content.decode()
-    assert 'aria-describedby="bulk-image-error"' in page and 'id="bulk-image-error"' in page
+    assert 'bulk-image-hint bulk-image-error"' in page and 'id="bulk-image-error"' in page
     assert 'id="bulk-preview"' not in page
 
 

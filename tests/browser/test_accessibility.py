@@ -185,6 +185,31 @@ def not_found(page, login):
     page.goto("/environments/no-such-environment")
 
 
+def bulk_preview(page, login):
+    """Two rows ticked on the list, a tag-only image change previewed."""
+    login("admin")
+    page.goto("/environments/?scope=project")
+    for index in range(2):
+        page.locator("#env-table input[name=ids]").nth(index).check()
+    page.locator("#bulk-action").select_option("set-image")
+    page.locator("#bulk-image").fill(":24.06")
+    page.locator("#bulk-form").get_by_role("button", name="Preview").click()
+    expect(page.locator("#bulk-preview")).to_be_visible()
+
+
+def bulk_preview_errors(page, login):
+    bulk_preview(page, login)
+    page.locator("#bulk-image").fill("Not An Image")
+    page.get_by_role("button", name="Preview again").click()
+    expect(page.locator("#bulk-image-error")).to_be_visible()
+
+
+def bulk_summary(page, login):
+    bulk_preview(page, login)
+    page.get_by_role("button", name="Apply to 2 environments").click()
+    expect(page.locator("#bulk-summary")).to_be_visible()
+
+
 STATES = {
     fn.__name__: fn
     for fn in [
@@ -192,6 +217,7 @@ STATES = {
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         delete_confirmation, compliance, policies, org_tree, activity, not_found,
+        bulk_preview, bulk_preview_errors, bulk_summary,
     ]
 }  # fmt: skip
 
