@@ -53,6 +53,7 @@ bench: install
 	@# Issue 7: 1,000 and 10,000 environments, every page and endpoint, into bench/results.md.
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/proxy_overhead.py
+	$(BIN)/python bench/bulk.py
 
 load: install
 	@# Issue 6: 16 clients for 60 s on gunicorn + PostgreSQL, every acknowledged write read back,
