@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from envadmin.backends.org_index import OrgIndex
 from envadmin.contract.errors import InvalidRequest
-from envadmin.lifecycle.hygiene import UNUSED_DAYS_RANGE, hygiene_report
+from envadmin.lifecycle.hygiene import UNUSED_DAYS_RANGE, hygiene_report, unused_days
 from envadmin.lifecycle.models import ID_LENGTH, MESSAGE_LENGTH
 from envadmin.lifecycle.service import STATES, change_lifecycle, lifecycle_of
 
@@ -98,16 +98,3 @@ class HygieneView(BackendView):
         days = unused_days(params.get("unusedDays"))
         names = OrgIndex.load(self.backend, request.user)
         return Response(hygiene_report(self.backend, request.user, names, unused_days=days))
-
-
-def unused_days(value) -> int:
-    """The unusedDays parameter: 90 when absent, else a whole number in UNUSED_DAYS_RANGE."""
-    if value in (None, ""):
-        return 90
-    low, high = UNUSED_DAYS_RANGE
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 4 or not low <= int(text) <= high:
-        raise InvalidRequest.from_field_errors(
-            {"unusedDays": [f"Must be a whole number of days from {low} to {high}."]}
-        )
-    return int(text)

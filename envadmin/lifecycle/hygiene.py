@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from envadmin.accounts.access import Caller
 from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import USED_BY_KEYS, WORKLOAD_TYPES
+from envadmin.contract.errors import InvalidRequest
 
 from .service import lifecycle_of
 
@@ -114,3 +115,16 @@ def _time(value) -> datetime | None:
 
 def _written(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def unused_days(value) -> int:
+    """The unusedDays parameter: 90 when absent, else a whole number in UNUSED_DAYS_RANGE."""
+    if value in (None, ""):
+        return 90
+    low, high = UNUSED_DAYS_RANGE
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 4 or not low <= int(text) <= high:
+        raise InvalidRequest.from_field_errors(
+            {"unusedDays": [f"Must be a whole number of days from {low} to {high}."]}
+        )
+    return int(text)
