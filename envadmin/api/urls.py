@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import bulk, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from . import bulk, lifecycle, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
 
@@ -72,6 +72,12 @@ urlpatterns = [
         revisions.RevisionCompareView.as_view(),
         name="compare",
     ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/lifecycle",
+        lifecycle.LifecycleView.as_view(),
+        name="lifecycle",
+    ),
+    path("envadmin/v1/hygiene", lifecycle.HygieneView.as_view(), name="hygiene"),
     path(
         "schema/",
         SpectacularAPIView.as_view(

@@ -14,6 +14,7 @@ from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
+from envadmin.lifecycle.service import lifecycle_of
 
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
 from .revision_operations import RevisionOperations
@@ -59,15 +60,22 @@ class EnvironmentBackend(RevisionOperations, ABC):
         sort: str = "name", offset: int = 0, limit: int = 50,
     ) -> tuple[list[dict], int]:  # fmt: skip
         """One window of the list as the web admin shows it: Run:ai's list parameters, then the
-        page's own `filters` and `sort` (environment_rows). Returns (documents of the window,
+        page's own `filters` and `sort` (environment_rows; the lifecycle is envadmin's own, in
+        both modes). Returns (documents of the window,
         total). This default filters and sorts the whole list in Python, reading scope paths
         and cluster names (for search and sort) from `names`; a backend that can page in its
         store answers from there instead."""
         entries = self.list_environments(caller, params)["entries"]
+        # envadmin's own lifecycle is read only when the page filters or sorts by it.
+        with_lifecycle = bool(filters.lifecycle) or sort.lstrip("-") == "lifecycle"
+        ids = [str(entry["meta"]["id"]) for entry in entries] if with_lifecycle else []
+        states = lifecycle_of(ids) if ids else {}
         by_id = {}
         rows = []
         for entry in entries:
             row = row_of(entry, names, params.get("complyToWorkloadType"))
+            if with_lifecycle:
+                row["lifecycle_state"] = states[str(row["id"])]["state"]
             if filters.match(row):
                 by_id[row["id"]] = entry
                 rows.append(row)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import activity, bulk, form, review, revisions
+from .views import activity, bulk, form, lifecycle, review, revisions
 from .views import environments as env
 
 environment_patterns = (
@@ -11,6 +11,7 @@ environment_patterns = (
         path("row/<str:kind>", form.empty_row, name="row"),
         path("columns", env.save_columns, name="columns"),
         path("review-as", env.save_review_as, name="review-as"),
+        path("cleanup", lifecycle.CleanupView.as_view(), name="cleanup"),
         path("bulk/preview", bulk.BulkPreviewView.as_view(), name="bulk-preview"),
         path("bulk/apply", bulk.BulkApplyView.as_view(), name="bulk-apply"),
         path("bulk/summary", bulk.BulkSummaryView.as_view(), name="bulk-summary"),
@@ -30,6 +31,7 @@ environment_patterns = (
         path("<str:asset_id>/edit", form.EnvironmentFormView.as_view(mode="edit"), name="update"),
         path("<str:asset_id>/copy", form.EnvironmentFormView.as_view(mode="copy"), name="copy"),
         path("<str:asset_id>/delete", env.EnvironmentDeleteView.as_view(), name="delete"),
+        path("<str:asset_id>/lifecycle", lifecycle.LifecycleChangeView.as_view(), name="lifecycle"),
     ],
     "environments",
 )

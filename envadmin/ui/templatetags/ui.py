@@ -204,9 +204,33 @@ def _tool(t) -> tuple[str, str]:
     return f' title="{_e(t["connection"] or "")}"', t["tool"]
 
 
+@register.simple_tag
+def lifecycle_badge(lifecycle, with_message=False) -> str:
+    """Deprecated or archived: a badge (its message as a tooltip, or beside it); nothing for an
+    active environment."""
+    state = (lifecycle or {}).get("state") or "active"
+    if state == "active":
+        return ""
+    message = lifecycle.get("message") or ""
+    title = f' title="{_e(message)}"' if message and not with_message else ""
+    badge = f'<span class="badge lifecycle {_e(state)}"{title}>{_e(state.capitalize())}</span>'
+    note = f' <span class="lifecycle-note">{_e(message)}</span>' if message and with_message else ""
+    return mark_safe(badge + note)
+
+
+def _lifecycle_note(r) -> str:
+    lifecycle = r.get("lifecycle") or {}
+    if (lifecycle.get("state") or "active") == "active":
+        return ""
+    message = Truncator(lifecycle.get("message") or "").chars(80)
+    note = f'<span class="lifecycle-note">{_e(message)}</span>' if message else ""
+    return f" {lifecycle_badge(lifecycle)}{note}"
+
+
 CELLS = {
     "name": lambda r, links: (
-        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a></td>'
+        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a>'
+        f"{_lifecycle_note(r)}</td>"
     ),
     "description": lambda r, links: (
         f'<td class="description">{_e(Truncator(r["description"]).chars(80))}</td>'
@@ -228,6 +252,7 @@ CELLS = {
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
     "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
+    "lifecycle": lambda r, links: f"<td>{lifecycle_badge(r.get('lifecycle')) or _e('active')}</td>",
 }
 
 

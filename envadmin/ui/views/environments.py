@@ -22,10 +22,12 @@ from envadmin.backends.environment_rows import row_of
 from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
+from envadmin.lifecycle.service import lifecycle_of
 
 from .. import browse
 from ..export import csv_response
 from ..filters import EnvironmentListFilterSet
+from ..lifecycle import STATE_CHOICES, lifecycle_context, replacement_choices
 from ..models import Preference
 from ..org_nodes import project_by_text
 from ..params import whole
@@ -39,6 +41,14 @@ BULK_ACTIONS = [
     ("activate", "Make active"),
     ("delete", "Delete"),
 ]
+
+
+def with_lifecycle(rows: list[dict]) -> list[dict]:
+    """Rows with their lifecycle ({state, message, replacement}): the badge and the column."""
+    states = lifecycle_of([row["id"] for row in rows])
+    for row in rows:
+        row["lifecycle"] = states[row["id"]]
+    return rows
 
 
 def wants_partial(request) -> bool:
@@ -81,7 +91,8 @@ class EnvironmentListView(PageView, View):
         except BackendError as error:
             return [], 0, error.message
         kind = self.review_as()[1] or None
-        return [row_of(e, self.org, kind) for e in entries], total, None
+        rows = [row_of(e, self.org, kind) for e in entries]
+        return with_lifecycle(rows), total, None
 
     def page(self):
         """(page, total, error): the requested page; past the last one, the last one."""
@@ -217,6 +228,11 @@ class EnvironmentDetailView(PageView, View):
     template_name = "environments/detail.html"
 
     def get(self, request, asset_id):
+        return self.detail(request, asset_id)
+
+    def detail(self, request, asset_id, lifecycle_form=None, status=200):
+        """The page; `lifecycle_form` ({values, errors, message}): a refused state change,
+        shown again with its messages next to its fields."""
         try:
             document = self.backend.get_environment(
                 self.caller, asset_id, {"usageInfo": "true", "statusInfo": "true"}
@@ -238,11 +254,20 @@ class EnvironmentDetailView(PageView, View):
         revisions = Revision.objects.filter(asset_id=document["meta"].get("id", asset_id))
         # A tab switch through htmx swaps only the panel (the same template's partial).
         template = f"{self.template_name}#panel" if wants_partial(request) else self.template_name
+        lifecycle = lifecycle_context(self.backend, self.caller, document)
+        if "edit" in actions and tab == "overview":
+            lifecycle["state_choices"] = STATE_CHOICES
+            lifecycle["replacement_choices"] = replacement_choices(
+                self.backend, self.caller, self.org, document["meta"]["id"]
+            )
+            current = lifecycle["lifecycle"]
+            lifecycle["lifecycle_form"] = lifecycle_form or {"values": current, "errors": {}}
         return render(
             request,
             template,
             {
                 **self.base_context(),
+                **lifecycle,
                 "document": document,
                 "meta": document["meta"],
                 "spec": document["spec"],
@@ -259,6 +284,7 @@ class EnvironmentDetailView(PageView, View):
                 if tab == "history"
                 else [],
             },
+            status=status,
         )
 
 
