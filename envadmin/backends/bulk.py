@@ -212,6 +212,8 @@ class Bulk:
         }  # fmt: skip
 
     def _lifecycle(self, item: Item, document: dict) -> dict:
+        # ifMatch was compared with the version read in one(): the lifecycle is not part of
+        # the environment's document, so no write of it can slip in between.
         state = LIFECYCLE_STATES[self.request.action]
         body = {"state": state}
         if state != "active":
