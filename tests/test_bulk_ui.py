@@ -4,6 +4,7 @@ preview (nothing written), apply, and the summary with its undo links."""
 import re
 
 import pytest
+from django.contrib.auth.models import User
 
 from envadmin.audit.models import Revision
 from envadmin.inventory.models import Environment
@@ -111,3 +112,32 @@ def test_all_matching_beyond_the_limit_takes_the_first_and_says_so(org, signed_i
     assert len(re.findall(r'<tr data-name="', page)) == 2
     total = Environment.objects.count()
     assert f"{total} environments match the filters: this action takes the first 2" in page
+
+
+def test_a_viewer_applying_anyway_gets_403_per_row_and_nothing_changes(org, signed_in):
+    client = signed_in("Viewer", "project:7")
+    before = images("p7-env")
+    client.post(APPLY, {"item": [f"{pk('p7-env')}:"], "action": "set-image", "image": ":1"})
+    assert "403" in client.get(SUMMARY).content.decode()
+    assert images("p7-env") == before
+
+
+def test_the_preview_shows_the_reviewed_projects_compliance_change(org, admin, signed_in):
+    from envadmin.ui.models import Preference
+
+    from .test_environment_compliance import put_policy
+
+    put_policy(admin, "workspaces", {"scope": "project", "projectId": 7}, {
+        "rules": {"image": {"canEdit": False}}, "defaults": {"image": "python:3.11"},
+    })  # fmt: skip
+    client = signed_in()
+    preference = Preference.of(User.objects.get())
+    preference.review_project, preference.review_workload_type = 7, "Workspace"
+    preference.save()
+    page = client.post(PREVIEW, {"ids": [pk("p7-env")], "action": "set-image",
+                                 "image": "python:3.12"}).content.decode()  # fmt: skip
+    assert "Compliance for" in page
+    cell = page[page.index('data-label="Compliance"') :].split("</td>")[0]
+    before, after = re.findall(r'class="badge ([a-z -]+)"', cell)[:2]
+    assert before != after, cell
+    assert "canEdit" in cell  # the reason the new image breaks the policy
