@@ -16,7 +16,7 @@ BULK_REQUEST = inline_serializer(
         "items": inline_serializer(
             "BulkItem",
             {
-                "id": serializers.CharField(max_length=64),
+                "id": serializers.CharField(max_length=64, min_length=1),
                 "ifMatch": serializers.IntegerField(required=False, allow_null=True, min_value=0),
             },
             many=True,
