@@ -82,8 +82,7 @@ def change_lifecycle(backend, caller: Caller, asset_id: str, body: dict) -> dict
     document = backend.get_environment(caller, str(asset_id), {"usageInfo": "true"})
     meta = document.get("meta") or {}
     asset_id = str(meta.get("id") or asset_id)
-    allowed = backend.allowed_actions(caller, [asset_id]).get(asset_id, set())
-    if "edit" not in allowed:
+    if not backend.may_update_environment(caller, document):
         raise Forbidden(f"You may not change environment '{meta.get('name', asset_id)}'.")
     if wanted["replacement"] is not None:
         wanted["replacement"] = _replacement(backend, caller, asset_id, wanted["replacement"])
