@@ -63,6 +63,8 @@ def validate(body) -> dict:
         errors["message"] = ["Must be text."]
     elif len(message) > MESSAGE_LENGTH:
         errors["message"] = [f"At most {MESSAGE_LENGTH} characters."]
+    elif "\x00" in message:  # PostgreSQL keeps no NUL in text
+        errors["message"] = ["Must not contain a NUL character."]
     replacement = body.get("replacement")
     if replacement == "":
         replacement = None
