@@ -11,6 +11,7 @@ from envadmin.inventory.models import Environment, Workload
 
 from .conftest import error_message, put_json
 from .factories import add_environment
+from .upstream_stub import Reply
 
 URL = "/api/envadmin/v1/hygiene"
 
@@ -102,3 +103,41 @@ def test_an_unknown_parameter_is_400(org, admin):
 
 def test_without_a_token_it_is_unauthorized(client, db):
     error_message(client.get(URL), 401)
+
+
+def test_proxy_mode_reads_usage_and_compliance_from_runai_lists(db, proxy, stub):
+    def document(asset_id, image, **extra):
+        meta = {"id": asset_id, "name": asset_id, "scope": "project", "projectId": 7,
+                "clusterId": "c", "departmentId": "d", "updateCount": 1,
+                "workloadSupportedTypes": {"workspace": True}}  # fmt: skip
+        return {"meta": meta, "spec": {"image": image}, "usedBy": {"workspaces": []}, **extra}
+
+    old = {"usageTimes": {"lastUsedByWorkload": "2020-01-01T00:00:00.000Z"}}
+    bad = {"compliance": {"imposed": False, "compliance": False, "reason": []}}
+    good = {"compliance": {"imposed": False, "compliance": True, "reason": []}}
+
+    def answer(seen):
+        path, _, query = seen.path.partition("?")
+        if path == "/api/v1/asset/environment":
+            if "complyToWorkloadType=Workspace" in query:
+                return Reply(200, {"entries": [
+                    document("a", "x:1", **old, **good), document("b", "x:1", **bad),
+                ]})  # fmt: skip
+            if "complyTo" in query:
+                return Reply(200, {"entries": []})
+            return Reply(200, {"entries": [document("a", "x:1"), document("b", "x:1")]})
+        if path == "/api/v1/org-unit/projects":
+            project = {"id": "7", "name": "team-a", "clusterId": "c", "parentId": "d"}
+            return Reply(200, {"projects": [project]})
+        if path == "/api/v1/org-unit/departments":
+            return Reply(200, {"departments": [{"id": "d", "name": "research", "clusterId": "c"}]})
+        if path == "/api/v1/clusters":
+            return Reply(200, [{"uuid": "c", "name": "c1"}])
+        return Reply(404, {"code": 404, "message": "no"})
+
+    stub.handler = answer
+    found = report(proxy, unusedDays=90)
+    assert [(e["id"], e["path"]) for e in found["unused"]] == [("a", "c1 / research / 7")]
+    assert names(found["neverUsed"]) == {"b"}
+    assert [names(group) for group in found["duplicates"]] == [{"a", "b"}]
+    assert names(found["nonCompliantEverywhere"]) == {"b"}

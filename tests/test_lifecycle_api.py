@@ -121,11 +121,19 @@ def upstream_environment(asset_id, name, templates=()):
     }  # fmt: skip
 
 
-def upstream(environments):
-    """A Run:ai stub handler: GET of one environment answers it, others 404."""
+PERMITTED = "/api/v1/authorization/permitted-scopes"
+
+
+def upstream(environments, may_update=None):
+    """A Run:ai stub handler: GET of one environment answers it, others 404; the permitted
+    scopes for updating environments are `may_update` (PermittedScopes)."""
     by_id = {e["meta"]["id"]: e for e in environments}
+    may_update = {"projects": ["7"]} if may_update is None else may_update
 
     def handle(seen):
+        if seen.path == PERMITTED:
+            assert seen.json() == {"resourceType": "environments", "action": "update"}
+            return Reply(200, {"create": {}, "read": {}, "update": may_update, "delete": {}})
         asset_id = seen.path.split("?")[0].rsplit("/", 1)[-1]
         if seen.method == "GET" and asset_id in by_id:
             return Reply(200, by_id[asset_id])
@@ -142,7 +150,7 @@ def test_proxy_mode_sets_and_reads_the_lifecycle(proxy, stub):
     assert proxy.get(url("e1")).json() == body
     assert AuditEvent.objects.get(asset_id="e1").asset_name == "old"
     # Nothing was written to Run:ai: its documents stay as they are.
-    assert {seen.method for seen in stub.seen()} == {"GET"}
+    assert [seen.path for seen in stub.seen() if seen.method != "GET"] == [PERMITTED]
 
 
 def test_proxy_mode_refuses_archiving_what_a_template_uses(proxy, stub):
@@ -154,3 +162,38 @@ def test_proxy_mode_what_runai_does_not_show_is_not_found(proxy, stub):
     stub.handler = upstream([])
     error_message(proxy.get(url("e9")), 404)
     error_message(put_json(proxy, url("e9"), {"state": "archived"}), 404)
+
+
+@pytest.mark.parametrize(
+    "permitted, allowed",
+    [
+        ({"projects": ["8"]}, False),
+        ({}, False),
+        ({"departments": ["d1"]}, True),  # an ancestor of project 7 (its parentId)
+        ({"clusters": ["C1"]}, True),  # cluster ids compare in any case
+        ({"tenants": ["1"]}, True),
+    ],
+)
+def test_proxy_mode_asks_runai_where_the_caller_may_update(proxy, stub, permitted, allowed):
+    project = {"id": "7", "name": "team-a", "parentId": "d1", "clusterId": "c1"}
+    environments = upstream([upstream_environment("e1", "old")], may_update=permitted)
+
+    def handle(seen):
+        if seen.path.startswith("/api/v1/org-unit/projects/7"):
+            return Reply(200, project)
+        return environments(seen)
+
+    stub.handler = handle
+    answer = put_json(proxy, url("e1"), {"state": "deprecated"})
+    assert answer.status_code == (200 if allowed else 403), answer.content
+    assert proxy.get(url("e1")).json()["state"] == ("deprecated" if allowed else "active")
+
+
+def test_proxy_mode_without_an_answer_on_permissions_refuses(proxy, stub):
+    environments = upstream([upstream_environment("e1", "old")])
+    stub.handler = lambda seen: (
+        Reply(404, {"code": 404, "message": "no such path"})
+        if seen.path == PERMITTED
+        else environments(seen)
+    )
+    error_message(put_json(proxy, url("e1"), {"state": "deprecated"}), 403)

@@ -54,6 +54,7 @@ def test_archiving_one_a_template_uses_is_a_conflict_naming_it():
         {"state": "archived", "extra": 1},
         {"state": "deprecated", "message": 5},
         {"state": "deprecated", "message": "x" * 501},
+        {"state": "deprecated", "message": "a\x00b"},
         {"state": "deprecated", "replacement": 7},
         {"state": "deprecated", "replacement": "00000000-0000-0000-0000-000000000000"},
         [],

@@ -176,3 +176,26 @@ def test_proxy_mode_list_hides_archived_and_shows_badges(db, settings, proxy, st
     # Run:ai's own list, through envadmin's API, still lists the archived one.
     listed = proxy.get("/api/v1/asset/environment").json()["entries"]
     assert {e["meta"]["id"] for e in listed} == {"e0", "e1", "e2"}
+
+
+# --- the Cleanup page -----------------------------------------------------------------------
+
+
+def test_the_cleanup_page_shows_the_four_sections_with_links(admin_ui, states):
+    body = admin_ui.get("/environments/cleanup").content.decode()
+    for title in ("Never used", "Unused for more than 90 days", "Identical specs",
+                  "Non-compliant everywhere"):  # fmt: skip
+        assert title in body
+    # Never used, and archived: linked, with its badge.
+    assert (
+        f'href="/environments/{env_id("c2-env")}">c2-env</a> <span class="badge lifecycle archived"'
+        in body
+    )
+    assert 'aria-current="page">Cleanup</a>' in body
+
+
+def test_the_cleanup_page_names_bad_days_next_to_the_field(admin_ui):
+    response = admin_ui.get("/environments/cleanup", {"unusedDays": "0"})
+    assert response.status_code == 400
+    errors = re.search(r'id="unused-days-error">(.*?)</div>', response.content.decode()).group(1)
+    assert "1 to 3650" in errors

@@ -2,7 +2,6 @@
 hygiene report. The lifecycle is envadmin's metadata in both modes; whether the environment
 exists and who may see or change it is the backend's (Run:ai's, in proxy mode) word."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -78,7 +77,11 @@ class HygieneView(BackendView):
         parameters=[
             OpenApiParameter(
                 "unusedDays",
-                OpenApiTypes.INT,
+                {
+                    "type": "integer",
+                    "minimum": UNUSED_DAYS_RANGE[0],
+                    "maximum": UNUSED_DAYS_RANGE[1],
+                },
                 description=f"Unused: last used more than this many days ago "
                 f"({UNUSED_DAYS_RANGE[0]}..{UNUSED_DAYS_RANGE[1]}, default 90).",
             )

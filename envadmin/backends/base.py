@@ -109,6 +109,12 @@ class EnvironmentBackend(RevisionOperations, ABC):
     def allowed_actions(self, caller: Caller, asset_ids: list[str]) -> dict[str, set[str]]:
         """{asset id: {"edit", "delete"} or fewer}: a forbidden action is not offered."""
 
+    def may_update_environment(self, caller: Caller, document: dict) -> bool:
+        """Whether the caller may update the environment `document` (as read): envadmin's own
+        metadata about it (its lifecycle) needs that right. This default asks allowed_actions."""
+        asset_id = str(document["meta"]["id"])
+        return "edit" in self.allowed_actions(caller, [asset_id]).get(asset_id, set())
+
     @abstractmethod
     def creatable_scopes(self, caller: Caller) -> list[dict]:
         """Placements where the caller may create: [{scope, clusterId?, departmentId?,

@@ -63,6 +63,8 @@ def validate(body) -> dict:
         errors["message"] = ["Must be text."]
     elif len(message) > MESSAGE_LENGTH:
         errors["message"] = [f"At most {MESSAGE_LENGTH} characters."]
+    elif "\x00" in message:  # PostgreSQL keeps no NUL in text
+        errors["message"] = ["Must not contain a NUL character."]
     replacement = body.get("replacement")
     if replacement == "":
         replacement = None
@@ -82,8 +84,7 @@ def change_lifecycle(backend, caller: Caller, asset_id: str, body: dict) -> dict
     document = backend.get_environment(caller, str(asset_id), {"usageInfo": "true"})
     meta = document.get("meta") or {}
     asset_id = str(meta.get("id") or asset_id)
-    allowed = backend.allowed_actions(caller, [asset_id]).get(asset_id, set())
-    if "edit" not in allowed:
+    if not backend.may_update_environment(caller, document):
         raise Forbidden(f"You may not change environment '{meta.get('name', asset_id)}'.")
     if wanted["replacement"] is not None:
         wanted["replacement"] = _replacement(backend, caller, asset_id, wanted["replacement"])

@@ -180,6 +180,25 @@ def activity(page, login):
     expect(page.locator("#activity tbody tr").first).to_be_visible()
 
 
+def cleanup(page, login):
+    login("admin")
+    page.goto("/environments/cleanup")
+    expect(page.get_by_role("heading", name="Cleanup")).to_be_visible()
+
+
+def deprecated_copy_form(page, login):
+    """A deprecated environment's copy: the warning banner (set through the detail page's
+    state form)."""
+    login("admin")
+    page.goto(environment_url(page))
+    page.locator("#lc-state").select_option("deprecated")
+    page.locator("#lc-message").fill("Moving to a newer CUDA.")
+    page.get_by_role("button", name="Save lifecycle").click()
+    expect(page.locator("#lifecycle-banner")).to_be_visible()
+    page.goto(environment_url(page, suffix="/copy"))
+    expect(page.locator("#lifecycle-banner")).to_contain_text("deprecated")
+
+
 def not_found(page, login):
     login("admin")
     page.goto("/environments/no-such-environment")
@@ -216,8 +235,8 @@ STATES = {
         sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
-        delete_confirmation, compliance, policies, org_tree, activity, not_found,
-        bulk_preview, bulk_preview_errors, bulk_summary,
+        delete_confirmation, compliance, policies, org_tree, activity, not_found, cleanup,
+        deprecated_copy_form, bulk_preview, bulk_preview_errors, bulk_summary,
     ]
 }  # fmt: skip
 
