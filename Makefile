@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/impact.py
+	$(BIN)/python bench/bulk.py
 
 load: install
 	@# Issue 6: 16 clients for 60 s on gunicorn + PostgreSQL, every acknowledged write read back,

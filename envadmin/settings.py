@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "envadmin.snapshot",
     "envadmin.audit",
     "envadmin.security",
+    "envadmin.lifecycle",
 ]
 
 MIDDLEWARE = [

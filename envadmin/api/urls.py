@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from . import bulk, lifecycle, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
 from .impact import PolicyImpactView
@@ -48,6 +48,7 @@ urlpatterns = [
     ),
     path("envadmin/v1/audit", AuditView.as_view(), name="audit"),
     path("envadmin/v1/policy-impact", PolicyImpactView.as_view(), name="policy-impact"),
+    path("envadmin/v1/bulk", bulk.BulkView.as_view(), name="bulk"),
     path(
         "envadmin/v1/environments/deleted",
         revisions.DeletedListView.as_view(),
@@ -78,6 +79,12 @@ urlpatterns = [
         revisions.RevisionCompareView.as_view(),
         name="compare",
     ),
+    path(
+        "envadmin/v1/environments/<str:asset_id>/lifecycle",
+        lifecycle.LifecycleView.as_view(),
+        name="lifecycle",
+    ),
+    path("envadmin/v1/hygiene", lifecycle.HygieneView.as_view(), name="hygiene"),
     path(
         "schema/",
         SpectacularAPIView.as_view(

@@ -37,15 +37,7 @@ def record(
     meta = {**_meta(before), **_meta(after)}
     scope, key = scope_of(meta)
     event = AuditEvent.objects.create(
-        actor=caller.subject[:255],
-        actor_type=(
-            ActorType.APPLICATION
-            if caller.subject_type == SubjectType.APPLICATION
-            else ActorType.USER
-        ),
-        origin=Origin(caller.origin) if caller.origin in Origin.values else Origin.API,
-        client_id=caller.subject[:255],
-        address=(caller.address or "")[:64],
+        **_actor(caller),
         action=Action(action),
         asset_id=str(meta.get("id") or asset_id or "")[:64],
         asset_name=str(meta.get("name") or "")[:255],
@@ -57,6 +49,20 @@ def record(
     )
     revisions.from_event(event, before, after, restored_from)
     return event
+
+
+def _actor(caller: Caller) -> dict:
+    return {
+        "actor": caller.subject[:255],
+        "actor_type": (
+            ActorType.APPLICATION
+            if caller.subject_type == SubjectType.APPLICATION
+            else ActorType.USER
+        ),
+        "origin": Origin(caller.origin) if caller.origin in Origin.values else Origin.API,
+        "client_id": caller.subject[:255],
+        "address": (caller.address or "")[:64],
+    }
 
 
 def _document(value) -> dict | None:
@@ -81,3 +87,21 @@ def record_acknowledged(caller: Caller, action: str, before, after, **kwargs) ->
         record(caller, action, before, after, **kwargs)
     except Exception:
         logger.exception("Run:ai made the %s but envadmin could not record it", action)
+
+
+def record_metadata(caller: Caller, document: dict, changes: list[dict]) -> AuditEvent:
+    """An event for a change of envadmin's own metadata about an environment (its lifecycle):
+    `document` is the environment as read, unchanged, so no revision is kept for it."""
+    meta = _meta(document)
+    scope, key = scope_of(meta)
+    return AuditEvent.objects.create(
+        **_actor(caller),
+        action=Action.UPDATE,
+        asset_id=str(meta.get("id") or "")[:64],
+        asset_name=str(meta.get("name") or "")[:255],
+        scope=scope[:16],
+        scope_key=key[:80],
+        scope_path=readable_scope(meta, key)[:1024],
+        update_count=_count(meta.get("updateCount")),
+        changes=changes,
+    )

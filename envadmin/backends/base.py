@@ -16,6 +16,7 @@ from envadmin.contract.environment import validate_creation
 from envadmin.contract.errors import InvalidRequest, PreconditionFailed
 from envadmin.contract.policy import policy_version
 from envadmin.contract.usable import usable_entries
+from envadmin.lifecycle.service import lifecycle_of
 
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
 from .org_units import OrgUnits, read_org_units
@@ -62,7 +63,8 @@ class EnvironmentBackend(RevisionOperations, ABC):
         sort: str = "name", offset: int = 0, limit: int = 50, problems: list | None = None,
     ) -> tuple[list[dict], int]:  # fmt: skip
         """One window of the list as the web admin shows it: Run:ai's list parameters, then the
-        page's own `filters` and `sort` (environment_rows). Returns (documents of the window,
+        page's own `filters` and `sort` (environment_rows; the lifecycle is envadmin's own, in
+        both modes). Returns (documents of the window,
         total). This default filters and sorts the whole list in Python, reading scope paths
         and cluster names (for search and sort) from `names`; a backend that can page in its
         store answers from there instead. Entries the rows cannot be made of are left out, and
@@ -73,10 +75,16 @@ class EnvironmentBackend(RevisionOperations, ABC):
         )
         if problems is not None:
             problems += [problem for problem in unusable if problem not in problems]
+        # envadmin's own lifecycle is read only when the page filters or sorts by it.
+        with_lifecycle = bool(filters.lifecycle) or sort.lstrip("-") == "lifecycle"
+        ids = [str(entry["meta"]["id"]) for entry in entries] if with_lifecycle else []
+        states = lifecycle_of(ids) if ids else {}
         by_id = {}
         rows = []
         for entry in entries:
             row = row_of(entry, names, params.get("complyToWorkloadType"))
+            if with_lifecycle:
+                row["lifecycle_state"] = states[str(row["id"])]["state"]
             if filters.match(row):
                 by_id[row["id"]] = entry
                 rows.append(row)
@@ -119,6 +127,12 @@ class EnvironmentBackend(RevisionOperations, ABC):
     @abstractmethod
     def allowed_actions(self, caller: Caller, asset_ids: list[str]) -> dict[str, set[str]]:
         """{asset id: {"edit", "delete"} or fewer}: a forbidden action is not offered."""
+
+    def may_update_environment(self, caller: Caller, document: dict) -> bool:
+        """Whether the caller may update the environment `document` (as read): envadmin's own
+        metadata about it (its lifecycle) needs that right. This default asks allowed_actions."""
+        asset_id = str(document["meta"]["id"])
+        return "edit" in self.allowed_actions(caller, [asset_id]).get(asset_id, set())
 
     @abstractmethod
     def creatable_scopes(self, caller: Caller) -> list[dict]:

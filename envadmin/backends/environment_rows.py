@@ -19,8 +19,11 @@ from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, USED_BY_KEYS
 SORT_KEYS = (
     "name", "description", "scope", "image", "architecture", "tools", "workloads",
     "workload_types", "templates", "created_by", "created_at", "updated_at", "cluster",
-    "compliance",
+    "compliance", "lifecycle",
 )  # fmt: skip
+# The list's lifecycle filter: "" any; "current" all but archived (the web list's default).
+LIFECYCLE_FILTERS = ("current", "active", "deprecated", "archived")
+LIFECYCLE_ORDER = {"active": 0, "deprecated": 1, "archived": 2}
 
 
 class OrgNames(Protocol):
@@ -41,6 +44,7 @@ class RowFilters:
     image: str = ""
     created_by: str = ""
     compliance: str = ""
+    lifecycle: str = ""
 
     def match(self, row: dict) -> bool:
         text = self.search.strip().lower()
@@ -63,7 +67,15 @@ class RowFilters:
             return False
         if self.created_by and self.created_by.lower() not in row["created_by"].lower():
             return False
+        if self.lifecycle and not lifecycle_matches(self.lifecycle, row.get("lifecycle_state")):
+            return False
         return not self.compliance or compliance_state(row) == self.compliance
+
+
+def lifecycle_matches(wanted: str, state: str | None) -> bool:
+    """Whether a row's lifecycle state (None: active) passes the lifecycle filter `wanted`."""
+    state = state or "active"
+    return state != "archived" if wanted == "current" else state == wanted
 
 
 NO_FILTERS = RowFilters()
@@ -124,6 +136,8 @@ def _sort_value(row: dict, key: str):
         return len(value or [])
     if key == "scope":
         return row["scope_path"].lower()
+    if key == "lifecycle":
+        return LIFECYCLE_ORDER.get(row.get("lifecycle_state") or "active", 0)
     if key == "compliance":
         order = {"imposed": 0, "compliant": 1, "not-compliant": 2, "not-supported": 3, "": 4}
         return order[compliance_state(row)]

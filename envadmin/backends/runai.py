@@ -48,6 +48,7 @@ ENVIRONMENTS = "/api/v1/asset/environment"
 # node of their chains: past this many projects it asks to judge a lower node instead.
 MAX_IMPACT_PROJECTS = 100
 MAX_PROJECT_PAGES = 20
+PERMITTED_SCOPES = "/api/v1/authorization/permitted-scopes"
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
 
 _lock = threading.Lock()
@@ -315,6 +316,52 @@ class RunaiBackend(EnvironmentBackend):
         # Run:ai publishes no cheap "may I" question: offer the actions and let Run:ai refuse
         # (its 403 is shown next to the action), rather than hide what may well be allowed.
         return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
+
+    def may_update_environment(self, caller, document):
+        # allowed_actions offers everything since Run:ai refuses its own writes; envadmin's own
+        # metadata has no Run:ai write to refuse it. So Run:ai is asked where the caller may
+        # update environments: the environment's node or an ancestor must be one of those.
+        # No answer (an older Run:ai, a refusal) is a no.
+        body = {"resourceType": "environments", "action": "update"}
+        try:
+            answer = self._document(caller, "POST", PERMITTED_SCOPES, json=body)
+        except BackendError as error:
+            if error.status >= 500:
+                raise
+            return False
+        permitted = answer.get("update", answer) if isinstance(answer, dict) else None
+        if not isinstance(permitted, dict):
+            return False
+        if permitted.get("system") or permitted.get("tenants") or permitted.get("tenant"):
+            return True
+        return any(
+            str(node).lower() in {str(p).lower() for p in permitted.get(kind) or []}
+            for kind, node in self._node_chain(caller, document.get("meta") or {})
+        )
+
+    def _node_chain(self, caller, meta: dict) -> list[tuple[str, str]]:
+        """(PermittedScopes list, id) of an environment's node and its ancestors up to its
+        cluster; an ancestor Run:ai does not show the caller is left out."""
+        scope = meta.get("scope")
+        project, department = meta.get("projectId"), meta.get("departmentId")
+        cluster = meta.get("clusterId")
+        chain = []
+        try:
+            if scope == "project" and project is not None:
+                chain.append(("projects", project))
+                if department is None or cluster is None:
+                    found = self.get_project(caller, project)
+                    department = department or found.get("parentId")
+                    cluster = cluster or found.get("clusterId")
+            if scope in ("project", "department") and department is not None:
+                chain.append(("departments", department))
+                if cluster is None:
+                    cluster = self.get_department(caller, department).get("clusterId")
+        except BackendError:
+            pass
+        if scope in ("project", "department", "cluster") and cluster is not None:
+            chain.append(("clusters", cluster))
+        return chain
 
     def creatable_scopes(self, caller):
         units = self.org_units(caller)

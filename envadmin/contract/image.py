@@ -29,3 +29,6 @@ def image_reference_error(value: str) -> str | None:
     if len(match.group("name")) > NAME_MAX_LENGTH:
         return f"the image name may be at most {NAME_MAX_LENGTH} characters"
     return None
+
+
+TAG = re.compile(_TAG, re.ASCII)

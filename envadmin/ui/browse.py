@@ -43,6 +43,7 @@ COLUMNS = [
     Column("updated_at", "Last updated", newest_first=True),
     Column("cluster", "Cluster", default=False),
     Column("compliance", "Compliance"),
+    Column("lifecycle", "Lifecycle", default=False),
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
 DEFAULT_COLUMNS = [c.key for c in COLUMNS if c.default]
@@ -62,6 +63,13 @@ def csv_table(
         + ([_csv_reasons(row)] if reasons else [])
         for row in rows
     )
+
+
+def lifecycle_text(lifecycle: dict | None) -> str:
+    """ "active", or "deprecated: <message>" as the CSV writes a lifecycle."""
+    lifecycle = lifecycle or {"state": "active"}
+    message = lifecycle.get("message")
+    return f"{lifecycle['state']}: {message}" if message else lifecycle["state"]
 
 
 def _csv_reasons(row) -> str:
@@ -86,6 +94,8 @@ def _csv_cell(row, column) -> str:
         state = compliance_state(row)
         reasons = len(policy_reasons(row["compliance"], state))
         return f"{COMPLIANCE_STATES.get(state, '')}" + (f" ({reasons})" if reasons else "")
+    if column == "lifecycle":
+        return lifecycle_text(value)
     if isinstance(value, datetime):
         return value.isoformat()
     return "" if value is None else str(value)

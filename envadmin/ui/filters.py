@@ -32,6 +32,10 @@ LABELS = {
     "projectId": "Project", "includeDescendants": "Include descendants",
     "distributedFramework": "Framework", **WORKLOAD_TYPE_FILTERS,
 }  # fmt: skip
+LIFECYCLE_CHOICES = [
+    ("active", "Active"), ("deprecated", "Deprecated"), ("archived", "Archived"),
+    ("all", "Any, archived too"),
+]  # fmt: skip
 ORG_PICKERS = tuple(SCOPE_ID_FIELDS.values())  # broadest first
 # Cluster, department, project: of several pickers set, the narrower wins.
 NARROWER = tuple(
@@ -72,6 +76,11 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
         label="Compliance",
         choices=list({**COMPLIANCE_STATES, "not-supported": "n/a (type not supported)"}.items()),
         method="filter_nothing",
+    )
+
+    # envadmin's own lifecycle: empty (the default) hides archived environments.
+    lifecycle = QueryChoiceFilter(
+        label="Lifecycle", choices=LIFECYCLE_CHOICES, method="filter_nothing"
     )
 
     class Meta(EnvironmentFilterSet.Meta):
@@ -118,7 +127,13 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
             image=cleaned.get("image") or "",
             created_by=cleaned.get("created_by") or "",
             compliance=cleaned.get("compliance") or "",
+            lifecycle=lifecycle_filter(cleaned.get("lifecycle") or ""),
         )
+
+
+def lifecycle_filter(chosen: str) -> str:
+    """The page's lifecycle choice as RowFilters.lifecycle: by default, all but archived."""
+    return {"": "current", "all": ""}.get(chosen, chosen)
 
 
 def dress(fields: dict):
@@ -134,6 +149,9 @@ def dress(fields: dict):
         fields[name].widget = OptionsSelect(options=[ANY])
     for name in ("scope", "distributedFramework", "tool", "compliance"):
         fields[name].widget = OptionsSelect(options=[ANY, *fields[name].choices])
+    fields["lifecycle"].widget = OptionsSelect(
+        options=[("", "Active and deprecated"), *fields["lifecycle"].choices]
+    )
 
 
 # The parameters the page passes on to the backend: the API's, in the API's meaning.

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import activity, form, gitops, review, revisions
+from .views import activity, bulk, form, gitops, lifecycle, review, revisions
 from .views import environments as env
 
 environment_patterns = (
@@ -12,6 +12,10 @@ environment_patterns = (
         path("columns", env.save_columns, name="columns"),
         path("import", gitops.ImportView.as_view(), name="import"),
         path("review-as", env.save_review_as, name="review-as"),
+        path("cleanup", lifecycle.CleanupView.as_view(), name="cleanup"),
+        path("bulk/preview", bulk.BulkPreviewView.as_view(), name="bulk-preview"),
+        path("bulk/apply", bulk.BulkApplyView.as_view(), name="bulk-apply"),
+        path("bulk/summary", bulk.BulkSummaryView.as_view(), name="bulk-summary"),
         path("recently-deleted", revisions.DeletedEnvironmentsView.as_view(), name="deleted"),
         path(
             "recently-deleted/<str:asset_id>/bring-back",
@@ -28,6 +32,7 @@ environment_patterns = (
         path("<str:asset_id>/edit", form.EnvironmentFormView.as_view(mode="edit"), name="update"),
         path("<str:asset_id>/copy", form.EnvironmentFormView.as_view(mode="copy"), name="copy"),
         path("<str:asset_id>/delete", env.EnvironmentDeleteView.as_view(), name="delete"),
+        path("<str:asset_id>/lifecycle", lifecycle.LifecycleChangeView.as_view(), name="lifecycle"),
     ],
     "environments",
 )

@@ -236,9 +236,53 @@ def import_errors(page, login):
     expect(page.locator("#import-errors")).to_be_visible()
 
 
+def cleanup(page, login):
+    login("admin")
+    page.goto("/environments/cleanup")
+    expect(page.get_by_role("heading", name="Cleanup")).to_be_visible()
+
+
+def deprecated_copy_form(page, login):
+    """A deprecated environment's copy: the warning banner (set through the detail page's
+    state form)."""
+    login("admin")
+    page.goto(environment_url(page))
+    page.locator("#lc-state").select_option("deprecated")
+    page.locator("#lc-message").fill("Moving to a newer CUDA.")
+    page.get_by_role("button", name="Save lifecycle").click()
+    expect(page.locator("#lifecycle-banner")).to_be_visible()
+    page.goto(environment_url(page, suffix="/copy"))
+    expect(page.locator("#lifecycle-banner")).to_contain_text("deprecated")
+
+
 def not_found(page, login):
     login("admin")
     page.goto("/environments/no-such-environment")
+
+
+def bulk_preview(page, login):
+    """Two rows ticked on the list, a tag-only image change previewed."""
+    login("admin")
+    page.goto("/environments/?scope=project")
+    for index in range(2):
+        page.locator("#env-table input[name=ids]").nth(index).check()
+    page.locator("#bulk-action").select_option("set-image")
+    page.locator("#bulk-image").fill(":24.06")
+    page.locator("#bulk-form").get_by_role("button", name="Preview").click()
+    expect(page.locator("#bulk-preview")).to_be_visible()
+
+
+def bulk_preview_errors(page, login):
+    bulk_preview(page, login)
+    page.locator("#bulk-image").fill("Not An Image")
+    page.get_by_role("button", name="Preview again").click()
+    expect(page.locator("#bulk-image-error")).to_be_visible()
+
+
+def bulk_summary(page, login):
+    bulk_preview(page, login)
+    page.get_by_role("button", name="Apply to 2 environments").click()
+    expect(page.locator("#bulk-summary")).to_be_visible()
 
 
 STATES = {
@@ -248,7 +292,8 @@ STATES = {
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
         new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
-        policy_impact, org_tree, activity, not_found, import_plan, import_errors,
+        policy_impact, org_tree, activity, not_found, import_plan, import_errors, cleanup,
+        deprecated_copy_form, bulk_preview, bulk_preview_errors, bulk_summary,
     ]
 }  # fmt: skip
 

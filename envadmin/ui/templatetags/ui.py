@@ -74,10 +74,11 @@ class _Links:
 
 
 @register.simple_tag(takes_context=True)
-def table_rows(context, rows, columns, can_create=False):
+def table_rows(context, rows, columns, can_create=False, selectable=False):
     """The <tr>s of the environments table: the chosen cells, then the actions the user may
     take (row["actions"], from the backend). A filtered list passes itself on to the detail
-    and delete links, to come back to."""
+    and delete links, to come back to. `selectable`: a first cell with a checkbox of the bulk
+    form (#bulk-form) on each row the user may change."""
     request = context.get("request")
     links = _Links(request.get_full_path() if request is not None and request.GET else "")
     # Each cell opens with "<td": its column's label goes in there, for the phone's cards.
@@ -86,8 +87,17 @@ def table_rows(context, rows, columns, can_create=False):
     for row in rows:
         cells = "".join([opening + cell(row, links)[3:] for cell, opening in labelled])
         actions = row.get("actions") or ()
+        select = ""
+        if selectable:
+            box = (
+                f'<input type="checkbox" name="ids" value="{_e(row["id"])}" form="bulk-form" '
+                f'aria-label="Select {_e(row["name"])}">'
+                if actions
+                else ""
+            )
+            select = f'<td class="select" data-label="Select">{box}</td>'
         html.append(
-            f'<tr data-name="{_e(row["name"])}">{cells}<td class="actions">'
+            f'<tr data-name="{_e(row["name"])}">{select}{cells}<td class="actions">'
             + (f'<a href="{links.of("copy", row["id"])}">Copy</a>' if can_create else "")
             + (f'<a href="{links.of("update", row["id"])}">Edit</a>' if "edit" in actions else "")
             + (
@@ -194,9 +204,33 @@ def _tool(t) -> tuple[str, str]:
     return f' title="{_e(t["connection"] or "")}"', t["tool"]
 
 
+@register.simple_tag
+def lifecycle_badge(lifecycle, with_message=False) -> str:
+    """Deprecated or archived: a badge (its message as a tooltip, or beside it); nothing for an
+    active environment."""
+    state = (lifecycle or {}).get("state") or "active"
+    if state == "active":
+        return ""
+    message = lifecycle.get("message") or ""
+    title = f' title="{_e(message)}"' if message and not with_message else ""
+    badge = f'<span class="badge lifecycle {_e(state)}"{title}>{_e(state.capitalize())}</span>'
+    note = f' <span class="lifecycle-note">{_e(message)}</span>' if message and with_message else ""
+    return mark_safe(badge + note)
+
+
+def _lifecycle_note(r) -> str:
+    lifecycle = r.get("lifecycle") or {}
+    if (lifecycle.get("state") or "active") == "active":
+        return ""
+    message = Truncator(lifecycle.get("message") or "").chars(80)
+    note = f'<span class="lifecycle-note">{_e(message)}</span>' if message else ""
+    return f" {lifecycle_badge(lifecycle)}{note}"
+
+
 CELLS = {
     "name": lambda r, links: (
-        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a></td>'
+        f'<td class="name"><a href="{links.returning("detail", r["id"])}">{_e(r["name"])}</a>'
+        f"{_lifecycle_note(r)}</td>"
     ),
     "description": lambda r, links: (
         f'<td class="description">{_e(Truncator(r["description"]).chars(80))}</td>'
@@ -218,6 +252,7 @@ CELLS = {
     "updated_at": lambda r, links: f"<td>{_time(r['updated_at'])}</td>",
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
     "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
+    "lifecycle": lambda r, links: f"<td>{lifecycle_badge(r.get('lifecycle')) or _e('active')}</td>",
 }
 
 

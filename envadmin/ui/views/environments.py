@@ -17,21 +17,40 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from envadmin.audit.models import Revision
+from envadmin.backends.bulk import MAX_ITEMS
 from envadmin.backends.environment_rows import row_of
 from envadmin.compliance.states import compliance_state
 from envadmin.contract.choices import CSV_ROW_LIMIT, WORKLOAD_TYPES
 from envadmin.contract.errors import BackendError, Forbidden, NotFound, PreconditionFailed
+from envadmin.lifecycle.service import lifecycle_of
 
 from .. import browse
 from ..compliance_fixes import may_create_in
 from ..export import csv_response
 from ..filters import EnvironmentListFilterSet
+from ..lifecycle import STATE_CHOICES, lifecycle_context, replacement_choices
 from ..models import Preference
 from ..org_nodes import project_by_text
 from ..params import whole
 from .base import PageView, backend_error_page
 from .gitops import yaml_response
 from .revisions import history_rows
+
+BULK_ACTIONS = [
+    ("set-image", "Set image"),
+    ("deprecate", "Deprecate"),
+    ("archive", "Archive"),
+    ("activate", "Make active"),
+    ("delete", "Delete"),
+]
+
+
+def with_lifecycle(rows: list[dict]) -> list[dict]:
+    """Rows with their lifecycle ({state, message, replacement}): the badge and the column."""
+    states = lifecycle_of([row["id"] for row in rows])
+    for row in rows:
+        row["lifecycle"] = states[row["id"]]
+    return rows
 
 
 def wants_partial(request) -> bool:
@@ -43,8 +62,13 @@ class EnvironmentListView(PageView, View):
     template_name = "environments/list.html"
 
     @cached_property
+    def query(self):
+        """The list's filters and sort: the page's own query string (a bulk action posts it)."""
+        return self.request.GET
+
+    @cached_property
     def filterset(self) -> EnvironmentListFilterSet:
-        return EnvironmentListFilterSet(self.request.GET, org=self.org)
+        return EnvironmentListFilterSet(self.query, org=self.org)
 
     def backend_params(self) -> dict:
         params = self.filterset.backend_params()
@@ -63,13 +87,14 @@ class EnvironmentListView(PageView, View):
         try:
             entries, total = self.backend.browse_environments(
                 self.caller, self.backend_params(), names=self.org,
-                filters=self.filterset.row_filters(), sort=self.request.GET.get("sort", "name"),
+                filters=self.filterset.row_filters(), sort=self.query.get("sort", "name"),
                 offset=offset, limit=limit, problems=self.org.problems,
             )  # fmt: skip
         except BackendError as error:
             return [], 0, error.message
         kind = self.review_as()[1] or None
-        return [row_of(e, self.org, kind) for e in entries], total, None
+        rows = [row_of(e, self.org, kind) for e in entries]
+        return with_lifecycle(rows), total, None
 
     def page(self):
         """(page, total, error): the requested page; past the last one, the last one."""
@@ -105,6 +130,9 @@ class EnvironmentListView(PageView, View):
         actions = self.backend.allowed_actions(self.caller, [r["id"] for r in page.object_list])
         for row in page.object_list:
             row["actions"] = actions.get(row["id"], set())
+        # Bulk actions are offered to who may change a row of the page; each item is still
+        # judged on its own when applied.
+        selectable = any(row["actions"] for row in page.object_list)
         partial = wants_partial(request)
         context = {
             **self.base_context(),
@@ -123,6 +151,9 @@ class EnvironmentListView(PageView, View):
             "page_size": self.page_size(),
             "can_create": self.backend.can_create(self.caller),
             "partial": partial,
+            "selectable": selectable,
+            "bulk_actions": BULK_ACTIONS,
+            "bulk_limit": MAX_ITEMS,
         }
         template = f"{self.template_name}#table" if partial else self.template_name
         return render(request, template, context)
@@ -209,6 +240,11 @@ class EnvironmentDetailView(PageView, View):
     template_name = "environments/detail.html"
 
     def get(self, request, asset_id):
+        return self.detail(request, asset_id)
+
+    def detail(self, request, asset_id, lifecycle_form=None, status=200):
+        """The page; `lifecycle_form` ({values, errors, message}): a refused state change,
+        shown again with its messages next to its fields."""
         try:
             document = self.backend.get_environment(
                 self.caller, asset_id, {"usageInfo": "true", "statusInfo": "true"}
@@ -239,11 +275,20 @@ class EnvironmentDetailView(PageView, View):
         revisions = Revision.objects.filter(asset_id=document["meta"].get("id", asset_id))
         # A tab switch through htmx swaps only the panel (the same template's partial).
         template = f"{self.template_name}#panel" if wants_partial(request) else self.template_name
+        lifecycle = lifecycle_context(self.backend, self.caller, document)
+        if "edit" in actions and tab == "overview":
+            lifecycle["state_choices"] = STATE_CHOICES
+            lifecycle["replacement_choices"] = replacement_choices(
+                self.backend, self.caller, self.org, document["meta"]["id"]
+            )
+            current = lifecycle["lifecycle"]
+            lifecycle["lifecycle_form"] = lifecycle_form or {"values": current, "errors": {}}
         return render(
             request,
             template,
             {
                 **self.base_context(),
+                **lifecycle,
                 "document": document,
                 "meta": document["meta"],
                 "spec": document["spec"],
@@ -261,6 +306,7 @@ class EnvironmentDetailView(PageView, View):
                 if tab == "history"
                 else [],
             },
+            status=status,
         )
 
 

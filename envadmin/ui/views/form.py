@@ -36,6 +36,7 @@ from ..form_documents import (
 )
 from ..form_errors import apply_backend_errors, error_summary
 from ..forms import ConnectionFormSet, EnvironmentForm, EnvironmentVariableFormSet
+from ..lifecycle import copy_sources, lifecycle_context
 from ..params import whole
 from ..policy_hints import (
     apply_hints,
@@ -147,7 +148,17 @@ class EnvironmentFormView(PageView, View):
             "mode": self.mode,
             # The panel's project choice ("": the placement's project) survives a re-shown form.
             "preview_project": self.request.POST.get("preview_project", ""),
+            **self.lifecycle(document),
         }
+
+    def lifecycle(self, document) -> dict:
+        """The source's lifecycle (edit, copy: its badge, and a copy's warning with the
+        replacement to copy instead), or the create form's copy sources."""
+        if document is not None:
+            return lifecycle_context(self.backend, self.caller, document)
+        if self.mode == "create" and self.request.method == "GET":
+            return {"copy_sources": copy_sources(self.backend, self.caller, self.org)}
+        return {}
 
     def prepare(self, request, asset_id):
         """(stored document or None, a refusal page or None) for both GET and POST."""
@@ -167,6 +178,10 @@ class EnvironmentFormView(PageView, View):
         return document, None
 
     def get(self, request, asset_id=None):
+        copy_from = request.GET.get("copy_from", "")
+        if self.mode == "create" and copy_from and len(copy_from) <= 64 and "/" not in copy_from:
+            # The create form's "start from a copy" picker (a GET form, no script needed).
+            return redirect("environments:copy", asset_id=copy_from)
         document, refusal = self.prepare(request, asset_id)
         if refusal:
             return refusal
