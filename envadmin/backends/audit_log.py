@@ -64,7 +64,10 @@ def _moment(params, name: str):
     raw = params.get(name)
     if not raw:
         raise _invalid(name, "required: an ISO 8601 date-time.")
-    moment = parse_datetime(raw) if len(raw) <= 64 else None
+    try:
+        moment = parse_datetime(raw) if len(raw) <= 64 else None
+    except ValueError:  # well formed but no such moment (month 13)
+        moment = None
     if moment is None:
         raise _invalid(name, f"'{raw[:64]}' is not an ISO 8601 date-time.")
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
