@@ -1,6 +1,7 @@
 """Check real responses against Run:ai's contract files: the project's own unchanged copy in
 envadmin/contract/runai-api (see SOURCE.md there), or ENVADMIN_CONTRACT_DIR."""
 
+import json
 import os
 from functools import cache
 from pathlib import Path
@@ -14,7 +15,11 @@ CONTRACT_DIR = Path(os.environ.get("ENVADMIN_CONTRACT_DIR") or PROJECT_COPY)
 
 @cache
 def spec(name: str) -> OpenAPI:
-    return OpenAPI.from_file_path(str(CONTRACT_DIR / f"{name}.openapi.json"))
+    document = json.loads((CONTRACT_DIR / f"{name}.openapi.json").read_text())
+    # Some files name Run:ai's SaaS host as their server: envadmin answers the same paths on
+    # its own host, so the paths are matched whatever the host.
+    document.pop("servers", None)
+    return OpenAPI.from_dict(document)
 
 
 def assert_matches_contract(name: str, response) -> None:

@@ -9,7 +9,15 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from envadmin.accounts.models import AccessRule
-from envadmin.inventory.models import Cluster, Environment, Project, Template, Workload
+from envadmin.inventory.models import (
+    Cluster,
+    Credential,
+    Environment,
+    Project,
+    Registry,
+    Template,
+    Workload,
+)
 
 from .conftest import C1, DATA
 
@@ -239,3 +247,43 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(db, tmp_path):
     path.write_bytes("clusters:\n  - {id: x, name: caf\xe9}\n".encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8 text"):
         call_command("load_snapshot", str(path), stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    "section, index, changes, expected",
+    [
+        ("credentials", 0, {"kind": "api-token"}, "kind must be one of access-key"),
+        ("credentials", 0, {"value": "hunter2"}, "unknown keys value"),
+        ("credentials", 3, {"keys": "token"}, "keys must be a list"),
+        ("credentials", 3, {"keys": ["token", "token"]}, "token given more than once"),
+        ("credentials", 3, {"keys": [f"k{i}" for i in range(51)]}, "at most 50 entries"),
+        ("credentials", 0, {"keys": ["token"]}, "only a generic-secret credential"),
+        ("credentials", 3, {"projectId": "7"}, "projectId must be an integer"),
+        ("credentials", 1, {"name": "dockerhub", "scope": "tenant"}, "already exists in tenant"),
+        ("credentials", 0, {"name": 12}, "name must be a non-empty string"),
+        ("registries", 0, {"repositories": ["ml/pytorch"]}, "repositories must be a mapping"),
+        ("registries", 0, {"repositories": {"ml/x": [1]}}, "repositories.ml/x entry must be"),
+        ("registries", 0, {"url": "u" * 256}, "url must be at most 255 characters"),
+        ("registries", 1, {"clusterId": "3f1c2a9e-5b7d-4c1e-9a2f-0d6b8e4c7a12"}, "not a cluster"),
+    ],
+)
+def test_a_bad_credential_or_registry_is_named(db, tmp_path, section, index, changes, expected):
+    data = small()
+    data[section][index].update(changes)
+    with pytest.raises(CommandError) as failure:
+        call_command("load_snapshot", load_text(tmp_path, data), stdout=StringIO())
+    name = data[section][index]["name"]
+    assert f"{section}[{index}]" in str(failure.value) and expected in str(failure.value)
+    assert str(name) in str(failure.value) or not isinstance(name, str)
+    assert not Credential.objects.exists() and not Registry.objects.exists()
+
+
+def test_credentials_and_registries_load_without_a_value(db):
+    call_command("load_snapshot", str(DEMO), stdout=StringIO())
+    hf = Credential.objects.get(name="hf-token")
+    assert (hf.kind, hf.scope_key, hf.project_id, hf.keys) == (
+        "generic-secret", "project:1", 1, ["token", "user"],
+    )  # fmt: skip
+    internal = Registry.objects.get(name="internal")
+    assert internal.repositories["ml/jax"] == ["0.4.30", "0.4.31"]
+    assert not {f.name for f in Credential._meta.fields} & {"value", "secret", "password"}

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envadmin.contract.policy import POLICY_PATHS
 
-from . import bulk, lifecycle, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
+from . import assets, bulk, lifecycle, revisions, schema, views  # noqa: F401 (schema registers the bearer security scheme)
 from .audit import AuditView
 from .errors import api_not_found
 from .impact import PolicyImpactView
@@ -36,6 +36,31 @@ urlpatterns = [
         path(f"v2/policy/{kind}", views.PolicyView.as_view(), {"policy_path": kind}, name=kind)
         for kind in POLICY_PATHS
     ),
+    path(
+        "v1/authorization/permitted-scopes",
+        assets.PermittedScopesView.as_view(),
+        name="permitted-scopes",
+    ),
+    path("v1/authorization/me/access-rules", assets.MeAccessRulesView.as_view(), name="me-rules"),
+    path("v1/asset/credentials", assets.CredentialListView.as_view(), name="credentials"),
+    path("v1/asset/registries", assets.RegistryListView.as_view(), name="registries"),
+    path(
+        "v1/asset/registries/<str:registry_id>",
+        assets.RegistryDetailView.as_view(),
+        name="registry",
+    ),
+    path(
+        "v1/asset/registries/<str:registry_id>/repositories",
+        assets.RepositoryListView.as_view(),
+        name="repositories",
+    ),
+    path(
+        "v1/asset/registries/<str:registry_id>/repositories/tags",
+        assets.TagListView.as_view(),
+        name="repository-tags",
+    ),
+    path("v1/audit/log", assets.AuditLogView.as_view(), name="audit-log"),
+    path("v1/audit/log/file", assets.AuditLogFileView.as_view(), name="audit-log-file"),
     path(
         "envadmin/v1/compliance-preview",
         views.CompliancePreviewView.as_view(),

@@ -18,6 +18,8 @@ from envadmin.contract.policy import policy_version
 from envadmin.contract.usable import usable_entries
 from envadmin.lifecycle.service import lifecycle_of
 
+from .audit_log import as_file as audit_file
+from .audit_log import file_type_of as audit_file_type
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters, row_of, sort_rows
 from .org_units import OrgUnits, read_org_units
 from .revision_operations import RevisionOperations
@@ -266,6 +268,59 @@ class EnvironmentBackend(RevisionOperations, ABC):
     ) -> dict:
         """ComplianceInfo of a validated creation document ({meta, spec}) for a project the
         caller must be able to see, a workload type name and, for Distributed, a replica type."""
+
+    # --- Run:ai's authorization, credentials, registries and audit log reads ------------------
+    # Documents in and out as authorization, credentials, registry and audit.openapi.json give
+    # them. The local backend answers from its own model (local_assets.py, audit_log.py); the
+    # proxy forwards each call, with the caller's token, to Run:ai.
+    @abstractmethod
+    def permitted_scopes(self, caller: Caller, body) -> dict:
+        """PermittedScopesActions {create, read, update, delete} of a {resourceType, action?}
+        request: where the caller may do each action on that kind of resource."""
+
+    @abstractmethod
+    def access_rules(self, caller: Caller, params: Params) -> dict:
+        """{"accessRules": {totalRecords, displayRecords, accessRules: [MeAccessRule]}} of the
+        caller's own rules; params limit, offset, search."""
+
+    @abstractmethod
+    def list_credentials(self, caller: Caller, params: Params) -> dict:
+        """{"entries": [CredentialsListResponseEntry]}; params name, scope, projectId,
+        departmentId, clusterId, usageInfo, statusInfo. Never a secret value."""
+
+    @abstractmethod
+    def list_registries(self, caller: Caller, params: Params) -> dict:
+        """{"entries": [Registry]}; params name."""
+
+    @abstractmethod
+    def get_registry(self, caller: Caller, registry_id: str) -> dict:
+        """One Registry, or NotFound."""
+
+    @abstractmethod
+    def list_repositories(self, caller: Caller, registry_id: str, search: str | None) -> dict:
+        """{"repositories": [name]} of a registry, those containing `search` if given."""
+
+    @abstractmethod
+    def list_tags(
+        self, caller: Caller, registry_id: str, repository: str | None, search: str | None
+    ) -> dict:
+        """{"name": repository, "tags": [tag]}, those containing `search` if given."""
+
+    @abstractmethod
+    def audit_log(self, caller: Caller, params: Params) -> dict:
+        """{total, next?, audit_logs: [AuditLog]} for start, end, offset, numberOfSamples,
+        sortBy, sortOrder and filterBy; Forbidden unless the caller may read Run:ai's log."""
+
+    def audit_log_file(self, caller: Caller, params: Params) -> tuple[bytes, str]:
+        """(content, file name) of GET /api/v1/audit/log/file?file_type=CSV|JSON: the records
+        audit_log() answers (from offset 0), rendered here, so both modes give one format."""
+        file_type = audit_file_type(params)
+        unpaged = {key: value for key, value in params.items() if key != "offset"}
+        if hasattr(params, "getlist"):
+            unpaged["filterBy"] = ",".join(params.getlist("filterBy"))
+        answer = self.audit_log(caller, unpaged)
+        records = answer.get("audit_logs") or answer.get("logs") or []
+        return audit_file(records, file_type)
 
     # --- callers: who is calling, as each backend judges it (not part of Run:ai's API) --------
     @abstractmethod

@@ -25,8 +25,10 @@ from envadmin.inventory.orgtree import OrgTree
 from envadmin.lifecycle.models import Lifecycle
 from envadmin.process_tuning import paused_gc
 
+from . import audit_log
 from .base import EnvironmentBackend, Params, stale_edit
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters
+from .local_assets import LocalAssetOperations
 from .local_impact import LocalImpactOperations
 from .local_policies import LocalPolicyOperations
 
@@ -103,7 +105,9 @@ def _in_lifecycle(qs, wanted: str):
     return qs.filter(_id_text__in=ids(wanted))
 
 
-class LocalBackend(LocalPolicyOperations, LocalImpactOperations, EnvironmentBackend):
+class LocalBackend(
+    LocalAssetOperations, LocalPolicyOperations, LocalImpactOperations, EnvironmentBackend
+):
     """One instance serves one request (get_backend() per request), so the org tree it loads
     once is reused by every call of that request: a page calls the backend several times."""
 
@@ -594,6 +598,12 @@ class LocalBackend(LocalPolicyOperations, LocalImpactOperations, EnvironmentBack
 
     def visible_audit_events(self, caller: Caller, *, local_superuser: bool = False):
         return events_by_scope(caller)
+
+    def audit_log(self, caller: Caller, params) -> dict:
+        audit_log.may_read(caller)
+        checked = audit_log.query(params)
+        tree, _ = self._context(caller)
+        return audit_log.answer(events_by_scope(caller), tree, checked)
 
     def visible_scope_keys(self, caller: Caller) -> set[str]:
         return self._context(caller)[1].visible

@@ -54,6 +54,12 @@ PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.it
 _lock = threading.Lock()
 _shared: dict = {}
 
+PERMITTED_SCOPES = "/api/v1/authorization/permitted-scopes"
+ME_ACCESS_RULES = "/api/v1/authorization/me/access-rules"
+CREDENTIALS = "/api/v1/asset/credentials"
+REGISTRIES = "/api/v1/asset/registries"
+AUDIT_LOG = "/api/v1/audit/log"
+
 
 def shared_client() -> RunaiClient:
     """One client (one pooled session) per process, built from the settings."""
@@ -562,3 +568,36 @@ class RunaiBackend(EnvironmentBackend):
             # cheap, cached read makes Run:ai judge it before any event is shown.
             self.list_clusters(caller, {})
         return events_by_actor(caller, local_superuser=local_superuser)
+
+    # --- authorization, credentials, registries, audit log: forwarded as asked ------------
+    # The caller's token goes with each call, so Run:ai answers what it allows that caller.
+
+    def permitted_scopes(self, caller, body):
+        return self._document(caller, "POST", PERMITTED_SCOPES, json=body)
+
+    def access_rules(self, caller, params):
+        return self._document(caller, "GET", ME_ACCESS_RULES, params=_params(params))
+
+    def list_credentials(self, caller, params):
+        return self._document(caller, "GET", CREDENTIALS, params=_params(params))
+
+    def list_registries(self, caller, params):
+        return self._document(caller, "GET", REGISTRIES, params=_params(params))
+
+    def get_registry(self, caller, registry_id):
+        return self._document(caller, "GET", f"{REGISTRIES}/{_segment(registry_id)}")
+
+    def list_repositories(self, caller, registry_id, search):
+        params = {"searchName": search} if search else {}
+        path = f"{REGISTRIES}/{_segment(registry_id)}/repositories"
+        return self._document(caller, "GET", path, params=params)
+
+    def list_tags(self, caller, registry_id, repository, search):
+        params = {"repository": repository, "searchName": search}
+        path = f"{REGISTRIES}/{_segment(registry_id)}/repositories/tags"
+        return self._document(
+            caller, "GET", path, params={k: v for k, v in params.items() if v is not None}
+        )
+
+    def audit_log(self, caller, params):
+        return self._document(caller, "GET", AUDIT_LOG, params=_params(params))

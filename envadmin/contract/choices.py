@@ -54,3 +54,17 @@ COMPLIANCE_STATES = {
     # The environment does not support the workload type: no news about the policy.
     "not-supported": "n/a",
 }
+
+# Credential kinds as snapshots name them, and the kind (and spec key) Run:ai gives each.
+CREDENTIAL_KINDS = {
+    "access-key": "accessKey",
+    "password": "password",
+    "docker-registry": "dockerRegistry",
+    "generic-secret": "genericSecret",
+    "ngc-api-key": "ngcApiKey",
+}
+# Bounds of what a snapshot may hold of credentials and registries.
+MAX_SECRET_KEYS = 50
+MAX_REPOSITORIES = 500
+MAX_TAGS = 500
+MAX_ASSET_TEXT = 255

@@ -258,3 +258,8 @@ def project_document(project, tree) -> dict:
         "status": {},
         "resources": [],
     }
+
+
+def placement_of(asset, tree) -> dict:
+    """The meta placement fields of any placed asset (scope, scope_key, project_id)."""
+    return _placement(asset, tree)

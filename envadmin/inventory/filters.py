@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from envadmin.contract.choices import DIST_FRAMEWORKS, SCOPE_ID_FIELDS, SCOPES, WORKLOAD_TYPES
 
-from .models import Environment, scope_key
+from .models import Credential, Environment, scope_key
 
 REPLICA_TYPES = ["Worker", "Master"]
 
@@ -84,30 +84,8 @@ class EnvironmentFilterForm(forms.Form):
             self.add_error(extra, message)
 
 
-class EnvironmentFilterSet(django_filters.FilterSet):
-    # An exact name: " a" is not "a".
-    name = django_filters.CharFilter(field_name="name", lookup_expr="exact", strip=False)
-    scope = _choice_filter(SCOPES)
-    projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
-    departmentId = django_filters.CharFilter(method="filter_nothing")
-    clusterId = django_filters.UUIDFilter(method="filter_nothing")
-    includeDescendants = _bool_filter()
-    usageInfo = _bool_filter()
-    statusInfo = _bool_filter()
-    isWorkspace = _bool_filter("filter_supports", field_name="supports_workspace")
-    isTraining = _bool_filter("filter_supports", field_name="supports_training")
-    isInference = _bool_filter("filter_supports", field_name="supports_inference")
-    isDistributed = _bool_filter("filter_supports", field_name="supports_distributed")
-    distributedFramework = _choice_filter(DIST_FRAMEWORKS, "filter_framework")
-    # Compliance is computed elsewhere; here the parameters are only checked for shape.
-    complyToProject = QueryIntegerFilter(method="filter_nothing")
-    complyToWorkloadType = _choice_filter(WORKLOAD_TYPES)
-    complyToReplicaType = _choice_filter(REPLICA_TYPES)
-
-    class Meta:
-        model = Environment
-        fields: list[str] = []
-        form = EnvironmentFilterForm
+class PlacementFilters:
+    """What every asset list shares: placement parameters as a set of visible scope keys."""
 
     def __init__(self, data=None, queryset=None, *, tree=None, visible=frozenset(), **kwargs):
         super().__init__(data, queryset, **kwargs)
@@ -117,17 +95,6 @@ class EnvironmentFilterSet(django_filters.FilterSet):
 
     def filter_nothing(self, queryset, name, value):
         return queryset
-
-    def filter_supports(self, queryset, name, value):
-        if value is None:
-            return queryset
-        condition = Q(**{name: True})
-        return queryset.filter(condition) if value else queryset.exclude(condition)
-
-    def filter_framework(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(supports_distributed=True, dist_framework=value)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -161,3 +128,57 @@ class EnvironmentFilterSet(django_filters.FilterSet):
         if data.get("includeDescendants"):
             keys |= self.tree.subtree(node)
         return keys
+
+
+class EnvironmentFilterSet(PlacementFilters, django_filters.FilterSet):
+    # An exact name: " a" is not "a".
+    name = django_filters.CharFilter(field_name="name", lookup_expr="exact", strip=False)
+    scope = _choice_filter(SCOPES)
+    projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
+    departmentId = django_filters.CharFilter(method="filter_nothing")
+    clusterId = django_filters.UUIDFilter(method="filter_nothing")
+    includeDescendants = _bool_filter()
+    usageInfo = _bool_filter()
+    statusInfo = _bool_filter()
+    isWorkspace = _bool_filter("filter_supports", field_name="supports_workspace")
+    isTraining = _bool_filter("filter_supports", field_name="supports_training")
+    isInference = _bool_filter("filter_supports", field_name="supports_inference")
+    isDistributed = _bool_filter("filter_supports", field_name="supports_distributed")
+    distributedFramework = _choice_filter(DIST_FRAMEWORKS, "filter_framework")
+    # Compliance is computed elsewhere; here the parameters are only checked for shape.
+    complyToProject = QueryIntegerFilter(method="filter_nothing")
+    complyToWorkloadType = _choice_filter(WORKLOAD_TYPES)
+    complyToReplicaType = _choice_filter(REPLICA_TYPES)
+
+    class Meta:
+        model = Environment
+        fields: list[str] = []
+        form = EnvironmentFilterForm
+
+    def filter_supports(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = Q(**{name: True})
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_framework(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(supports_distributed=True, dist_framework=value)
+
+
+class CredentialFilterSet(PlacementFilters, django_filters.FilterSet):
+    """GET /api/v1/asset/credentials: its name and placement filters, as for environments."""
+
+    name = django_filters.CharFilter(field_name="name", lookup_expr="exact", strip=False)
+    scope = _choice_filter(SCOPES)
+    projectId = QueryIntegerFilter(method="filter_nothing", min_value=-(2**31), max_value=2**31 - 1)
+    departmentId = django_filters.CharFilter(method="filter_nothing", max_length=64)
+    clusterId = django_filters.UUIDFilter(method="filter_nothing")
+    usageInfo = _bool_filter()
+    statusInfo = _bool_filter()
+
+    class Meta:
+        model = Credential
+        fields: list[str] = []
+        form = EnvironmentFilterForm

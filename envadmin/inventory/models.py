@@ -11,8 +11,14 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from envadmin.contract.choices import DIST_FRAMEWORKS, SCOPES, SUPPORTED_TYPE_KEYS
+from envadmin.contract.choices import (
+    CREDENTIAL_KINDS,
+    DIST_FRAMEWORKS,
+    SCOPES,
+    SUPPORTED_TYPE_KEYS,
+)
 
 SCOPE_CHOICES = [(scope, scope.capitalize()) for scope in SCOPES]
 
@@ -231,3 +237,51 @@ class Template(models.Model):
 
     def __str__(self):
         return self.name
+
+
+CREDENTIAL_KIND_CHOICES = [(kind, kind) for kind in CREDENTIAL_KINDS]
+
+
+class PlacedAsset(models.Model):
+    """An asset placed on one org node, as environments are (scope, scope_key, project_id)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255)
+    scope = models.CharField(max_length=16, choices=SCOPE_CHOICES)
+    scope_key = models.CharField(max_length=80, db_index=True)
+    # Only for project scope: documents name the project by id (the rest comes from the tree).
+    project_id = models.IntegerField(null=True, blank=True)
+    created_by = models.CharField(max_length=255, default="admin@envadmin.local")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Credential(PlacedAsset):
+    """A credential as envadmin knows it: never a secret value, only what names it."""
+
+    kind = models.CharField(max_length=16, choices=CREDENTIAL_KIND_CHOICES)
+    # For generic secrets: the key names a workload may read (their values live elsewhere).
+    keys = models.JSONField(default=list, blank=True)
+
+    class Meta(PlacedAsset.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["scope_key", "name"], name="credential_name_per_scope")
+        ]
+
+
+class Registry(PlacedAsset):
+    """An image registry and what it offers: {repository: [tags]} (bounded when loaded)."""
+
+    url = models.CharField(max_length=255)
+    repositories = models.JSONField(default=dict, blank=True)
+
+    class Meta(PlacedAsset.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["scope_key", "name"], name="registry_name_per_scope")
+        ]

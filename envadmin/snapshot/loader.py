@@ -19,15 +19,26 @@ from django.utils.dateparse import parse_datetime
 from envadmin.accounts.access import Caller
 from envadmin.accounts.models import AccessRule, Role, SubjectType
 from envadmin.backends.local import LocalBackend
-from envadmin.contract.choices import SCOPE_ID_FIELDS, SCOPES, SUPPORTED_TYPE_KEYS
+from envadmin.contract.choices import (
+    CREDENTIAL_KINDS,
+    MAX_ASSET_TEXT,
+    MAX_REPOSITORIES,
+    MAX_SECRET_KEYS,
+    MAX_TAGS,
+    SCOPE_ID_FIELDS,
+    SCOPES,
+    SUPPORTED_TYPE_KEYS,
+)
 from envadmin.contract.errors import BackendError
 from envadmin.contract.inputs import InputError, body_problem, load_yaml
 from envadmin.contract.policy import POLICY_PATHS
 from envadmin.inventory.models import (
     Cluster,
+    Credential,
     Department,
     Environment,
     Project,
+    Registry,
     Template,
     Workload,
     fold_name,
@@ -37,7 +48,7 @@ from envadmin.inventory.orgtree import OrgTree
 
 SECTIONS = (
     "clusters", "departments", "projects", "environments", "workloads", "templates", "policies",
-    "users",
+    "users", "credentials", "registries",
 )  # fmt: skip
 # Keys a snapshot may add to an environment's meta beyond the creation request (built-ins).
 META_EXTRAS = ("readOnly", "createdBy", "createdAt")
@@ -348,3 +359,90 @@ def _load_users(entry):
     user.set_password(password)
     _create(user)
     _create(AccessRule(subject_type=SubjectType.USER, subject=username, role=role, scope_key=key))
+
+
+PLACEMENT_KEYS = {"scope", *SCOPE_ID_FIELDS.values()}
+CREDENTIAL_KEYS = {"name", "kind", "keys", "createdBy", "createdAt", *PLACEMENT_KEYS}
+REGISTRY_KEYS = {"name", "url", "repositories", "createdBy", "createdAt", *PLACEMENT_KEYS}
+
+
+def _only_keys(entry: dict, allowed: set[str]) -> None:
+    unknown = sorted(str(key) for key in set(entry) - allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown keys {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _short_text(value, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, not {_kind(value)}")
+    if len(value) > MAX_ASSET_TEXT:
+        raise ValueError(f"{what} must be at most {MAX_ASSET_TEXT} characters")
+    return value
+
+
+def _text_list(value, what: str, limit: int) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list, not {_kind(value)}")
+    if len(value) > limit:
+        raise ValueError(f"{what}: at most {limit} entries")
+    items = [_short_text(item, f"{what} entry") for item in value]
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if repeated:
+        raise ValueError(f"{what}: {', '.join(repeated)} given more than once")
+    return items
+
+
+def _placed(model, entry: dict, **fields):
+    """A credential or registry at the entry's placement, unless its name is taken there."""
+    name = _short_text(entry["name"], "name")
+    key = _node_key(entry)
+    if model.objects.filter(scope_key=key, name=name).exists():
+        raise ValueError(f"a {model._meta.verbose_name} named '{name}' already exists in {key}")
+    created_by = entry.get("createdBy") or "admin@envadmin.local"
+    _create(
+        model(
+            name=name,
+            scope=entry["scope"],
+            scope_key=key,
+            project_id=(
+                _project_id(entry["projectId"], "projectId")
+                if entry["scope"] == "project"
+                else None
+            ),
+            created_by=_short_text(created_by, "createdBy"),
+            created_at=_when(entry.get("createdAt")),
+            **fields,
+        )
+    )
+
+
+def _load_credentials(entry):
+    """{name, kind, scope, <scope id>, keys?}: never a secret value (envadmin holds none)."""
+    _only_keys(entry, CREDENTIAL_KEYS)
+    kind = entry["kind"]
+    if kind not in CREDENTIAL_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(CREDENTIAL_KINDS)}")
+    keys = _text_list(entry.get("keys") or [], "keys", MAX_SECRET_KEYS)
+    if keys and kind != "generic-secret":
+        raise ValueError("keys: only a generic-secret credential has key names")
+    _placed(Credential, entry, kind=kind, keys=keys)
+
+
+def _load_registries(entry):
+    """{name, url, scope, <scope id>, repositories: {repository: [tags]}}."""
+    _only_keys(entry, REGISTRY_KEYS)
+    url = _short_text(entry["url"], "url")
+    repositories = entry.get("repositories") or {}
+    if not isinstance(repositories, dict):
+        raise ValueError(
+            f"repositories must be a mapping of repository to tags, not {_kind(repositories)}"
+        )
+    if len(repositories) > MAX_REPOSITORIES:
+        raise ValueError(f"repositories: at most {MAX_REPOSITORIES}")
+    checked = {
+        _short_text(name, "repository name"): _text_list(tags, f"repositories.{name}", MAX_TAGS)
+        for name, tags in repositories.items()
+    }
+    _placed(Registry, entry, url=url, repositories=checked)
