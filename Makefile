@@ -39,7 +39,8 @@ run: demo
 		echo "  sign in with your Run:ai account ($$RUNAI_URL)"; \
 	else echo "  demo login: admin / envadmin-demo   (other roles: see README)"; fi
 	@echo ""
-	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	@# A bulk request of 1,000 items can take a minute or more: a longer worker timeout than 30 s.
+	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --timeout 180 --access-logfile -
 
 # Debian's Chromium for the browser tests: installed with apt-get where possible, else one line
 # saying what to install, before anything runs.
