@@ -199,3 +199,30 @@ def test_the_cleanup_page_names_bad_days_next_to_the_field(admin_ui):
     assert response.status_code == 400
     errors = re.search(r'id="unused-days-error">(.*?)</div>', response.content.decode()).group(1)
     assert "1 to 3650" in errors
+
+
+def test_ticked_cleanup_entries_go_to_the_bulk_preview_and_archive_when_applied(admin_ui, states):
+    body = admin_ui.get("/environments/cleanup").content.decode()
+    # Each entry has a checkbox of the page's bulk form.
+    target = env_id("p9-env")
+    assert f'name="ids" value="{target}" form="cleanup-bulk"' in body
+    assert 'id="cleanup-bulk"' in body and 'action="/environments/bulk/preview"' in body
+
+    preview = admin_ui.post(
+        "/environments/bulk/preview", {"ids": [target], "action": "archive", "message": "Old"}
+    )
+    assert preview.status_code == 200
+    assert Lifecycle.objects.filter(asset_id=target).count() == 0  # a preview writes nothing
+    items = re.findall(r'name="item" value="([^"]+)"', preview.content.decode())
+    applied = admin_ui.post(
+        "/environments/bulk/apply",
+        {"item": items, "action": "archive", "message": "Old"},
+    )
+    assert applied.status_code in (200, 302)
+    assert Lifecycle.objects.get(asset_id=target).state == "archived"
+
+
+def test_a_viewer_gets_no_checkboxes_on_the_cleanup_page(client, org):
+    client.force_login(user_with("Viewer", "tenant", name="cleanup-viewer"))
+    body = client.get("/environments/cleanup").content.decode()
+    assert 'form="cleanup-bulk"' not in body and 'id="cleanup-bulk"' not in body

@@ -10,7 +10,7 @@ from envadmin.lifecycle.hygiene import UNUSED_DAYS_RANGE, hygiene_report, unused
 from envadmin.lifecycle.service import change_lifecycle
 
 from .base import PageView
-from .environments import EnvironmentDetailView
+from .environments import BULK_ACTIONS, EnvironmentDetailView
 
 
 class LifecycleChangeView(EnvironmentDetailView):
@@ -60,5 +60,8 @@ class CleanupView(PageView, View):
             "unused_days": raw if error else days,
             "days_error": error,
             "days_range": UNUSED_DAYS_RANGE,
+            # Ticked entries go to the list's bulk preview, which checks each one's rights.
+            "bulk_actions": BULK_ACTIONS,
+            "selectable": self.backend.can_create(self.caller),
         }
         return render(request, self.template_name, context, status=400 if error else 200)
