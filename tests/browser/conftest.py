@@ -64,6 +64,9 @@ def screenshot(page):
 
     def take(name, **kwargs):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # caret="initial": hiding the caret makes Playwright add a style to the page, which the
+        # CSP refuses, and the refusal can reach the test's console watch after the picture.
+        kwargs.setdefault("caret", "initial")
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **kwargs)
 
     return take

@@ -25,7 +25,7 @@ def test_a_search_box_s_change_sends_no_second_request(login):
         "request", lambda r: "/environments/?" in r.url and r.headers.get("hx-request")
         and requests.append(r.url)
     )  # fmt: skip
-    search = page.get_by_label("Search")
+    search = page.get_by_label("Search", exact=True)
     with page.expect_response(re.compile(r"/environments/\?q=tf")):
         search.fill("tf")
     search.press("Tab")  # fires change on the search box

@@ -284,5 +284,5 @@ def test_delete_after_confirmation(login):
     expect(page).to_have_url(re.compile(r"/environments/\?q=tf-mnist$"))
     expect(page.locator(".flash.success")).to_have_text("Environment 'tf-mnist' was deleted.")
     expect(page.locator('tr[data-name="tf-mnist"]')).to_have_count(0)
-    expect(page.locator("#filters").get_by_label("Search")).to_have_value("tf-mnist")
+    expect(page.locator("#filters").get_by_label("Search", exact=True)).to_have_value("tf-mnist")
     expect(page.locator("#env-count")).to_have_text("0 environments")

@@ -52,7 +52,7 @@ def test_filter_search_sort_and_back(login):
     expect(page.locator("thead th:not(.select)").first).to_have_attribute("aria-sort", "descending")
 
     # Searching keeps the filter and the sort.
-    page.locator("#filters").get_by_label("Search").fill("nvcr")
+    page.locator("#filters").get_by_label("Search", exact=True).fill("nvcr")
     expect(page).to_have_url(re.compile(r"[?&]q=nvcr"))
     expect_rows(page, ["seg-train", "pytorch-dev", "nemo-pretrain", "eval-harness"])
     assert params(page) == {"scope": "project", "q": "nvcr", "sort": "-name", "per_page": "25"}
@@ -61,7 +61,7 @@ def test_filter_search_sort_and_back(login):
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"q=nvcr"))
     expect_rows(page, PROJECT_SCOPED[::-1])
-    expect(page.locator("#filters").get_by_label("Search")).to_have_value("")
+    expect(page.locator("#filters").get_by_label("Search", exact=True)).to_have_value("")
     expect(page.locator("#filters").get_by_label("Scope", exact=True)).to_have_value("project")
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"sort=-name"))
@@ -77,7 +77,7 @@ def test_filter_search_sort_and_back(login):
     # The pushed URL is a shareable link: loaded afresh it shows the same view.
     page.goto("/environments/?scope=project&q=nvcr&sort=-name")
     expect_rows(page, ["seg-train", "pytorch-dev", "nemo-pretrain", "eval-harness"])
-    expect(page.locator("#filters").get_by_label("Search")).to_have_value("nvcr")
+    expect(page.locator("#filters").get_by_label("Search", exact=True)).to_have_value("nvcr")
 
 
 def test_more_filters(login):
@@ -138,7 +138,7 @@ def test_page_and_page_size(login):
 
 def test_csv_download_matches_filtered_view(login):
     page = login("admin")
-    page.locator("#filters").get_by_label("Search").fill("pytorch")
+    page.locator("#filters").get_by_label("Search", exact=True).fill("pytorch")
     expect(page).to_have_url(re.compile(r"[?&]q=pytorch"))
     page.locator("thead").get_by_role("link", name="Image").click()
     expect(page).to_have_url(re.compile(r"[?&]sort=image"))
