@@ -151,6 +151,9 @@ ONE = [{"id": "a"}]
     [
         ([], "body"),
         ({"action": "explode", "items": ONE}, "action"),
+        # Found by schemathesis: an object is not hashable, and was a 500.
+        ({"action": {}, "items": ONE, "message": ""}, "action"),
+        ({"action": ["delete"], "items": ONE}, "action"),
         ({"action": "delete"}, "items"),
         ({"action": "delete", "items": []}, "items"),
         ({"action": "delete", "items": [{"id": str(n)} for n in range(1001)]}, "items"),

@@ -88,8 +88,9 @@ def parse(body) -> BulkRequest:
     if unknown:
         errors[unknown[0]] = [f"Unknown field (known: {', '.join(sorted(KEYS))})."]
     action = body.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors["action"] = [f"One of {', '.join(ACTIONS)}."]
+        action = None  # an object or a list is not hashable: the checks below look it up
     dry_run = body.get("dryRun", False)
     if not isinstance(dry_run, bool):
         errors["dryRun"] = ["true or false."]
