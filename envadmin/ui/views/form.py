@@ -24,6 +24,7 @@ from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionF
 from envadmin.contract.fields import NAME_MAX
 
 from .. import stale as stale_edit
+from ..asset_pickers import Credentials, usable_credentials
 from ..compliance_fixes import describe, fix_for_types
 from ..form_documents import (
     build_meta,
@@ -47,6 +48,7 @@ from ..policy_hints import (
 )
 from .base import PageView, backend_error_page
 from .form_preview import ApplyFixesMixin
+from .pickers import row_pickers
 
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
 
@@ -103,10 +105,26 @@ class EnvironmentFormView(ApplyFixesMixin, PageView, View):
             data, initial=initial, placements=self.placements(document),
             placement_fixed=self.mode == "edit",
         )  # fmt: skip
-        env_vars = EnvironmentVariableFormSet(data, initial=variables, prefix="env")
+        picker = {
+            "credentials": self.credentials(form, document),
+            "refresh": {**refresh_attrs(self.request.path), "hx-trigger": "change"},
+        }
+        env_vars = EnvironmentVariableFormSet(
+            data, initial=variables, prefix="env", form_kwargs=picker
+        )
         conns = ConnectionFormSet(data, initial=connections, prefix="conn")
         self.add_policy_hints(form)
         return form, env_vars, conns
+
+    def credentials(self, form, document) -> Credentials:
+        """The credentials an env var may use where the environment goes: an edit's stored
+        placement, else the one chosen (or first offered)."""
+        if self.mode == "edit" and document is not None:
+            placement = document["meta"]
+        else:
+            key = form["placement"].value() or next(iter(form.placements), None)
+            placement = form.placements.get(key)
+        return usable_credentials(self.backend, self.caller, placement)
 
     def add_policy_hints(self, form):
         """What the policies of the judged project ask, for the ticked types, on each field.
@@ -357,8 +375,10 @@ def empty_row(request, kind):
     index = request.GET.get("index", "0")
     if whole(index, maximum=1000) is None:
         return HttpResponse(status=400)
+    extra = row_pickers(request) if kind == "env" else {}
     # As the formset builds its own extra forms: blank rows may stay empty.
     form = formset.form(
-        prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False
-    )
+        prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False,
+        **extra,
+    )  # fmt: skip
     return render(request, "environments/_formset_row.html", {"row": form})
