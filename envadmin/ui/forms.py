@@ -244,6 +244,8 @@ class EnvironmentVariableForm(forms.Form):
             if key and key not in chosen.keys:
                 keys.append((key, key))
             self.fields["key"].widget = forms.Select(choices=keys)
+        # A bound field copies its help text when first made: made again with the note.
+        self._bound_fields_cache.clear()
 
 
 class ConnectionForm(forms.Form):

@@ -62,6 +62,13 @@ class ImagePickerView(PageView, View):
         except BackendError as error:
             context["failure"] = error.message
         context["errors"] = {name: text for name, text in errors.items() if text}
+        # A parameter whose control is not shown (no registry or repository chosen yet).
+        shown = {"registry"}
+        if "registry" in context:
+            shown |= {"repository", "repository_search"}
+        if "tags" in context:
+            shown.add("tag_search")
+        context["stray_errors"] = [t for n, t in context["errors"].items() if n not in shown]
         # Only wanted as a partial: without htmx the image stays a free text field.
         return render(request, self.template_name, context)
 
