@@ -16,7 +16,7 @@ ROW = "/environments/row/env"
 
 def options(body: str, name: str) -> dict[str, str]:
     """{value: label} of the select called `name`."""
-    select = re.search(rf'<select name="{re.escape(name)}"[^>]*>(.*?)</select>', body, re.S)
+    select = re.search(rf'<select[^>]* name="{re.escape(name)}"[^>]*>(.*?)</select>', body, re.S)
     assert select, f"no select {name}"
     found = re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', select.group(1))
     return {value: html.unescape(label) for value, label in found if value}
@@ -45,8 +45,8 @@ def test_a_researcher_picks_only_from_their_project_chain(org, signed_in):
 
 
 def test_the_credentials_follow_the_placement_chosen(org, editor):
-    page = editor.post(FORM, posted(refresh_hints="1", placement="department:d2",
-                                    **{"env-0-name": "T", "env-0-source": "credential"}))  # fmt: skip
+    chosen = {"env-0-name": "T", "env-0-source": "credential"}
+    page = editor.post(FORM, posted(refresh_hints="1", placement="department:d2", **chosen))
     listed = {
         label.split(" ")[0] for label in options(page.content.decode(), "env-0-credential").values()
     }

@@ -54,7 +54,9 @@ class ImagePickerView(PageView, View):
             "repository_search": repo_search, "tag_search": tag_search,
         }  # fmt: skip
         try:
-            context["registries"] = self.backend.list_registries(self.caller, {})["entries"]
+            context["registries"] = (
+                self.backend.list_registries(self.caller, {}).get("entries") or []
+            )
             if registry_id:
                 context.update(self.registry_step(registry_id, repository, repo_search, tag_search))
         except NotFound as error:
@@ -75,18 +77,24 @@ class ImagePickerView(PageView, View):
     def registry_step(self, registry_id, repository, repo_search, tag_search) -> dict:
         registry = self.backend.get_registry(self.caller, registry_id)
         step = {"registry": registry}
-        step["repositories"] = self.backend.list_repositories(
-            self.caller, registry_id, repo_search or None
-        )["repositories"]
+        step["repositories"] = (
+            self.backend.list_repositories(self.caller, registry_id, repo_search or None).get(
+                "repositories"
+            )
+            or []
+        )
         if repository:
             try:
-                tags = self.backend.list_tags(
-                    self.caller, registry_id, repository, tag_search or None
-                )["tags"]
+                tags = (
+                    self.backend.list_tags(
+                        self.caller, registry_id, repository, tag_search or None
+                    ).get("tags")
+                    or []
+                )
             except NotFound as error:
                 step["repository_error"] = error.message
             else:
-                url = registry["spec"].get("url", "")
+                url = (registry.get("spec") or {}).get("url", "")
                 step["tags"] = [(tag, image_reference(url, repository, tag)) for tag in tags]
         return step
 
