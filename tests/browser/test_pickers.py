@@ -25,8 +25,8 @@ def test_pick_an_image_and_a_credential_by_name_then_save(login):
     page.get_by_text("Pick from a registry").click()
     page.get_by_label("Registry", exact=True).select_option(label="internal (registry.example.com)")
     page.get_by_label("Search repositories").fill("torch")
-    expect(page.get_by_label("ml/jax")).to_have_count(0)
-    page.get_by_label("ml/pytorch").check()
+    expect(page.get_by_role("radio", name="ml/jax")).to_have_count(0)
+    page.get_by_role("radio", name="ml/pytorch").check()
     page.get_by_label("Search tags of ml/pytorch").fill("06")
     expect(page.get_by_role("button", name="Use image registry.example.com/ml/pytorch:24.05-py3")
            ).to_have_count(0)  # fmt: skip

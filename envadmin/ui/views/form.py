@@ -120,10 +120,12 @@ class EnvironmentFormView(ApplyFixesMixin, PageView, View):
         """The credentials an env var may use where the environment goes: an edit's stored
         placement, else the one chosen (or first offered)."""
         if self.mode == "edit" and document is not None:
-            placement = document["meta"]
+            placement, key = document["meta"], placement_key(document["meta"])
         else:
-            key = form["placement"].value() or next(iter(form.placements), None)
+            key = form["placement"].value() or next(iter(form.placements), "")
             placement = form.placements.get(key)
+        # The placement an added row lists credentials for (templates/environments/form.html).
+        form.credentials_placement = key
         return usable_credentials(self.backend, self.caller, placement)
 
     def add_policy_hints(self, form):
