@@ -305,10 +305,11 @@ STATES = {
     for fn in [
         sign_in_page, sign_in_failed, environment_list, review_as_list, review_as_reasons,
         detail, history, compare_revisions, restore_confirmation, recently_deleted,
-        new_form, form_pickers, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
+        new_form, new_form_errors, edit_form, edit_form_errors, copy_form, copy_form_errors,
         compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
         policy_impact, org_tree, activity, not_found, import_plan, import_errors, cleanup,
         deprecated_copy_form, bulk_preview, bulk_preview_errors, bulk_summary,
+        form_pickers,
     ]
 }  # fmt: skip
 
