@@ -5,10 +5,12 @@ import html
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from envadmin.inventory.models import Credential, Environment, Registry
 
 from .test_environment_form_errors import FORM, errors_of, posted
+from .upstream_stub import Reply
 
 PICKER = "/environments/image-picker"
 ROW = "/environments/row/env"
@@ -148,3 +150,49 @@ def test_an_unknown_repository_is_said_next_to_the_picker(org, editor):
 def test_the_form_offers_the_picker(org, editor):
     page = editor.get(FORM).content.decode()
     assert 'id="image-picker"' in page and f'hx-get="{PICKER}"' in page
+
+
+# --- proxy mode: Run:ai's answers and failures ---------------------------------------------
+
+
+@pytest.fixture
+def proxy_page(db, settings, proxy, stub, client):
+    """The test client signed in locally, its pages reading Run:ai (`stub`) with a service token;
+    `answer(path) -> Reply` answers every other request."""
+    settings.RUNAI_CLIENT_ID, settings.RUNAI_CLIENT_SECRET = "sa", "secret"
+    client.force_login(get_user_model().objects.create_user("local", password="x"))
+
+    def route(answer):
+        stub.handler = lambda seen: (
+            Reply(200, {"accessToken": "a.b.c", "expiresIn": 600})
+            if seen.path.startswith("/api/v1/token")
+            else answer(seen.path)
+        )
+
+    return client, route
+
+
+def test_run_ais_failure_in_the_image_picker_is_a_message(proxy_page):
+    client, route = proxy_page
+    route(lambda path: Reply(500, {"code": 500, "message": "Registry service down."}))
+    response = client.get(PICKER)
+    assert response.status_code == 200
+    assert "Registries could not be read: " in response.content.decode()
+
+
+def test_a_registry_run_ai_does_not_know_is_said_next_to_the_registry(proxy_page):
+    client, route = proxy_page
+    entry = {"meta": {"id": "r1", "name": "hub"}, "spec": {"url": "hub.example.com"}}
+    route(lambda path: Reply(200, {"entries": [entry]}) if path.endswith("/registries")
+          else Reply(404, {"code": 404, "message": "Registry gone not found."}))  # fmt: skip
+    body = client.get(PICKER, {"registry": "gone"}).content.decode()
+    assert re.search(r'<p class="error" id="picker-registry-error">[^<]*not found', body)
+
+
+def test_run_ais_failure_to_list_credentials_is_a_note_on_the_field(proxy_page):
+    client, route = proxy_page
+    route(lambda path: Reply(503, {"code": 503, "message": "Try later."}))
+    response = client.get(ROW, {"index": "0", "placement": "project:7"})
+    assert response.status_code == 200
+    assert "Credentials could not be listed" in response.content.decode()
+    assert options(response.content.decode(), "env-0-credential") == {}

@@ -126,7 +126,11 @@ class EnvironmentFormView(ApplyFixesMixin, PageView, View):
             placement = form.placements.get(key)
         # The placement an added row lists credentials for (templates/environments/form.html).
         form.credentials_placement = key
-        return usable_credentials(self.backend, self.caller, placement)
+        # A request may build the forms twice (a policy default filled in): one listing.
+        listed = self.__dict__.setdefault("_credentials", {})
+        if key not in listed:
+            listed[key] = usable_credentials(self.backend, self.caller, placement)
+        return listed[key]
 
     def add_policy_hints(self, form):
         """What the policies of the judged project ask, for the ticked types, on each field.
@@ -322,7 +326,10 @@ class EnvironmentFormView(ApplyFixesMixin, PageView, View):
         placements = self.placements(current)
         stale = stale_edit.reapply(self.request.POST, version, current, key, placements)
         form = EnvironmentForm(initial=stale.initial, placements=placements, placement_fixed=True)
-        env_vars = EnvironmentVariableFormSet(initial=stale.variables, prefix="env")
+        picker = {"credentials": self.credentials(form, current)}
+        env_vars = EnvironmentVariableFormSet(
+            initial=stale.variables, prefix="env", form_kwargs=picker
+        )
         conns = ConnectionFormSet(initial=stale.connections, prefix="conn")
         context = self.context(form, env_vars, conns, current, stale=stale)
         # 409 tells a script the save was refused; htmx 2 swaps only 2xx answers.

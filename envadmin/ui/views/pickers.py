@@ -62,6 +62,8 @@ class ImagePickerView(PageView, View):
         except NotFound as error:
             errors["registry"] = error.message
         except BackendError as error:
+            if error.status == 401:
+                raise  # signed out by Run:ai: the page view asks to sign in again
             context["failure"] = error.message
         context["errors"] = {name: text for name, text in errors.items() if text}
         # A parameter whose control is not shown (no registry or repository chosen yet).
