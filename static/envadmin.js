@@ -1,5 +1,5 @@
 // envadmin's only script: adding and removing form rows in place, fitting tool rows to their
-// tool, focusing the form's error summary, keeping what is typed in the environment form while
+// tool, the image picker's choice, focusing the form's error summary, keeping what is typed in the environment form while
 // its fields are re-rendered, and keeping the list's filter controls in step with the URL.
 // Everything else is htmx.
 (function () {
@@ -14,7 +14,9 @@
     const index = parseInt(total.value, 10);
     // Counted before the request: a second click while the first row loads gets its own index.
     total.value = String(index + 1);
-    const response = await fetch(`${button.dataset.url}?index=${index}`, {
+    const url = new URL(button.dataset.url, window.location.href);
+    url.searchParams.set("index", String(index));
+    const response = await fetch(url, {
       headers: { "HX-Request": "true" },
       credentials: "same-origin",
     });
@@ -85,6 +87,24 @@
     event.preventDefault();
     control.scrollIntoView({ block: "center" });
     control.focus();
+  });
+
+  // The image picker's tag buttons fill the image field with their reference; its fields are
+  // not the environment's, so Enter in them must not submit the environment form.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-image-ref]");
+    const image = document.getElementById("id_image");
+    if (!button || !image) return;
+    image.value = button.dataset.imageRef;
+    image.dispatchEvent(new Event("input", { bubbles: true }));
+    image.dispatchEvent(new Event("change", { bubbles: true }));
+    const status = document.getElementById("picker-status");
+    if (status) status.textContent = `Image set to ${button.dataset.imageRef}.`;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.closest(".image-picker input")) {
+      event.preventDefault();
+    }
   });
 
   // A plain GET form marked data-autosubmit applies a choice at once (its button is for no-JS).

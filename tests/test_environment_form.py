@@ -203,7 +203,7 @@ POSTED = {
     "env-0-source": "value",
     "env-1-name": "GONE", "env-1-value": "x", "env-1-DELETE": "on",
     "env-2-name": "A", "env-2-source": "value", "env-2-value": "1",
-    "env-3-name": "T", "env-3-source": "credential", "env-3-ref": "bad", "env-3-key": "k",
+    "env-3-name": "T", "env-3-source": "credential", "env-3-credential": "bad", "env-3-key": "k",
     "conn-TOTAL_FORMS": "3", "conn-INITIAL_FORMS": "0",
     "conn-0-name": "lab", "conn-0-tool": "jupyter-notebook", "conn-0-connectionType": "NodePort",
     "conn-1-tool": "", "conn-1-name": "",
@@ -215,7 +215,7 @@ POSTED = {
     ("path", "where", "field", "said"),
     [
         ("spec.environmentVariables[0].value", "env-2", "value", "Wrong."),
-        ("spec.environmentVariables[1].credential.assetId", "env-3", "ref", "Wrong."),
+        ("spec.environmentVariables[1].credential.assetId", "env-3", "credential", "Wrong."),
         ("spec.environmentVariables[1].credential", "env-3", "source", "Wrong."),
         ("spec.environmentVariables[1]", "env-3", None, "Wrong."),
         ("spec.connections[0].internalToolInfo.containerPort", "conn-0", "containerPort", "Wrong."),

@@ -148,7 +148,7 @@ def test_a_missing_part_of_a_source_is_named_in_the_row(submit):
     body = submit(
         **{"env-0-name": "TOKEN", "env-0-source": "credential", "env-0-key": "token"}
     ).content.decode()
-    assert errors_of(body) == {"env-0-ref": "Give the credential's asset id."}
+    assert errors_of(body) == {"env-0-credential": "Choose the credential."}
 
 
 @pytest.mark.parametrize(

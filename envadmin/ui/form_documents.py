@@ -63,7 +63,10 @@ def variable_from_row(row: dict) -> dict | None:
     if source == "value":
         variable["value"] = row.get("value") or ""
     elif source == "credential":
-        variable["credential"] = {"assetId": row.get("ref") or None, "key": row.get("key") or None}
+        variable["credential"] = {
+            "assetId": row.get("credential") or None,
+            "key": row.get("key") or None,
+        }
     elif source == "configMap":
         variable["configMap"] = {"name": row.get("ref") or None, "key": row.get("key") or None}
     elif source == "podFieldRef":
@@ -197,7 +200,9 @@ def row_from_variable(variable: dict) -> dict:
     if "credential" in variable:
         credential = variable["credential"] or {}
         row.update(
-            source="credential", ref=credential.get("assetId", ""), key=credential.get("key", "")
+            source="credential",
+            credential=credential.get("assetId", ""),
+            key=credential.get("key", ""),
         )
     elif "configMap" in variable:
         config_map = variable["configMap"] or {}

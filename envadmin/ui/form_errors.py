@@ -33,7 +33,7 @@ CONNECTION_FIELDS = {
 }
 VARIABLE_FIELDS = {
     "name": "name", "value": "value", "description": "description",
-    "credential.assetId": "ref", "credential.key": "key", "configMap.name": "ref",
+    "credential.assetId": "credential", "credential.key": "key", "configMap.name": "ref",
     "configMap.key": "key", "podFieldRef.path": "value", "credential": "source",
     "configMap": "source", "podFieldRef": "source",
 }  # fmt: skip
@@ -51,7 +51,7 @@ FORM_MESSAGES = {
 }
 # What a missing part of an env var's source is, where the row's field label is too vague.
 MISSING_IN_ROW = {
-    "credential.assetId": "Give the credential's asset id.",
+    "credential.assetId": "Choose the credential.",
     "configMap.name": "Give the config map's name.",
     "credential.key": "Give the key inside the credential.",
     "configMap.key": "Give the key inside the config map.",

@@ -26,6 +26,8 @@ from envadmin.contract.environment import (
     UID_GID_SOURCES,
 )
 
+from .asset_pickers import Credentials
+
 
 def _choices(values, blank="—"):
     return [("", blank)] + [(v, v) for v in values]
@@ -213,10 +215,37 @@ class EnvironmentVariableForm(forms.Form):
         help_text="The value, or the pod field path (e.g. metadata.name). Leave the value empty "
         "for the person who submits the workload, with instructions."
     )
-    ref = _text(label="Asset id / config map", help_text="Credential asset id or config map name")
+    credential = _text(label="Credential", widget=forms.Select)
+    ref = _text(label="Config map", help_text="The config map's name")
     key = _text(label="Key")
     description = _text(label="Instructions")
     exclude = forms.BooleanField(required=False)
+
+    def __init__(self, *args, credentials=None, refresh=None, **kwargs):
+        """`credentials`: those usable at the placement (asset_pickers.Credentials), listed by
+        name; an id not among them stays, with a note. `refresh`: htmx attributes that re-render
+        the form when another credential is chosen, so its keys become the key's choices."""
+        super().__init__(*args, **kwargs)
+        credentials = credentials or Credentials()
+        current = self["credential"].value() or ""
+        choices = [("", "Choose a credential")] + [(c.id, c.label) for c in credentials.choices]
+        field = self.fields["credential"]
+        if current and credentials.get(current) is None:
+            choices.append((current, f"{current} (not in the list)"))
+            field.help_text = "This credential is not among those listed here; it is kept as is."
+        if credentials.error:
+            field.help_text = credentials.error
+        field.widget.choices = choices
+        field.widget.attrs.update(refresh or {})
+        chosen = credentials.get(current)
+        if chosen and chosen.keys and (self["source"].value() or "") == "credential":
+            key = self["key"].value() or ""
+            keys = [("", "Choose a key")] + [(k, k) for k in chosen.keys]
+            if key and key not in chosen.keys:
+                keys.append((key, key))
+            self.fields["key"].widget = forms.Select(choices=keys)
+        # A bound field copies its help text when first made: made again with the note.
+        self._bound_fields_cache.clear()
 
 
 class ConnectionForm(forms.Form):

@@ -1,14 +1,15 @@
 from django.urls import include, path
 
-from .views import activity, bulk, form, gitops, lifecycle, review, revisions
+from .views import activity, bulk, form, form_preview, gitops, lifecycle, pickers, review, revisions
 from .views import environments as env
 
 environment_patterns = (
     [
         path("", env.EnvironmentListView.as_view(), name="list"),
         path("new", form.EnvironmentFormView.as_view(mode="create"), name="create"),
-        path("preview", form.CompliancePreviewView.as_view(), name="preview"),
+        path("preview", form_preview.CompliancePreviewView.as_view(), name="preview"),
         path("row/<str:kind>", form.empty_row, name="row"),
+        path("image-picker", pickers.ImagePickerView.as_view(), name="image-picker"),
         path("columns", env.save_columns, name="columns"),
         path("import", gitops.ImportView.as_view(), name="import"),
         path("review-as", env.save_review_as, name="review-as"),

@@ -121,6 +121,21 @@ def new_form(page, login):
     page.goto("/environments/new")
 
 
+def form_pickers(page, login):
+    """The image picker open at a repository's tags, and an env var's credential and key."""
+    new_form(page, login)
+    page.locator("#id_placement").select_option(label="cluster-a / research / team-a")
+    settle(page)
+    page.get_by_text("Pick from a registry").click()
+    page.get_by_label("Registry", exact=True).select_option(label="internal (registry.example.com)")
+    page.get_by_role("radio", name="ml/pytorch").check()
+    expect(page.get_by_label("Search tags of ml/pytorch")).to_be_visible()
+    page.get_by_role("button", name="Add a variable").click()
+    page.locator("#id_env-0-source").select_option("credential")
+    page.locator("#id_env-0-credential").select_option(label="hf-token (generic-secret)")
+    expect(page.locator("select#id_env-0-key")).to_be_visible()
+
+
 def new_form_errors(page, login):
     new_form(page, login)
     page.locator("#id_image").fill("Bad Image")
@@ -294,6 +309,7 @@ STATES = {
         compliant_copy_form, form_fixes_offered, delete_confirmation, compliance, policies,
         policy_impact, org_tree, activity, not_found, import_plan, import_errors, cleanup,
         deprecated_copy_form, bulk_preview, bulk_preview_errors, bulk_summary,
+        form_pickers,
     ]
 }  # fmt: skip
 

@@ -4,8 +4,6 @@ One submit reports every problem it can find: the form's own errors, the contrac
 the rest of the document, and a name already taken in the placement, all at once.
 """
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.utils import ErrorDict
@@ -26,7 +24,8 @@ from envadmin.contract.errors import BackendError, InvalidRequest, PreconditionF
 from envadmin.contract.fields import NAME_MAX
 
 from .. import stale as stale_edit
-from ..compliance_fixes import apply_to_data, describe, fix_for_types
+from ..asset_pickers import Credentials, usable_credentials
+from ..compliance_fixes import describe, fix_for_types
 from ..form_documents import (
     build_meta,
     build_spec,
@@ -44,11 +43,12 @@ from ..policy_hints import (
     load_hints,
     placement_project,
     preview_project,
-    reason_target,
     refresh_attrs,
     ticked_types,
 )
 from .base import PageView, backend_error_page
+from .form_preview import ApplyFixesMixin
+from .pickers import row_pickers
 
 STALE_FORM = "This form could not be verified (it may be from an old page): reload and edit again."
 
@@ -62,7 +62,7 @@ def cleaned_rows(formset) -> list[dict]:
     return [getattr(row, "cleaned_data", {}) for row in formset.forms]
 
 
-class EnvironmentFormView(PageView, View):
+class EnvironmentFormView(ApplyFixesMixin, PageView, View):
     """mode: create | edit | copy."""
 
     template_name = "environments/form.html"
@@ -105,10 +105,32 @@ class EnvironmentFormView(PageView, View):
             data, initial=initial, placements=self.placements(document),
             placement_fixed=self.mode == "edit",
         )  # fmt: skip
-        env_vars = EnvironmentVariableFormSet(data, initial=variables, prefix="env")
+        picker = {
+            "credentials": self.credentials(form, document),
+            "refresh": {**refresh_attrs(self.request.path), "hx-trigger": "change"},
+        }
+        env_vars = EnvironmentVariableFormSet(
+            data, initial=variables, prefix="env", form_kwargs=picker
+        )
         conns = ConnectionFormSet(data, initial=connections, prefix="conn")
         self.add_policy_hints(form)
         return form, env_vars, conns
+
+    def credentials(self, form, document) -> Credentials:
+        """The credentials an env var may use where the environment goes: an edit's stored
+        placement, else the one chosen (or first offered)."""
+        if self.mode == "edit" and document is not None:
+            placement, key = document["meta"], placement_key(document["meta"])
+        else:
+            key = form["placement"].value() or next(iter(form.placements), "")
+            placement = form.placements.get(key)
+        # The placement an added row lists credentials for (templates/environments/form.html).
+        form.credentials_placement = key
+        # A request may build the forms twice (a policy default filled in): one listing.
+        listed = self.__dict__.setdefault("_credentials", {})
+        if key not in listed:
+            listed[key] = usable_credentials(self.backend, self.caller, placement)
+        return listed[key]
 
     def add_policy_hints(self, form):
         """What the policies of the judged project ask, for the ticked types, on each field.
@@ -279,32 +301,6 @@ class EnvironmentFormView(PageView, View):
         context = self.context(form, env_vars, conns, document, version=posted_version)
         return render(request, self.template_name, context)
 
-    def apply_fixes(self, document):
-        """The form as posted with the fixes of the draft compliance panel made, field by field
-        (everything else as typed), and a notice of each change; nothing saved."""
-        data = self.request.POST.copy()
-        form, env_vars, conns = self.forms(data, document)
-        applied, unfixable, project = [], [], None
-        try:
-            draft, kinds, project = posted_draft(self, form, env_vars, conns)
-            if project is not None and kinds:
-                fixes = fix_for_types(self.backend, self.caller, draft, project, kinds)
-                applied = [describe(change, form) for change in fixes.changes]
-                unfixable = fixes.unfixable
-                data = apply_to_data(data, fixes.changes)
-        except BackendError as error:
-            unfixable = [error.message]
-        extra = {
-            "applied_fixes": applied,
-            "fixes_unfixable": unfixable,
-            "fixes_project": self.org.project_label(project) if project is not None else "",
-        }
-        response = self.redisplay(document, data, extra)
-        # The panel judges the form again once the fixed fields are in place; the event goes to
-        # the form itself, as the button that asked may have been swapped out meanwhile.
-        response["HX-Trigger-After-Settle"] = json.dumps({"fixes-applied": {"target": "#env-form"}})
-        return response
-
     def redisplay(self, document, data=None, extra=None):
         """The form as posted, with the hints of its placement and types, and a policy default
         filled in if one was asked for: nothing saved, no message shown (nothing was judged)."""
@@ -330,7 +326,10 @@ class EnvironmentFormView(PageView, View):
         placements = self.placements(current)
         stale = stale_edit.reapply(self.request.POST, version, current, key, placements)
         form = EnvironmentForm(initial=stale.initial, placements=placements, placement_fixed=True)
-        env_vars = EnvironmentVariableFormSet(initial=stale.variables, prefix="env")
+        picker = {"credentials": self.credentials(form, current)}
+        env_vars = EnvironmentVariableFormSet(
+            initial=stale.variables, prefix="env", form_kwargs=picker
+        )
         conns = ConnectionFormSet(initial=stale.connections, prefix="conn")
         context = self.context(form, env_vars, conns, current, stale=stale)
         # 409 tells a script the save was refused; htmx 2 swaps only 2xx answers.
@@ -375,109 +374,6 @@ class EnvironmentFormView(PageView, View):
             form.add_error("name", name_taken_message(name))
 
 
-def posted_draft(view, form, env_vars, conns) -> tuple[dict, list[str], int | None]:
-    """({meta, spec}, workload types, project) the draft compliance panel judges for a posted
-    environment form (editing: placement and types come from the stored asset, as they are
-    fixed). Raises BackendError when the stored asset cannot be read."""
-    request = view.request
-    form.is_valid(), env_vars.is_valid(), conns.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    spec = build_spec(
-        data,
-        [getattr(x, "cleaned_data", {}) for x in env_vars.forms] if env_vars.is_bound else [],
-        [getattr(x, "cleaned_data", {}) for x in conns.forms] if conns.is_bound else [],
-    )
-    placement = form.placements.get(request.POST.get("placement"))
-    meta = build_meta({**data, "name": data.get("name") or "draft"}, placement)
-    if request.POST.get("asset_id"):
-        stored = view.backend.get_environment(view.caller, request.POST["asset_id"], {})
-        fixed = ("scope", *SCOPE_ID_FIELDS.values(), "workloadSupportedTypes")
-        meta.update({k: v for k, v in stored["meta"].items() if k in fixed})
-    supported = meta.get("workloadSupportedTypes") or {}
-    kinds = [label for label, key in WORKLOAD_TYPE_KEYS.items() if supported.get(key)]
-    own = whole(meta.get("projectId")) if meta.get("scope") == "project" else None
-    choice = request.POST.get("preview_project")
-    project = preview_project(choice, own, view.org, view.review_as()[0])
-    return {"meta": meta, "spec": spec}, kinds, project
-
-
-class CompliancePreviewView(PageView, View):
-    """The draft's compliance while the user types (the form posts here through HTMX), for
-    every workload type it serves, each reason linked to its field; when it does not comply,
-    the fixes that would make it, with a button to apply them to the form."""
-
-    template_name = "environments/_preview.html"
-
-    def post(self, request):
-        form = EnvironmentForm(request.POST, placements=self.backend.creatable_scopes(self.caller))
-        env_vars = EnvironmentVariableFormSet(request.POST, prefix="env")
-        conns = ConnectionFormSet(request.POST, prefix="conn")
-        context = {"blocks": [], "problems": []}
-        try:
-            draft, kinds, project = posted_draft(self, form, env_vars, conns)
-        except BackendError as error:
-            context["problems"] = [{"text": error.message, "href": None}]
-            return render(request, self.template_name, context)
-        if project is None:
-            context["hint"] = "Choose a project to see the draft's compliance."
-            return render(request, self.template_name, context)
-        context["project_label"] = self.org.project_label(project)
-        if not kinds:
-            context["hint"] = "Tick a workload type to see the draft's compliance."
-            return render(request, self.template_name, context)
-        for kind in kinds:
-            body = {"environment": draft, "projectId": project, "workloadType": kind}
-            try:
-                compliance = self.backend.preview_compliance(self.caller, body)["compliance"]
-            except InvalidRequest as error:  # the draft itself: the same for every type
-                # Said as the form's error summary says it: labels, links to the fields.
-                errors = error.field_errors or {"body": [error.message]}
-                apply_backend_errors(errors, form, env_vars, conns)
-                context["problems"] = error_summary(form, env_vars, conns)
-                break
-            except BackendError as error:
-                context["problems"] = [{"text": error.message, "href": None}]
-                break
-            reasons = [self.reason(form, reason) for reason in compliance.get("reason") or []]
-            context["blocks"].append({"kind": kind, "compliance": compliance, "reasons": reasons})
-        if not context["problems"] and not all(
-            b["compliance"]["compliance"] for b in context["blocks"]
-        ):
-            context.update(self.offered_fixes(form, draft, project, kinds))
-        return render(request, self.template_name, context)
-
-    def offered_fixes(self, form, draft, project, kinds) -> dict:
-        """The fixes the panel offers, and where the form posts to apply them: the page the
-        panel is on (an edit, a copy or a new environment)."""
-        url = self.request.htmx.current_url_abs_path if self.request.htmx else None
-        if not url or not url.startswith("/environments/"):
-            return {}
-        try:
-            fixes = fix_for_types(self.backend, self.caller, draft, project, kinds)
-        except BackendError:
-            return {}  # the panel already says what is wrong; no offer then
-        if not fixes.changes:
-            return {}
-        return {
-            "fixes": [describe(change, form) for change in fixes.changes],
-            "fix_url": url,
-            "fix_unfixable": fixes.unfixable,
-        }
-
-    @staticmethod
-    def reason(form, reason: dict) -> dict:
-        """A reason named by the form's label for its field, linked to it."""
-        path, details = reason.get("field"), reason["details"]
-        target = reason_target(form, path)
-        if target is None:
-            return {"details": details}
-        label, anchor = target
-        short = path.split(".", 1)[1] if path.startswith(("master.", "worker.")) else path
-        if details.startswith(short + " "):
-            details = label + details[len(short) :]
-        return {"details": details, "label": label, "anchor": anchor, "field": path}
-
-
 @login_required
 def empty_row(request, kind):
     """A blank env var or connection row for the form (HTMX 'add' without a page reload)."""
@@ -488,8 +384,10 @@ def empty_row(request, kind):
     index = request.GET.get("index", "0")
     if whole(index, maximum=1000) is None:
         return HttpResponse(status=400)
+    extra = row_pickers(request) if kind == "env" else {}
     # As the formset builds its own extra forms: blank rows may stay empty.
     form = formset.form(
-        prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False
-    )
+        prefix=formset.add_prefix(int(index)), empty_permitted=True, use_required_attribute=False,
+        **extra,
+    )  # fmt: skip
     return render(request, "environments/_formset_row.html", {"row": form})
