@@ -274,6 +274,10 @@ class LoadClient(threading.Thread):
                 if run.finished:
                     return
                 done, self.active = run.phase, True
+            # Idle through the other side's phase, its kept-alive connections may be closing
+            # on the server's side (gunicorn's --keep-alive): a new phase starts with new ones.
+            for adapter in self.session.adapters.values():
+                adapter.close()
             while time.monotonic() < run.deadline:
                 op = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
                 getattr(self, "do_" + op.replace("-", "_"))()
