@@ -1099,7 +1099,8 @@ def baseline_side(ref: str, url: str, workdir: Path) -> Side:
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     base, _, query = url.partition("?")
     base_url = base.rstrip("/") + "_base" + (f"?{query}" if query else "")
-    return Side("before", tree, base_url, f"commit {commit} ({ref})")
+    named = f"commit {commit}" + (f" ({ref})" if ref != commit else "")
+    return Side("before", tree, base_url, named)
 
 
 def prepare_side(args, side: Side):
