@@ -40,7 +40,9 @@ run: demo
 	else echo "  demo login: admin / envadmin-demo   (other roles: see README)"; fi
 	@echo ""
 	@# A bulk request of 1,000 items can take a minute or more: a longer worker timeout than 30 s.
-	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --timeout 180 --access-logfile -
+	@# Threads (gthread): a long request does not hold up the page's others, and each thread
+	@# keeps its database connection (DATABASE_CONN_MAX_AGE) between requests.
+	$(BIN)/gunicorn envadmin.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --timeout 180 --access-logfile -
 
 # Debian's Chromium for the browser tests: installed with apt-get where possible, else one line
 # saying what to install, before anything runs.

@@ -107,7 +107,9 @@ class Server:
     so no client could ever reuse a connection.
     """
 
-    def __init__(self, name: str, env: dict, workers: int, logdir: Path, threads: int = 2):
+    def __init__(
+        self, name: str, env: dict, workers: int, logdir: Path, threads: int = 2, root: Path = ROOT
+    ):
         self.name = name
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -119,7 +121,7 @@ class Server:
         ]  # fmt: skip
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     def wait_ready(self, timeout: float = 30.0, path: str = "/api/v1/asset/environment"):

@@ -55,6 +55,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -130,9 +131,10 @@ def ensure_database(url: str):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
 
 
-def prepare(size: int) -> dict:
-    """Migrate, flush and fill the database in this process; the credentials the clients use."""
-    sys.path.insert(0, str(ROOT))
+def prepare(size: int, tree: Path) -> dict:
+    """Migrate, flush and fill the database with `tree`'s code (a child process of its own);
+    the credentials the clients use."""
+    sys.path[:0] = [str(tree), str(tree / "bench")]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "envadmin.settings")
     os.environ["ENVADMIN_BACKEND"] = "local"
     import warnings
@@ -228,6 +230,8 @@ class LoadClient(threading.Thread):
         self.ledger = Ledger()
         self.sequence = 0
         self.crashed = ""
+        self.signed_in = threading.Event()  # set once signed in, or failed to
+        self.active = False  # inside a timed phase
 
     # One request, timed and recorded; the response, or None when it failed. `expect`: the
     # statuses that are a success (2xx, but the login form answers 302 to the list).
@@ -250,15 +254,34 @@ class LoadClient(threading.Thread):
 
     def run(self):
         try:
-            if self.sign_in():
-                self.run_.ready.wait()
-                while time.monotonic() < self.run_.deadline:
-                    op = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
-                    getattr(self, "do_" + op.replace("-", "_"))()
+            signed_in = self.sign_in()
+            self.signed_in.set()
+            if signed_in:
+                self.loop()
         except Exception as exc:  # noqa: BLE001 - a bug here must show in the report
             self.crashed = f"{type(exc).__name__}: {exc}"
         finally:
+            self.active = False
+            self.signed_in.set()
             self.session.close()
+
+    def loop(self):
+        """The mix, during each timed phase of the run (one, or several when compared)."""
+        run, done = self.run_, 0
+        while True:
+            with run.gate:
+                run.gate.wait_for(lambda done=done: run.finished or run.phase > done)
+                if run.finished:
+                    return
+                done, self.active = run.phase, True
+            # Idle through the other side's phase, its kept-alive connections may be closing
+            # on the server's side (gunicorn's --keep-alive): a new phase starts with new ones.
+            for adapter in self.session.adapters.values():
+                adapter.close()
+            while time.monotonic() < run.deadline:
+                op = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+                getattr(self, "do_" + op.replace("-", "_"))()
+            self.active = False
 
     def sign_in(self) -> bool:
         account = self.run_.account
@@ -572,8 +595,12 @@ class Run:
     shared_initial: dict = field(default_factory=dict)  # id -> the document its create answered
     # The raced policies: node label -> the meta of its writes.
     policy_nodes: dict = field(default_factory=dict)
+    # The timed phases: the clients wait at the gate until `phase` moves on (or `finished`),
+    # then loop until `deadline`.
     deadline: float = math.inf
-    ready: threading.Event = field(default_factory=threading.Event)
+    phase: int = 0
+    finished: bool = False
+    gate: threading.Condition = field(default_factory=threading.Condition)
 
 
 # --- the read-back -----------------------------------------------------------------------------
@@ -810,45 +837,26 @@ def markdown_table(rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
-def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, window, extra):
-    problems, shared, policies = checked["problems"], checked["shared"], checked["policies"]
-    command = (
-        f"bench/load.py --seconds {args.seconds:g} --clients {args.clients} --workers "
-        f"{args.workers} --threads {args.threads} --size {args.size}"
+def headline(args, section: dict) -> str:
+    side, rows, extra = section["side"], section["rows"], section["extra"]
+    checked = side.checked
+    label = f"{side.label} ({side.commit}): " if args.baseline else ""
+    return (
+        f"**{label}{args.clients} concurrent clients for {side.window:.1f} s: "
+        f"{extra['timed']:,} requests, {section['rate']:.1f} requests/s, "
+        f"{section['errors']} errors, {section['lost']} lost writes; latency p50 {rows[0][6]} ms, "
+        f"p95 {rows[0][7]} ms, p99 {rows[0][8]} ms; {shared_summary(checked['shared'])}; "
+        f"{policy_summary(checked['policies'])}.**"
     )
-    counts = prepared["counts"]
-    lines = [
-        "# Load and integrity (issue 6)",
-        "",
-        f"Measured {info.pop('date')} UTC by `.venv/bin/python {command}` (`make load`).",
-        "",
-        f"**{args.clients} concurrent clients for {window:.1f} s: "
-        f"{extra['timed']:,} requests, {extra['timed'] / window:.1f} requests/s, "
-        f"{errors} errors, {lost} lost writes; latency p50 {rows[0][6]} ms, p95 {rows[0][7]} ms, "
-        f"p99 {rows[0][8]} ms; {shared_summary(shared)}; {policy_summary(policies)}.**",
-        "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in info.items()],
-        "",
-        "## Parameters",
-        "",
-        f"- server: gunicorn, {args.workers} gthread workers x {args.threads} threads, "
-        f"127.0.0.1, DATABASE_CONN_MAX_AGE={os.environ.get('DATABASE_CONN_MAX_AGE', '0')}",
-        f"- data: bench/dataset.py at {args.size:,} environments ({counts['workloads']:,} "
-        f"workloads, {counts['templates']:,} templates, {counts['policies']:,} policies, 200 "
-        "projects)",
-        f"- clients: {args.clients} threads, one requests.Session each (a service account's "
-        "token for the API, a signed-in session for the pages), timeout "
-        f"{args.timeout:g} s per request ({max(SIGN_IN_TIMEOUT, args.timeout):g} s to sign in: "
-        "a token grant and a login each check a PBKDF2 hash, and all clients sign in at once)",
-        "- mix (weights): " + ", ".join(f"{op} {w}" for op, w in WEIGHTS.items()),
-        f"- shared: {args.shared} environments created before the loop, updated by every client "
-        "with If-Match",
-        "- policies: the Training policies of " + " and ".join(checked["policies"]["nodes"]) + ", "
-        "written by every client",
-        "",
-        "## Requests",
+
+
+def side_report(args, section: dict, titled: bool) -> list[str]:
+    side, rows, extra = section["side"], section["rows"], section["extra"]
+    checked = side.checked
+    problems, shared, policies = checked["problems"], checked["shared"], checked["policies"]
+    suffix = f": {side.label} ({side.commit})" if titled else ""
+    return [
+        f"## Requests{suffix}",
         "",
         "Latency in ms, nearest rank, measured by the clients (on the same machine: the "
         "clients' own CPU time is part of it). req/s over the timed loop; token and login are "
@@ -856,7 +864,7 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         "",
         markdown_table(rows),
         "",
-        "## Integrity",
+        f"## Integrity{suffix}",
         "",
         f"- acknowledged writes: {extra['creates']:,} creates, {extra['updates']:,} updates, "
         f"{checked['deleted']:,} deletes; {checked['live']:,} environments of the run and "
@@ -878,6 +886,64 @@ def write_report(path: Path, args, info, prepared, rows, checked, errors, lost, 
         *[f"  - LOST: {violation}" for violation in policies["violations"]],
         f"- server log: {extra['log problems']} error or traceback lines",
         "",
+    ]
+
+
+def write_report(path: Path, args, info, sides: list, sections: list[dict]):
+    command = (
+        f"bench/load.py --seconds {args.seconds:g} --clients {args.clients} --workers "
+        f"{args.workers} --threads {args.threads} --size {args.size}"
+    )
+    if args.baseline:
+        command += f" --baseline {args.baseline} --phases {args.phases}"
+    counts = sides[-1].prepared["counts"]
+    lines = [
+        "# Load and integrity (issues 6 and 19)",
+        "",
+        f"Measured {info.pop('date')} UTC by `.venv/bin/python {command}` (`make load`).",
+        "",
+        *[headline(args, section) for section in sections],
+    ]
+    if len(sections) == 2:
+        before, after = sections
+        lines += [
+            "",
+            f"**after / before: {after['rate'] / before['rate']:.2f}x requests/s** "
+            f"({before['rate']:.1f} -> {after['rate']:.1f}), measured in one run: both servers "
+            f"up side by side, each on a database of its own, {args.phases} alternated phases "
+            f"of {args.seconds:g} s each (before, after, before, ...), so that both meet the "
+            "same machine.",
+        ]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in info.items()],
+        *[f"- {section['side'].label}: envadmin {section['side'].commit}" for section in sections],
+        "",
+        "## Parameters",
+        "",
+        f"- server: gunicorn, {args.workers} gthread workers x {args.threads} threads, "
+        f"127.0.0.1, DATABASE_CONN_MAX_AGE "
+        f"{os.environ.get('DATABASE_CONN_MAX_AGE', 'not set (the settings default)')}",
+        f"- data: bench/dataset.py at {args.size:,} environments ({counts['workloads']:,} "
+        f"workloads, {counts['templates']:,} templates, {counts['policies']:,} policies, 200 "
+        "projects)",
+        f"- clients: {args.clients} threads, one requests.Session each (a service account's "
+        "token for the API, a signed-in session for the pages), timeout "
+        f"{args.timeout:g} s per request ({max(SIGN_IN_TIMEOUT, args.timeout):g} s to sign in: "
+        "a token grant and a login each check a PBKDF2 hash, and all clients sign in at once)",
+        "- mix (weights): " + ", ".join(f"{op} {w}" for op, w in WEIGHTS.items()),
+        f"- shared: {args.shared} environments created before the loop, updated by every client "
+        "with If-Match",
+        "- policies: the Training policies of "
+        + " and ".join(sections[-1]["side"].checked["policies"]["nodes"])
+        + ", written by every client",
+        "",
+    ]
+    for section in sections:
+        lines += side_report(args, section, titled=len(sections) > 1)
+    lines += [
         "## Method",
         "",
         "- API list: `GET /api/v1/asset/environment?projectId=P&usageInfo=true&complyToProject=P"
@@ -939,9 +1005,27 @@ def log_problems(log: str) -> list[str]:
     return [line for line in log.splitlines() if pattern.search(line)]
 
 
-def main():
+@dataclass
+class Side:
+    """One code base under load: the current tree, or the --baseline commit's next to it."""
+
+    label: str  # "before" or "after" when compared, else "run"
+    tree: Path
+    url: str  # its own database
+    commit: str = ""
+    prepared: dict = field(default_factory=dict)
+    server: Server | None = None
+    run: Run | None = None
+    clients: list = field(default_factory=list)
+    window: float = 0.0  # seconds of its timed phases, summed
+    checked: dict = field(default_factory=dict)
+    log: str = ""  # the server's, once stopped
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the timed loop")
+    parser.add_argument("--seconds", type=float, help="length of the timed loop (of each phase "
+                        "with --baseline); 60, or 20 with --baseline")  # fmt: skip
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
@@ -949,66 +1033,167 @@ def main():
     parser.add_argument("--shared", type=int, default=4, help="environments all clients update")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "load-results.md")
+    parser.add_argument("--baseline", metavar="REF", help="also serve this commit (git archive "
+                        "of REF, on the database DATABASE_URL names + '_base') and alternate "
+                        "phases of the same mix between it and the current code")  # fmt: skip
+    parser.add_argument("--phases", type=int, default=3, help="phases per side with --baseline")
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)  # internal, see prepare
     args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 20.0 if args.baseline else 60.0
     if args.seconds <= 0 or args.clients < 1 or args.size < 10 or args.shared < 1:
         parser.error("--seconds > 0, --clients >= 1, --size >= 10 and --shared >= 1, please")
+    if args.phases < 1:
+        parser.error("--phases >= 1, please")
+    return args
 
+
+def main():
+    args = parse_args()
+    if args.prepare:  # the child process of prepare_side: one tree's code, one database
+        print(json.dumps(prepare(args.size, args.prepare)))
+        return
     url = database_url()
-    ensure_database(url)
     started = datetime.now(UTC)
-    print(f"preparing the database ({args.size:,} environments) ...", flush=True)
-    prepared = prepare(args.size)
     workdir = Path(tempfile.mkdtemp(prefix="envadmin-load-"))
-    server = Server("load", server_env(url), args.workers, workdir, threads=args.threads)
+    sides = [Side("after" if args.baseline else "run", ROOT, url, _common.commit())]
+    if args.baseline:
+        sides.insert(0, baseline_side(args.baseline, url, workdir))
     try:
-        server.wait_ready()
-        run = Run(
-            url=server.url,
-            account=prepared["account"],
-            username=prepared["username"],
+        run_sides(args, sides, workdir)
+    finally:
+        for side in sides:
+            if side.server:
+                side.server.stop()
+    for side in sides:
+        side.log = side.server.log.read_text(errors="replace")
+    shutil.rmtree(workdir, ignore_errors=True)
+    info = {"date": f"{started:%Y-%m-%d %H:%M}", **_common.host_info()}
+    info["database"] = (
+        f"PostgreSQL {sides[-1].prepared['postgres']} (DATABASE_URL"
+        + (", and its name + '_base' for the baseline" if args.baseline else "")
+        + ", flushed first)"
+    )
+    failed = False
+    sections = []
+    for side in sides:
+        section, bad = side_results(args, side)
+        sections.append(section)
+        failed = failed or bad
+    write_report(args.output, args, info, sides, sections)
+    print(f"wrote {args.output}")
+    if failed:
+        raise SystemExit(1)
+
+
+def baseline_side(ref: str, url: str, workdir: Path) -> Side:
+    """REF's tree (git archive: no worktree to clean up) and a database of its own."""
+    tree = workdir / "baseline"
+    tree.mkdir()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    base, _, query = url.partition("?")
+    base_url = base.rstrip("/") + "_base" + (f"?{query}" if query else "")
+    named = f"commit {commit}" + (f" ({ref})" if ref != commit else "")
+    return Side("before", tree, base_url, named)
+
+
+def prepare_side(args, side: Side):
+    """Migrate, flush and fill the side's database with the side's own code, in a child."""
+    ensure_database(side.url)
+    env = {**os.environ, "DATABASE_URL": side.url}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--prepare", str(side.tree),
+         "--size", str(args.size)],
+        env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"preparing {side.label} failed:\n{done.stderr[-3000:]}")
+    side.prepared = json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_sides(args, sides: list[Side], workdir: Path):
+    for side in sides:
+        print(f"preparing {side.label} ({side.commit}, {args.size:,} environments) ...", flush=True)
+        prepare_side(args, side)
+        side.server = Server(side.label, server_env(side.url), args.workers, workdir,
+                             threads=args.threads, root=side.tree)  # fmt: skip
+    for side in sides:
+        side.server.wait_ready()
+        side.run = Run(
+            url=side.server.url,
+            account=side.prepared["account"],
+            username=side.prepared["username"],
             projects=[],
             fixed_ids=[],
             prefix=f"load-{uuid.uuid4().hex[:6]}-",
             timeout=args.timeout,
         )
-        discover(run)
-        create_shared(run, args.shared)
-        run.policy_nodes = policy_nodes(run)
-        clients = [LoadClient(n, run) for n in range(args.clients)]
-        for client in clients:
+        discover(side.run)
+        create_shared(side.run, args.shared)
+        side.run.policy_nodes = policy_nodes(side.run)
+        # One side's clients sign in (a PBKDF2 hash each) before the other's.
+        side.clients = [LoadClient(n, side.run) for n in range(args.clients)]
+        for client in side.clients:
             client.start()
-        # The timed loop starts once every client has signed in (or failed to).
-        while any(c.is_alive() and len(c.records) < 3 for c in clients):
-            time.sleep(0.05)
-        run.deadline = time.monotonic() + args.seconds
-        window_start = time.monotonic()
-        run.ready.set()
-        print(f"{args.clients} clients running for {args.seconds:g} s ...", flush=True)
-        for client in clients:
-            client.join(args.seconds + args.timeout + 30)
-        window = time.monotonic() - window_start
-        print("reading every write back ...", flush=True)
-        checked = verify(run, clients)
-    except BaseException:
-        # A failure before the report (set-up, read-back): the server's side of it is kept.
-        server.stop()
-        kept = args.output.with_suffix(".server.log")
-        shutil.copyfile(server.log, kept)
-        print(f"the server's log is kept in {kept}", file=sys.stderr)
-        raise
-    finally:
-        server.stop()
-        server_log = server.log.read_text(errors="replace")
-        shutil.rmtree(workdir, ignore_errors=True)
-    problems_in_log = log_problems(server_log)
+        for client in side.clients:
+            client.signed_in.wait()
+    # Alternated phases, so that both sides meet the same machine (other load comes and goes).
+    order = sides * args.phases if len(sides) > 1 else sides
+    for number, side in enumerate(order, 1):
+        print(f"phase {number}/{len(order)}: {side.label}, {args.clients} clients for "
+              f"{args.seconds:g} s ...", flush=True)  # fmt: skip
+        side.window += run_phase(side, args)
+    for side in sides:
+        with side.run.gate:
+            side.run.finished = True
+            side.run.gate.notify_all()
+        for client in side.clients:
+            client.join(args.timeout + 30)
+    for side in sides:
+        print(f"reading every write of {side.label} back ...", flush=True)
+        try:
+            side.checked = verify(side.run, side.clients)
+        except BaseException:
+            # A failure in the read-back: the server's side of it is kept.
+            side.server.stop()
+            kept = args.output.with_suffix(f".{side.label}.server.log")
+            shutil.copyfile(side.server.log, kept)
+            print(f"the server's log is kept in {kept}", file=sys.stderr)
+            raise
 
-    records = [r for c in clients for r in c.records]
+
+def run_phase(side: Side, args) -> float:
+    """One timed phase of the side's clients; its length, until the last answer came."""
+    run = side.run
+    with run.gate:
+        start = time.monotonic()
+        run.deadline = start + args.seconds
+        run.phase += 1
+        run.gate.notify_all()
+    time.sleep(args.seconds)
+    limit = time.monotonic() + args.timeout + 30
+    while any(c.active for c in side.clients) and time.monotonic() < limit:
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def side_results(args, side: Side) -> tuple[dict, bool]:
+    """The side's figures, printed; and whether it failed (errors, lost writes, crashes)."""
+    checked, records = side.checked, [r for c in side.clients for r in c.records]
+    window = side.window
     rows = summary_rows(records, window)
     errors = sum(1 for r in records if r.error)
-    crashed = [f"{c.name}: {c.crashed}" for c in clients if c.crashed]
+    crashed = [f"{c.name}: {c.crashed}" for c in side.clients if c.crashed]
     lost = sum(len(ids) for ids in checked["problems"].values())
     lost += len(checked["shared"]["violations"]) + len(checked["policies"]["violations"])
     acked = Counter(r.op for r in records if r.status and not r.error)
+    problems_in_log = log_problems(side.log)
     extra = {
         "timed": sum(1 for r in records if r.op not in SETUP_OPS),
         "creates": acked["create"],
@@ -1016,6 +1201,7 @@ def main():
         "log problems": len(problems_in_log),
     }
     print()
+    print(f"== {side.label}: {side.commit}")
     print(text_table(rows))
     print()
     print(
@@ -1031,15 +1217,11 @@ def main():
         print(f"  ERROR x{sample[1]}: {sample[0]}")
     for line in crashed + problems_in_log[:10]:
         print(f"  {line}")
-    info = {"date": f"{started:%Y-%m-%d %H:%M}", **_common.host_info()}
-    info["database"] = f"PostgreSQL {prepared['postgres']} (DATABASE_URL, flushed first)"
-    info["envadmin"] = _common.commit()
-    write_report(args.output, args, info, prepared, rows, checked, errors, lost, window, extra)
-    print(f"wrote {args.output}")
     if problems_in_log:  # kept for whoever looks into them
-        args.output.with_suffix(".server.log").write_text(server_log)
-    if errors or lost or crashed:
-        raise SystemExit(1)
+        args.output.with_suffix(f".{side.label}.server.log").write_text(side.log)
+    section = {"side": side, "rows": rows, "errors": errors, "lost": lost, "extra": extra,
+               "rate": extra["timed"] / window}  # fmt: skip
+    return section, bool(errors or lost or crashed)
 
 
 def discover(run: Run):

@@ -6,7 +6,10 @@ built, and the answer lives on after it is sent, held by a reference cycle throu
 response. Both cost more than building the list (bench/scale.py measures them):
 
 - `paused_gc` stops cyclic collection while a list is built (LocalBackend.list_environments);
-- `release_after_render` cuts the response's cycle once the body is written (the API views).
+- `release_after_render` cuts the response's cycle once the body is written (the API views);
+- `freeze_after_start` (wsgi.py) keeps what the served application loaded (about 100,000
+  objects: Django, DRF, the URLconf, the views) out of every collection, so the full collections
+  that ordinary requests trigger walk only what requests made (tens of ms saved each).
 
 Reference counting still frees everything as usual; only the cyclic collector is steered.
 """
@@ -16,6 +19,7 @@ from contextlib import contextmanager
 
 FULL_COLLECTION_EVERY = 16
 _promotions = 0
+_frozen_at_start = False  # freeze_after_start() was called: a served process
 
 
 @contextmanager
@@ -41,6 +45,17 @@ def _promote_young_objects():
     generation without walking them, so any cycle among them is left to the next full
     collection. Skipped when the process keeps objects frozen on purpose (pre-fork servers)."""
     global _promotions
+    if _frozen_at_start:
+        # The application's objects are frozen: freeze() alone moves the young ones out of the
+        # collector's way too, and the periodic full collection unfreezes everything first.
+        gc.freeze()
+        _promotions += 1
+        if _promotions >= FULL_COLLECTION_EVERY:
+            _promotions = 0
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+        return
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
@@ -65,3 +80,13 @@ def release_after_render(response) -> None:
         view.response = None
     response.renderer_context = None
     response.data = None
+
+
+def freeze_after_start():
+    """Once the application is loaded, before the first request: its objects live as long as
+    the process, so the collector need not walk them again and again (a full collection of
+    them took 15 to 200 ms on 2 busy cores). Objects a request makes are collected as usual."""
+    global _frozen_at_start
+    gc.collect()
+    gc.freeze()
+    _frozen_at_start = True

@@ -49,3 +49,35 @@ def test_an_answer_lets_go_of_its_documents_once_rendered(org, admin):
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_served_process_freezes_what_it_loaded_and_still_collects_requests_cycles(monkeypatch):
+    """After freeze_after_start (wsgi.py) the loaded objects are out of the collector's way; a
+    list's objects are frozen with them, and the periodic full collection still frees the
+    cycles requests left, then freezes again."""
+    monkeypatch.setattr(process_tuning, "_promotions", 0)
+    monkeypatch.setattr(process_tuning, "_frozen_at_start", False)
+    try:
+        process_tuning.freeze_after_start()
+        loaded = gc.get_freeze_count()
+        assert loaded > 0 and process_tuning._frozen_at_start
+
+        class Cyclic:
+            pass
+
+        with paused_gc():
+            kept = [[i] for i in range(10_000)]  # lists: always tracked by the collector
+            cycle = Cyclic()
+            cycle.me = cycle
+        assert gc.get_freeze_count() >= loaded + 10_000  # moved, not walked by the next pass
+        del cycle
+        alive = lambda: [o for o in gc.get_objects() if type(o) is Cyclic]  # noqa: E731
+        assert alive() == []  # frozen objects are not in get_objects(): it is out of reach
+        for _ in range(process_tuning.FULL_COLLECTION_EVERY - 1):
+            with paused_gc():
+                pass
+        gc.unfreeze()
+        assert alive() == [], "the periodic full collection freed the request's cycle"
+        assert len(kept) == 10_000
+    finally:
+        gc.unfreeze()

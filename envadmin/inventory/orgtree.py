@@ -2,6 +2,10 @@
 
 Visibility and authorization are questions about ancestors and subtrees of scope keys; answering
 them from this small structure keeps every list request at a fixed number of queries.
+
+Every request needs the tree, and it seldom changes: a process keeps the last one it built and
+reuses it while the three queries answer exactly the rows it was built from (plain tuples,
+cheap to compare), so a change made by any process is seen by the next request.
 """
 
 from dataclasses import dataclass, field
@@ -52,14 +56,23 @@ class OrgTree:
 
     @classmethod
     def load(cls) -> "OrgTree":
+        """The tree as stored now: the process's last one when its rows are unchanged. It is
+        shared by the requests of the process, so nobody may change it or its model objects."""
         from django.conf import settings
 
-        return cls(
-            list(Cluster.objects.all()),
-            list(Department.objects.all()),
-            list(Project.objects.all()),
-            tenant_name=settings.ENVADMIN_TENANT_NAME,
+        tables = {model: model.objects.values_list(*fields) for model, fields in _COLUMNS.items()}
+        rows = tuple(tuple(query) for query in tables.values())
+        key = (settings.ENVADMIN_TENANT_NAME, rows)
+        last = _last_loaded
+        if last is not None and last[0] == key:
+            return last[1]
+        clusters, departments, projects = (
+            [model.from_db(query.db, _COLUMNS[model], values) for values in table]
+            for (model, query), table in zip(tables.items(), rows, strict=True)
         )
+        tree = cls(clusters, departments, projects, tenant_name=settings.ENVADMIN_TENANT_NAME)
+        _remember(key, tree)
+        return tree
 
     def __contains__(self, key: str) -> bool:
         return key in self.nodes
@@ -101,3 +114,17 @@ class OrgTree:
             if self.nodes[k].scope == "cluster":
                 return str(self.nodes[k].id)
         return None
+
+
+# Each model's concrete columns, in the model's field order (what Model.from_db expects).
+_COLUMNS = {
+    Cluster: ("id", "name", "created_at"),
+    Department: ("id", "name", "cluster_id", "created_at"),
+    Project: ("id", "name", "department_id", "created_at"),
+}
+_last_loaded: tuple | None = None  # (the rows and tenant name it was built from, the tree)
+
+
+def _remember(key, tree: OrgTree):
+    global _last_loaded  # one assignment: threads of the process may race, either tree is right
+    _last_loaded = (key, tree)
