@@ -12,6 +12,8 @@ from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lo
 from .states import supports
 
 REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
+# Distinct answers a compiled judge keeps (a few hundred bytes each, reasons shared).
+MEMO_LIMIT = 20_000
 
 
 def default_source_label(source: dict | None) -> str:
@@ -65,24 +67,21 @@ def compile_policy(
     # True from 1 and 1.0, which the rules treat apart. The reason objects are shared between
     # environments and never changed; every environment gets a list of its own.
     checks = [(prefix, check) for prefix, section_checks, _ in sections for check in section_checks]
+    paths = [spec_path for _, (_, spec_path, *_) in checks]
     judged: dict[tuple, list[dict]] = {}
+    # Whole answers too, keyed by all the policy reads of an environment (its ruled values,
+    # its supported types, its placement's visibility): environments alike in those cost one
+    # judgement. Bounded, so a list of 100,000 different environments keeps its memory.
+    answers: dict[tuple, list[dict]] = {}
 
-    def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
-        meta = environment.get("meta") or {}
-        spec = environment.get("spec") or {}
-        supported = meta.get("workloadSupportedTypes")
-        key = (None, repr(supported), visible, visibility_note)
-        reasons = judged.get(key)
-        if reasons is None:
-            reasons = judged[key] = _non_policy_reasons(
-                meta, workload_type, visible, visibility_note
-            )
-        reasons = list(reasons)
-        if not isinstance(spec, dict):
-            spec = {}  # lookup() finds nothing in anything else either
-        for index, (prefix, (field, spec_path, kind, rule, default, source)) in enumerate(checks):
-            # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
-            value = spec.get(spec_path[0]) if len(spec_path) == 1 else lookup(spec, spec_path)
+    def reasons_of(meta, values, visible, visibility_note) -> list[dict]:
+        key = (None, repr(meta.get("workloadSupportedTypes")), visible, visibility_note)
+        found = judged.get(key)
+        if found is None:
+            found = judged[key] = _non_policy_reasons(meta, workload_type, visible, visibility_note)
+        reasons = list(found)
+        for index, (prefix, (field, _, kind, rule, default, source)) in enumerate(checks):
+            value = values[index]
             if kind == "instances":  # environment variables: nearly every list is different
                 for rule_kind, details in _judge_instances(
                     field, kind, value, default, rule, source
@@ -99,9 +98,25 @@ def compile_policy(
                     )
                 ]
             reasons += found
+        return reasons
+
+    def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
+        meta = environment.get("meta") or {}
+        spec = environment.get("spec") or {}
+        if not isinstance(spec, dict):
+            spec = {}  # lookup() finds nothing in anything else either
+        # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
+        values = [spec.get(p[0]) if len(p) == 1 else lookup(spec, p) for p in paths]
+        key = (repr(meta.get("workloadSupportedTypes")), visible, visibility_note,
+               *map(repr, values))  # fmt: skip
+        reasons = answers.get(key)
+        if reasons is None:
+            reasons = reasons_of(meta, values, visible, visibility_note)
+            if len(answers) < MEMO_LIMIT:
+                answers[key] = reasons
         asset_id = meta.get("id")
         imposed = asset_id is not None and any(asset_id in assets for _, _, assets in sections)
-        return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
+        return {"imposed": imposed, "compliance": not reasons, "reason": list(reasons)}
 
     return judge
 

@@ -1,0 +1,105 @@
+"""The compiled judge answers once per distinct set of the values its policy reads: the memo
+changes the cost, never the answer (property test against a fresh evaluation)."""
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envadmin.compliance import engine
+from envadmin.compliance.engine import compile_policy, evaluate
+from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS
+
+from .test_compliance_fixes import FIELDS, KIND_VALUES, _put, environments, policies
+
+IDS = ["id-1", "id-2", "id-3"]
+NOTES = ["", "it belongs to elsewhere."]
+
+
+@st.composite
+def judged_lists(draw):
+    """A policy, a workload type and environments drawn from a few, so many repeat in what
+    the policy reads while differing in what it does not (id, name)."""
+    policy = draw(policies())
+    if draw(st.booleans()):
+        policy["imposedAssets"] = draw(st.lists(st.sampled_from(IDS), max_size=2, unique=True))
+    workload_type = draw(st.sampled_from(["Workspace", "Training", "Distributed"]))
+    if workload_type == "Distributed":
+        worker = draw(policies())
+        policy = {
+            "rules": {"master": policy["rules"], "worker": worker["rules"]},
+            "defaults": {"master": policy["defaults"], "worker": worker["defaults"]},
+            "imposedAssets": {"worker": policy.get("imposedAssets") or []},
+        }
+    # Variants of one environment, each with one ruled field changed: alike in all else.
+    base = draw(environments())
+    pool = [base]
+    for _ in range(draw(st.integers(0, 4))):
+        field = draw(st.sampled_from(sorted(FIELDS)))
+        spec = copy.deepcopy(base["spec"])
+        _put(spec, ENVIRONMENT_FIELDS[field][0], draw(KIND_VALUES[FIELDS[field]]))
+        pool.append({**base, "spec": spec})
+    items = []
+    for index in range(draw(st.integers(1, 12))):
+        environment = draw(st.sampled_from(pool))
+        meta = {**environment["meta"], "id": draw(st.sampled_from(IDS)), "name": f"e{index}"}
+        visible = draw(st.booleans())
+        items.append(({**environment, "meta": meta}, visible, "" if visible else draw(
+            st.sampled_from(NOTES))))  # fmt: skip
+    return policy, workload_type, items
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(judged_lists(), st.sampled_from([1, engine.MEMO_LIMIT]))
+def test_a_memoised_judge_answers_as_a_fresh_evaluation(case, limit):
+    policy, workload_type, items = case
+    old_limit, engine.MEMO_LIMIT = engine.MEMO_LIMIT, limit  # a full memo must answer alike
+    try:
+        judge = compile_policy(policy, workload_type)
+        answers = [judge(env, visible, note) for env, visible, note in items]
+    finally:
+        engine.MEMO_LIMIT = old_limit
+    for (env, visible, note), answer in zip(items, answers, strict=True):
+        assert answer == evaluate(env, policy, workload_type, visible=visible, visibility_note=note)
+    # Each answer is the caller's own: changing one leaves the others as they were.
+    if len(answers) > 1:
+        answers[0]["reason"].append({"details": "changed"})
+        assert answers[1]["reason"] == judge(items[1][0], items[1][1], items[1][2])["reason"]
+
+
+def test_environments_alike_in_what_the_policy_reads_are_judged_once(monkeypatch):
+    calls = []
+    real = engine._judge_instances
+    monkeypatch.setattr(engine, "_judge_instances", lambda *a: calls.append(a) or real(*a))
+    policy = {
+        "rules": {"environmentVariables": {"instances": {"canAdd": False}},
+                  "imagePullPolicy": {"options": [{"value": "Always"}]}},
+        "defaults": {"environmentVariables": {"instances": [{"name": "A"}]}},
+    }  # fmt: skip
+    judge = compile_policy(policy, "Workspace")
+    supported = {"workspace": True}
+    spec = {"imagePullPolicy": "Never", "environmentVariables": [{"name": "B", "value": "v"}]}
+    answers = [
+        judge({"meta": {"id": f"id-{n}", "name": f"e{n}", "workloadSupportedTypes": supported},
+               "spec": {**spec, "image": f"image:{n}", "description": str(n)}})
+        for n in range(50)
+    ]  # fmt: skip
+    assert len(calls) == 1  # the image and description are not ruled: one judgement for all
+    assert all(a == answers[0] for a in answers)
+    assert {r["rule"] for r in answers[0]["reason"]} == {"options", "canAdd"}
+    judge({"meta": {"id": "x", "workloadSupportedTypes": supported},
+           "spec": {**spec, "imagePullPolicy": "Always"}})  # fmt: skip
+    assert len(calls) == 2  # a ruled value differs: judged again
+    # The same values seen from a placement the project cannot see: judged again, not shared.
+    hidden = judge({"meta": {"id": "y", "workloadSupportedTypes": supported}, "spec": spec}, False)
+    assert len(calls) == 3
+    assert not hidden["compliance"] and len(hidden["reason"]) == 3
+
+
+@pytest.mark.parametrize("supported", [{"workspace": True}, {"training": True}, None])
+def test_supported_types_are_part_of_what_is_remembered(supported):
+    judge = compile_policy({"rules": {}}, "Workspace")
+    judge({"meta": {"workloadSupportedTypes": {"workspace": True}}, "spec": {}})
+    answer = judge({"meta": {"workloadSupportedTypes": supported}, "spec": {}})
+    assert answer["compliance"] is bool(supported and supported.get("workspace"))
