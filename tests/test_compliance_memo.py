@@ -11,7 +11,7 @@ from envadmin.compliance import engine
 from envadmin.compliance.engine import compile_policy, evaluate
 from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS
 
-from .test_compliance_fixes import FIELDS, KIND_VALUES, _put, environments, policies
+from .test_compliance_fixes import FIELDS, KIND_VALUES, NAMES, _put, environments, policies
 
 IDS = ["id-1", "id-2", "id-3"]
 NOTES = ["", "it belongs to elsewhere."]
@@ -35,10 +35,18 @@ def judged_lists(draw):
     # Variants of one environment, each with one ruled field changed: alike in all else.
     base = draw(environments())
     pool = [base]
-    for _ in range(draw(st.integers(0, 4))):
-        field = draw(st.sampled_from(sorted(FIELDS)))
+    for _ in range(draw(st.integers(0, 5))):
         spec = copy.deepcopy(base["spec"])
-        _put(spec, ENVIRONMENT_FIELDS[field][0], draw(KIND_VALUES[FIELDS[field]]))
+        if draw(st.booleans()):
+            field = draw(st.sampled_from(sorted(FIELDS)))
+            _put(spec, ENVIRONMENT_FIELDS[field][0], draw(KIND_VALUES[FIELDS[field]]))
+        else:  # variables: values the judge does not read, names and exclusions it does
+            names = draw(st.lists(st.sampled_from(NAMES), max_size=3))
+            spec["environmentVariables"] = [
+                {"name": n, **draw(st.sampled_from([{"exclude": True}, {"value": "v"},
+                                                    {"value": "w"}, {}]))}
+                for n in names
+            ] + draw(st.sampled_from([[], ["not an object"]]))  # fmt: skip
         pool.append({**base, "spec": spec})
     items = []
     for index in range(draw(st.integers(1, 12))):
@@ -68,10 +76,7 @@ def test_a_memoised_judge_answers_as_a_fresh_evaluation(case, limit):
         assert answers[1]["reason"] == judge(items[1][0], items[1][1], items[1][2])["reason"]
 
 
-def test_environments_alike_in_what_the_policy_reads_are_judged_once(monkeypatch):
-    calls = []
-    real = engine._judge_instances
-    monkeypatch.setattr(engine, "_judge_instances", lambda *a: calls.append(a) or real(*a))
+def test_environments_alike_in_what_the_policy_reads_share_one_answer():
     policy = {
         "rules": {"environmentVariables": {"instances": {"canAdd": False}},
                   "imagePullPolicy": {"options": [{"value": "Always"}]}},
@@ -82,18 +87,21 @@ def test_environments_alike_in_what_the_policy_reads_are_judged_once(monkeypatch
     spec = {"imagePullPolicy": "Never", "environmentVariables": [{"name": "B", "value": "v"}]}
     answers = [
         judge({"meta": {"id": f"id-{n}", "name": f"e{n}", "workloadSupportedTypes": supported},
-               "spec": {**spec, "image": f"image:{n}", "description": str(n)}})
+               "spec": {**spec, "image": f"image:{n}", "description": str(n),
+                        "environmentVariables": [{"name": "B", "value": str(n)}]}})
         for n in range(50)
     ]  # fmt: skip
-    assert len(calls) == 1  # the image and description are not ruled: one judgement for all
-    assert all(a == answers[0] for a in answers)
     assert {r["rule"] for r in answers[0]["reason"]} == {"options", "canAdd"}
-    judge({"meta": {"id": "x", "workloadSupportedTypes": supported},
-           "spec": {**spec, "imagePullPolicy": "Always"}})  # fmt: skip
-    assert len(calls) == 2  # a ruled value differs: judged again
-    # The same values seen from a placement the project cannot see: judged again, not shared.
+    # The image and description are not ruled and a variable's value is not read: one answer,
+    # its very reason objects, for all (the variables' reasons are made anew per judgement).
+    for answer in answers[1:]:
+        assert answer == answers[0]
+        assert all(a is b for a, b in zip(answer["reason"], answers[0]["reason"], strict=True))
+    other = judge({"meta": {"id": "x", "workloadSupportedTypes": supported},
+                   "spec": {**spec, "imagePullPolicy": "Always"}})  # fmt: skip
+    assert [r["rule"] for r in other["reason"]] == ["canAdd"]
+    # The same values seen from a placement the project cannot see: another answer.
     hidden = judge({"meta": {"id": "y", "workloadSupportedTypes": supported}, "spec": spec}, False)
-    assert len(calls) == 3
     assert not hidden["compliance"] and len(hidden["reason"]) == 3
 
 
@@ -103,3 +111,15 @@ def test_supported_types_are_part_of_what_is_remembered(supported):
     judge({"meta": {"workloadSupportedTypes": {"workspace": True}}, "spec": {}})
     answer = judge({"meta": {"workloadSupportedTypes": supported}, "spec": {}})
     assert answer["compliance"] is bool(supported and supported.get("workspace"))
+
+
+def test_an_excluded_variable_is_not_mistaken_for_a_set_one():
+    policy = {"rules": {"environmentVariables": {"instances": {"locked": ["A"]}}}}
+    judge = compile_policy(policy, "Workspace")
+    meta = {"workloadSupportedTypes": {"workspace": True}}
+    kept = judge({"meta": meta, "spec": {"environmentVariables": [{"name": "A", "value": "1"}]}})
+    excluded = judge(
+        {"meta": meta, "spec": {"environmentVariables": [{"name": "A", "exclude": True}]}}
+    )
+    assert kept["compliance"] and not excluded["compliance"]
+    assert excluded["reason"][0]["rule"] == "locked"

@@ -67,26 +67,28 @@ def compile_policy(
     # True from 1 and 1.0, which the rules treat apart. The reason objects are shared between
     # environments and never changed; every environment gets a list of its own.
     checks = [(prefix, check) for prefix, section_checks, _ in sections for check in section_checks]
-    paths = [spec_path for _, (_, spec_path, *_) in checks]
     judged: dict[tuple, list[dict]] = {}
-    # Whole answers too, keyed by all the policy reads of an environment (its ruled values,
-    # its supported types, its placement's visibility): environments alike in those cost one
-    # judgement. Bounded, so a list of 100,000 different environments keeps its memory.
+    # Whole answers too, keyed by the verdict of every check (a list of `judged`, by identity,
+    # as it lives as long as the judge; the variables' reasons as text): environments alike in
+    # what the policy reads share one answer. Bounded, so 100,000 different environments keep
+    # its memory.
     answers: dict[tuple, list[dict]] = {}
 
-    def reasons_of(meta, values, visible, visibility_note) -> list[dict]:
+    def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
+        meta = environment.get("meta") or {}
+        spec = environment.get("spec") or {}
         key = (None, repr(meta.get("workloadSupportedTypes")), visible, visibility_note)
         found = judged.get(key)
         if found is None:
             found = judged[key] = _non_policy_reasons(meta, workload_type, visible, visibility_note)
-        reasons = list(found)
-        for index, (prefix, (field, _, kind, rule, default, source)) in enumerate(checks):
-            value = values[index]
+        verdicts = [found]
+        if not isinstance(spec, dict):
+            spec = {}  # lookup() finds nothing in anything else either
+        for index, (prefix, (field, spec_path, kind, rule, default, source)) in enumerate(checks):
+            # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
+            value = spec.get(spec_path[0]) if len(spec_path) == 1 else lookup(spec, spec_path)
             if kind == "instances":  # environment variables: nearly every list is different
-                for rule_kind, details in _judge_instances(
-                    field, kind, value, default, rule, source
-                ):
-                    reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
+                verdicts.append(tuple(_judge_instances(field, kind, value, default, rule, source)))
                 continue
             key = (index, repr(value))
             found = judged.get(key)
@@ -97,21 +99,17 @@ def compile_policy(
                         field, kind, value, default, rule, source
                     )
                 ]
-            reasons += found
-        return reasons
-
-    def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
-        meta = environment.get("meta") or {}
-        spec = environment.get("spec") or {}
-        if not isinstance(spec, dict):
-            spec = {}  # lookup() finds nothing in anything else either
-        # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
-        values = [spec.get(p[0]) if len(p) == 1 else lookup(spec, p) for p in paths]
-        key = (repr(meta.get("workloadSupportedTypes")), visible, visibility_note,
-               *map(repr, values))  # fmt: skip
+            verdicts.append(found)
+        key = tuple([v if type(v) is tuple else id(v) for v in verdicts])
         reasons = answers.get(key)
         if reasons is None:
-            reasons = reasons_of(meta, values, visible, visibility_note)
+            reasons = list(verdicts[0])
+            for (prefix, (field, *_)), verdict in zip(checks, verdicts[1:], strict=True):
+                if type(verdict) is tuple:
+                    reasons += [{"field": prefix + field, "rule": rule_kind, "details": details}
+                                for rule_kind, details in verdict]  # fmt: skip
+                else:
+                    reasons += verdict
             if len(answers) < MEMO_LIMIT:
                 answers[key] = reasons
         asset_id = meta.get("id")
