@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envadmin.compliance import engine
+from envadmin.compliance import engine, impact
 from envadmin.compliance.engine import compile_policy, evaluate
+from envadmin.compliance.impact import ProjectCase
 from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS
 
 from .test_compliance_fixes import FIELDS, KIND_VALUES, NAMES, _put, environments, policies
@@ -123,3 +124,42 @@ def test_an_excluded_variable_is_not_mistaken_for_a_set_one():
     )
     assert kept["compliance"] and not excluded["compliance"]
     assert excluded["reason"][0]["rule"] == "locked"
+
+
+def test_projects_whose_policies_differ_only_in_what_no_check_reads_are_judged_together(
+    monkeypatch,
+):
+    judged = []
+    real = impact._judged
+    monkeypatch.setattr(impact, "_judged", lambda *a: judged.append(a) or real(*a))
+    supported = {"workspace": True}
+    environments = {
+        f"e{n}": {"meta": {"id": f"e{n}", "name": f"e{n}", "workloadSupportedTypes": supported},
+                  "spec": {"image": "python:3.12", "environmentVariables": [{"name": "HOME"}]}}
+        for n in range(3)
+    }  # fmt: skip
+    locked = {"environmentVariables": {"instances": {"canAdd": False}}}
+
+    def project(n, home):  # its own value of a variable default: names are all a check reads
+        default = {"environmentVariables": {"instances": [{"name": "HF_HOME", "value": home}]}}
+        return ({"scope": "project", "projectId": n}, {"defaults": default, "rules": locked})
+
+    rule = ({"scope": "tenant"}, {"rules": {"image": {"options": [{"value": "python:3.11"}]}}})
+    cases = [
+        ProjectCase(n, f"p{n}", [project(n, f"/data/{n}")], [rule, project(n, f"/data/{n}")],
+                    tuple(environments))
+        for n in range(4)
+    ]  # fmt: skip
+    answer = impact.policy_impact(cases, environments, "Workspace")
+    assert len(judged) == 3  # each environment once, for the four projects together
+    assert answer["judged"] == {"projects": 4, "environments": 3, "pairs": 12}
+    assert answer["summary"]["reasonsChanged"] == 12  # HOME breaks canAdd; now the image too
+    assert {c["projectId"] for c in answer["changes"]} == {0, 1, 2, 3}
+    # A default value the checks do read (a name) makes a project a group of its own.
+    cases.append(ProjectCase(9, "p9", [project(9, "x")], [rule, project(9, "x")], ("e0",)))
+    cases[-1].before[0][1]["defaults"]["environmentVariables"]["instances"][0]["name"] = "HOME"
+    judged.clear()
+    answer = impact.policy_impact(cases, environments, "Workspace")
+    assert len(judged) == 4
+    nine = [c for c in answer["changes"] if c["projectId"] == 9]
+    assert nine[0]["before"]["compliance"] and not nine[0]["after"]["compliance"]

@@ -116,7 +116,28 @@ def compile_policy(
         imposed = asset_id is not None and any(asset_id in assets for _, _, assets in sections)
         return {"imposed": imposed, "compliance": not reasons, "reason": list(reasons)}
 
+    # What the judge reads of its policy, for callers holding many policies (the impact of a
+    # change judges every project's chain): two judges alike in it answer alike.
+    judge.signature = repr((workload_type, [
+        (prefix, [(field, spec_path, kind, _rule_read(rule), _default_read(kind, default), source)
+                  for field, spec_path, kind, rule, default, source in section_checks],
+         sorted(map(repr, assets)))
+        for prefix, section_checks, assets in sections
+    ]))  # fmt: skip
     return judge
+
+
+def _rule_read(rule: dict) -> list:
+    # sourceOfRule is read through source_label only; the label is part of the signature.
+    return sorted((key, repr(value)) for key, value in rule.items() if key != "sourceOfRule")
+
+
+def _default_read(kind: str, default) -> str:
+    """A default as the checks read it: of environment variables, their names only."""
+    if kind == "instances" and isinstance(default, dict):
+        instances = default.get("instances") or []
+        return repr([v.get("name") for v in instances if isinstance(v, dict)])
+    return repr(default)
 
 
 def _sections(effective, workload_type, replica_type):
