@@ -90,7 +90,9 @@ def compile_policy(
             if kind == "instances":  # environment variables: nearly every list is different
                 verdicts.append(tuple(_judge_instances(field, kind, value, default, rule, source)))
                 continue
-            key = (index, repr(value))
+            # A string keys as itself (no repr to make); anything else by repr, in a longer
+            # tuple, so "None" and None never share a key.
+            key = (index, value) if type(value) is str else (index, None, repr(value))
             found = judged.get(key)
             if found is None:
                 found = judged[key] = [
