@@ -6,7 +6,7 @@ Failures are raised as envadmin.contract.errors.BackendError subclasses.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from envadmin.accounts.access import Caller
 from envadmin.compliance.fixes import fix_environment
@@ -92,6 +92,17 @@ class EnvironmentBackend(RevisionOperations, ABC):
                 rows.append(row)
         window = sort_rows(rows, sort)[offset : offset + limit]
         return [by_id[row["id"]] for row in window], len(rows)
+
+    def environments_by_workload_type(
+        self, caller: Caller, params: Params, workload_types: Sequence[str]
+    ) -> dict[str, dict]:
+        """{workload type: list answer}: list_environments with complyToWorkloadType set to
+        each type in turn (the compliance matrix). Run:ai judges one type per list; a backend
+        with a store of its own reads the environments once and judges them per type."""
+        return {
+            kind: self.list_environments(caller, {**params, "complyToWorkloadType": kind})
+            for kind in workload_types
+        }
 
     # --- org reads: names and ids for pickers and clients -------------------------------------
     def org_units(self, caller: Caller) -> OrgUnits:

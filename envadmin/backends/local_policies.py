@@ -43,6 +43,12 @@ def label_of(tree: OrgTree, source: dict | None) -> str:
     return f"the {scope} policy"
 
 
+def _placement_key(meta: dict) -> str:
+    """The org tree key of a listed environment's placement, read back from its meta."""
+    scope = meta["scope"]
+    return scope_key(scope, meta.get(ID_PARAMS[scope]) if scope in ID_PARAMS else None)
+
+
 def policy_node(params: Params, tree: OrgTree) -> str:
     """The node named by ?scope=...&<id>=... (GET and DELETE of one policy)."""
     scope = params.get("scope")
@@ -153,6 +159,27 @@ class LocalPolicyOperations:
             return compiled(document, visible, note)
 
         return judge
+
+    def environments_by_workload_type(self, caller, params, workload_types) -> dict[str, dict]:
+        """The environments listed (read and made into documents) once, then judged per type:
+        the same answers as a list per type, without three of the four reads."""
+        project = params.get("complyToProject")
+        if not project or any(kind not in WORKLOAD_TYPE_KEYS for kind in workload_types):
+            return super().environments_by_workload_type(caller, params, workload_types)
+        tree, access = self._context(caller)
+        project_key = self.project_key(project, tree, access, "complyToProject")
+        once = {k: v for k, v in params.items() if k != "complyToWorkloadType"}
+        entries = self.list_environments(caller, once)["entries"]
+        placements = [_placement_key(entry["meta"]) for entry in entries]
+        replica = params.get("complyToReplicaType")
+        answers = {}
+        for kind in workload_types:
+            judge = self.compliance_for(tree, project_key, kind, replica)
+            answers[kind] = {"entries": [
+                {**entry, "compliance": judge(entry, placement)}
+                for entry, placement in zip(entries, placements, strict=True)
+            ]}  # fmt: skip
+        return answers
 
     # --- the policy API ---------------------------------------------------------------------
 

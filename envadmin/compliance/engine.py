@@ -12,6 +12,8 @@ from envadmin.contract.policy_paths import ENVIRONMENT_FIELDS, flatten_rules, lo
 from .states import supports
 
 REPLICA_SECTIONS = {"Worker": "worker", "Master": "master"}
+# Distinct answers a compiled judge keeps (a few hundred bytes each, reasons shared).
+MEMO_LIMIT = 20_000
 
 
 def default_source_label(source: dict | None) -> str:
@@ -66,30 +68,31 @@ def compile_policy(
     # environments and never changed; every environment gets a list of its own.
     checks = [(prefix, check) for prefix, section_checks, _ in sections for check in section_checks]
     judged: dict[tuple, list[dict]] = {}
+    # Whole answers too, keyed by the verdict of every check (a list of `judged`, by identity,
+    # as it lives as long as the judge; the variables' reasons as text): environments alike in
+    # what the policy reads share one answer. Bounded, so 100,000 different environments keep
+    # its memory.
+    answers: dict[tuple, list[dict]] = {}
 
     def judge(environment: dict, visible: bool = True, visibility_note: str = "") -> dict:
         meta = environment.get("meta") or {}
         spec = environment.get("spec") or {}
-        supported = meta.get("workloadSupportedTypes")
-        key = (None, repr(supported), visible, visibility_note)
-        reasons = judged.get(key)
-        if reasons is None:
-            reasons = judged[key] = _non_policy_reasons(
-                meta, workload_type, visible, visibility_note
-            )
-        reasons = list(reasons)
+        key = (None, repr(meta.get("workloadSupportedTypes")), visible, visibility_note)
+        found = judged.get(key)
+        if found is None:
+            found = judged[key] = _non_policy_reasons(meta, workload_type, visible, visibility_note)
+        verdicts = [found]
         if not isinstance(spec, dict):
             spec = {}  # lookup() finds nothing in anything else either
         for index, (prefix, (field, spec_path, kind, rule, default, source)) in enumerate(checks):
             # Most ruled fields sit at the top of the spec: one dict read, not a path walk.
             value = spec.get(spec_path[0]) if len(spec_path) == 1 else lookup(spec, spec_path)
             if kind == "instances":  # environment variables: nearly every list is different
-                for rule_kind, details in _judge_instances(
-                    field, kind, value, default, rule, source
-                ):
-                    reasons.append({"field": prefix + field, "rule": rule_kind, "details": details})
+                verdicts.append(tuple(_judge_instances(field, kind, value, default, rule, source)))
                 continue
-            key = (index, repr(value))
+            # A string keys as itself (no repr to make); anything else by repr, in a longer
+            # tuple, so "None" and None never share a key.
+            key = (index, value) if type(value) is str else (index, None, repr(value))
             found = judged.get(key)
             if found is None:
                 found = judged[key] = [
@@ -98,12 +101,45 @@ def compile_policy(
                         field, kind, value, default, rule, source
                     )
                 ]
-            reasons += found
+            verdicts.append(found)
+        key = tuple([v if type(v) is tuple else id(v) for v in verdicts])
+        reasons = answers.get(key)
+        if reasons is None:
+            reasons = list(verdicts[0])
+            for (prefix, (field, *_)), verdict in zip(checks, verdicts[1:], strict=True):
+                if type(verdict) is tuple:
+                    reasons += [{"field": prefix + field, "rule": rule_kind, "details": details}
+                                for rule_kind, details in verdict]  # fmt: skip
+                else:
+                    reasons += verdict
+            if len(answers) < MEMO_LIMIT:
+                answers[key] = reasons
         asset_id = meta.get("id")
         imposed = asset_id is not None and any(asset_id in assets for _, _, assets in sections)
-        return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
+        return {"imposed": imposed, "compliance": not reasons, "reason": list(reasons)}
 
+    # What the judge reads of its policy, for callers holding many policies (the impact of a
+    # change judges every project's chain): two judges alike in it answer alike.
+    judge.signature = repr((workload_type, [
+        (prefix, [(field, spec_path, kind, _rule_read(rule), _default_read(kind, default), source)
+                  for field, spec_path, kind, rule, default, source in section_checks],
+         sorted(map(repr, assets)))
+        for prefix, section_checks, assets in sections
+    ]))  # fmt: skip
     return judge
+
+
+def _rule_read(rule: dict) -> list:
+    # sourceOfRule is read through source_label only; the label is part of the signature.
+    return sorted((key, repr(value)) for key, value in rule.items() if key != "sourceOfRule")
+
+
+def _default_read(kind: str, default) -> str:
+    """A default as the checks read it: of environment variables, their names only."""
+    if kind == "instances" and isinstance(default, dict):
+        instances = default.get("instances") or []
+        return repr([v.get("name") for v in instances if isinstance(v, dict)])
+    return repr(default)
 
 
 def _sections(effective, workload_type, replica_type):

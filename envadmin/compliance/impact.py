@@ -1,10 +1,11 @@
 """What a change of one node's policy does to compliance, before it is saved.
 
 Every project under the node is judged twice, under the policy chain it has and under the one
-it would have, against every environment it can see. Projects whose two chains hold the same
-documents share one compiled judge each way, and an environment is judged once per such group
-however many of its projects see it: the work grows with the environments and the distinct
-chains, not with the (project, environment) pairs.
+it would have, against every environment it can see. Projects whose two chains read alike (the
+compiled judges' signatures: the same checks, whatever else their documents hold) share one
+group, and an environment is judged once per group however many of its projects see it: the
+work grows with the environments and the distinct judges, not with the (project, environment)
+pairs.
 """
 
 import json
@@ -42,17 +43,20 @@ def policy_impact(
     ({imposed, compliance, reason[]}) differs between the two chains, for `workload_type`
     (Workspace|Training|Distributed|Inference; Distributed judged without a replica type, as
     the environment list does). `environments` maps asset ids to documents ({meta, spec})."""
-    groups: dict[str, tuple[Callable, Callable, dict]] = {}
+    groups: dict[tuple, tuple[Callable, Callable, dict]] = {}
+    compiled: dict[str, Callable] = {}
     # (sort key, case, asset id, _judged(...)) per changed pair
     changed: list[tuple] = []
     projects, pairs, seen = 0, 0, set()
     for case in cases:
         projects += 1
-        key = _chain_key(case.before) + _chain_key(case.after)
+        # Chains that differ only in what no check reads (a variable's default value, a rule
+        # of a field environments do not carry) compile to alike judges: one group.
+        before, after = (_compiled(compiled, c, workload_type) for c in (case.before, case.after))
+        key = (before.signature, after.signature)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = (_compile(case.before, workload_type),
-                                   _compile(case.after, workload_type), {})  # fmt: skip
+            group = groups[key] = (before, after, {})
         judge_before, judge_after, judged = group
         ids = case.environment_ids
         pairs += len(ids)
@@ -91,6 +95,14 @@ def policy_impact(
 # 'x'"), so two levels never read alike and comparing placeholders compares the reasons.
 def _compile(chain: Chain, workload_type: str) -> Callable:
     return compile_policy(merge(_shape(chain)), workload_type, source_label=_placeholder)
+
+
+def _compiled(compiled: dict, chain: Chain, workload_type: str) -> Callable:
+    key = _chain_key(chain)
+    judge = compiled.get(key)
+    if judge is None:
+        judge = compiled[key] = _compile(chain, workload_type)
+    return judge
 
 
 def _shape(chain: Chain) -> Chain:

@@ -39,19 +39,33 @@ def unusable_field(document) -> str | None:
         return "meta.scope"
     if document.get("spec") is not None and not isinstance(document["spec"], dict):
         return "spec"
-    for name in OBJECT_FIELDS:
-        if not isinstance(_field(document, name), dict | None):
-            return name
-    for name in LIST_OF_OBJECTS_FIELDS:
-        value = _field(document, name)
-        if value is not None and (
-            not isinstance(value, list) or not all(isinstance(v, dict | None) for v in value)
-        ):
-            return name
-    for name in TEXT_FIELDS:
-        if not isinstance(_field(document, name), str | None):
+    spec = document.get("spec")
+    parents = {"meta": meta, "spec": spec if isinstance(spec, dict) else None, "": document}
+    for name, parent, leaf, types in _CHECKS:
+        container = parents[parent]
+        value = container.get(leaf) if container is not None else None
+        if value is None:
+            continue
+        if types is list:
+            if not isinstance(value, list) or not all(isinstance(v, dict | None) for v in value):
+                return name
+        elif not isinstance(value, types):
             return name
     return None
+
+
+def _check(name: str, types) -> tuple:
+    parent, _, leaf = name.rpartition(".")
+    return name, parent, leaf, types
+
+
+# (field, its parent in the document, its key there, the types it may have): each field one
+# dict read, as a list checks these fields of every one of thousands of entries.
+_CHECKS = (
+    *[_check(name, dict) for name in OBJECT_FIELDS],
+    *[_check(name, list) for name in LIST_OF_OBJECTS_FIELDS],
+    *[_check(name, str) for name in TEXT_FIELDS],
+)
 
 
 def usable_entries(entries, path: str = ENVIRONMENTS_PATH) -> tuple[list[dict], list[str]]:
@@ -70,10 +84,3 @@ def usable_entries(entries, path: str = ENVIRONMENTS_PATH) -> tuple[list[dict], 
         if problem not in problems:
             problems.append(problem)
     return kept, problems
-
-
-def _field(document: dict, dotted: str):
-    value = document
-    for name in dotted.split("."):
-        value = value.get(name) if isinstance(value, dict) else None
-    return value

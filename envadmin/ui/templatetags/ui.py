@@ -110,6 +110,42 @@ def table_rows(context, rows, columns, can_create=False, selectable=False):
     return mark_safe("".join(html))
 
 
+@register.simple_tag
+def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
+    """The <tr>s of the compliance matrix: an environment's links, then its cell per workload
+    type. Environments share most answers (one image, one violation): each distinct cell is
+    written once per page."""
+    links, written, html = _Links(), {}, []
+    copy_note = f"?compliant_for={_e(copy_for)}"
+    for row in rows:
+        cells = []
+        for kind in workload_types:
+            cell = row["cells"].get(kind) or {}
+            compliance, state = cell.get("compliance"), cell.get("state", "")
+            reasons = (compliance or {}).get("reason") or []
+            key = (
+                kind,
+                state,
+                *[(r.get("field"), r.get("rule"), r.get("details")) for r in reasons],
+            )
+            found = written.get(key)
+            if found is None:
+                found = written[key] = compliance_badge_with_reasons(compliance, state, kind)
+            cells.append(f"<td>{found}</td>")
+        copy = (
+            f'<br><a class="button small" href="{links.of("copy", row["id"])}{copy_note}">'
+            f"Make a compliant copy for {_e(project_label)}</a>"
+            if row.get("copy")
+            else ""
+        )
+        html.append(
+            f'<tr data-name="{_e(row["name"])}"><th scope="row"><a href="'
+            f'{links.of("detail", row["id"])}">{_e(row["name"])}</a><br><small class="muted">'
+            f"{_e(row['scope'])}</small>{copy}</th>{''.join(cells)}</tr>\n"
+        )
+    return mark_safe("".join(html))
+
+
 _NONE = '<span class="muted">—</span>'
 
 

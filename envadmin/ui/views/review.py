@@ -58,10 +58,10 @@ class ComplianceReviewView(PageView, View):
         """(rows, counts): a row per environment with a cell {compliance, state} per workload
         type; per type, how many of the environments supporting it comply."""
         rows: dict[str, dict] = {}
-        for kind in WORKLOAD_TYPES:
-            params = {"projectId": str(project), "complyToProject": str(project),
-                      "complyToWorkloadType": kind}  # fmt: skip
-            for entry in self.usable(self.backend.list_environments(self.caller, params)):
+        params = {"projectId": str(project), "complyToProject": str(project)}
+        answers = self.backend.environments_by_workload_type(self.caller, params, WORKLOAD_TYPES)
+        for kind, answer in answers.items():
+            for entry in self.usable(answer):
                 row = rows.setdefault(
                     entry["meta"]["id"],
                     {"id": entry["meta"]["id"], "name": entry["meta"]["name"],
