@@ -103,6 +103,9 @@ def compile_policy(
         imposed = asset_id is not None and any(asset_id in assets for _, _, assets in sections)
         return {"imposed": imposed, "compliance": not reasons, "reason": reasons}
 
+    # The ids the policy imposes: for any other environment the verdict depends on its meta's
+    # supported types and its spec only, so a list may judge each distinct pair once.
+    judge.imposed = frozenset(asset for _, _, assets in sections for asset in assets)
     return judge
 
 

@@ -1,0 +1,152 @@
+"""The API's whole list as JSON bytes, streamed: the embedded backend's fast path.
+
+Each row brings its stored fragments (inventory/listing.py); the placement, usage, status and
+compliance are spliced in as bytes, so no document is built and no encoder walks the answer.
+The rows are read in chunks from one cursor and each chunk is sent as it is written, so the
+serving process holds one chunk, not the whole answer. Everything that can refuse the request
+(parameters, the compliance project, the policies) runs before the first byte: an error is
+still the contract's error answer. The content equals LocalBackend._documents' (tests
+compare them); only the order of meta's keys differs (tenantId and the placement come last)."""
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import orjson
+from django.conf import settings
+
+from envadmin.accounts.access import Caller
+from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
+from envadmin.inventory import documents, listing
+from envadmin.inventory.documents import UUIDText, timestamp
+from envadmin.inventory.models import Environment
+
+from .base import Params
+
+CHUNK = 1000
+STATUS = ',"status":{"status":"No status"}'
+ROW_FIELDS = (
+    "listed_meta", "listed_spec", "scope", "scope_key", "project_id", "supports_workspace",
+    "supports_training", "supports_inference", "supports_distributed", "dist_framework",
+)  # fmt: skip
+
+
+def _json(value) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+class LocalListOperations:
+    """Mixed into LocalBackend: uses its _context, _query, _environment_rows, project_key and
+    compliance_for."""
+
+    def list_environments_json(self, caller: Caller, params: Params) -> Iterator[bytes]:
+        tree, access = self._context(caller)
+        visible = Environment.objects.filter(scope_key__in=access.visible)
+        filterset = self._query(params, tree, access, visible)
+        cleaned = filterset.form.cleaned_data
+        ids = filterset.qs.order_by().values("id")
+        usage = None
+        if cleaned.get("usageInfo"):
+            usage = documents.usage_by_environment(ids, access.visible)
+        status = STATUS if cleaned.get("statusInfo") else ""
+        judge = last_used = None
+        project, kind = cleaned.get("complyToProject"), cleaned.get("complyToWorkloadType")
+        if project is not None and kind:
+            project_key = self.project_key(project, tree, access, "complyToProject")
+            judge = self.compliance_for(tree, project_key, kind, cleaned.get("complyToReplicaType"))
+            last_used = documents.last_used(ids, project, WORKLOAD_TYPE_KEYS[kind])
+        rows = (
+            filterset.qs.annotate(id_text=UUIDText("id"))
+            .values_list("id_text", *ROW_FIELDS)
+            .iterator(chunk_size=CHUNK)
+        )
+        entries = _Entries(tree, usage, status, judge, last_used, self._environment_rows)
+        # The first chunk is read now, so a failing query is the view's error, not a cut body.
+        first = entries.chunk(rows)
+        return _stream(first, entries, rows)
+
+
+def _stream(first: str, entries: "_Entries", rows) -> Iterator[bytes]:
+    yield ('{"entries":[' + first).encode()
+    while chunk := entries.chunk(rows):
+        yield ("," + chunk).encode()
+    yield b"]}"
+
+
+class _Entries:
+    """Writes rows as entries; what many rows share (placements, usage-less answers, judged
+    specs) is written once per request."""
+
+    def __init__(self, tree, usage, status, judge, last_used, environment_rows):
+        self.tree, self.usage, self.status = tree, usage, status
+        self.judge, self.last_used = judge, last_used
+        self.environment_rows = environment_rows
+        self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
+        self.placements: dict[tuple, str] = {}
+        self.judged: dict[tuple, str] = {}
+        self.empty_usage = ',"usedBy":' + _json(documents.empty_usage())
+
+    def chunk(self, rows) -> str:
+        parts = []
+        for row in rows:
+            parts.append(self.entry(row))
+            if len(parts) == CHUNK:
+                break
+        return ",".join(parts)
+
+    def entry(self, row) -> str:
+        (env_id, meta, spec, scope, scope_key, project_id, *types) = row
+        if not meta or not spec:  # written before the fragments existed, or unencodable
+            meta, spec = self.rebuilt(env_id)
+        parts = ['{"meta":{', meta, self.tenant, self.placement(scope, scope_key, project_id)]
+        parts += ['},"spec":', spec]
+        if self.usage is not None:
+            used = self.usage.get(env_id)
+            parts.append(self.empty_usage if used is None else ',"usedBy":' + _json(used))
+        parts.append(self.status)
+        if self.judge is not None:
+            parts += [',"compliance":', self.compliance(env_id, spec, scope_key, types)]
+            last = timestamp(self.last_used.get(env_id))
+            parts += [',"usageTimes":{"lastUsedByWorkload":', _json(last), "}"]
+        parts.append("}")
+        return "".join(parts)
+
+    def placement(self, scope, scope_key, project_id) -> str:
+        key = (scope, scope_key, project_id)
+        written = self.placements.get(key)
+        if written is None:
+            node = SimpleNamespace(scope=scope, scope_key=scope_key, project_id=project_id)
+            placement = documents.placement_of(node, self.tree)
+            placement = {k: v for k, v in placement.items() if v is not None}
+            written = self.placements[key] = "," + _json(placement)[1:-1] if placement else ""
+        return written
+
+    def compliance(self, env_id: str, spec: str, scope_key: str, types) -> str:
+        """Judged once per distinct spec, supported types and placement: a list has many
+        copies of a few specs, and the judge reads nothing else of an environment but its id,
+        for the policy's imposed assets (judged apart; all of them if the judge cannot say)."""
+        imposed = getattr(self.judge, "imposed", None)
+        alone = imposed is None or env_id in imposed
+        key = (env_id if alone else None, spec, scope_key, *types)
+        written = self.judged.get(key)
+        if written is None:
+            names = ("workspace", "training", "inference", "distributed", "distFramework")
+            supported = {k: v for k, v in zip(names, types, strict=True) if v is not None}
+            meta = {"workloadSupportedTypes": supported, "id": env_id}
+            document = {"meta": meta, "spec": documents.load_json(spec)}
+            written = _json(self.judge(document, scope_key))
+            if not alone:
+                self.judged[key] = written
+        return written
+
+    def rebuilt(self, env_id: str) -> tuple[str, str]:
+        """A row without fragments: the old way, from its columns (values orjson cannot
+        write go through the json module, as the renderer's default would fail on them)."""
+        (env,) = self.environment_rows(Environment.objects.filter(pk=env_id))
+        meta = listing.meta_fragment(env)
+        spec = listing.spec_fragment(env.spec) or _json_module(env.spec)
+        return meta, spec
+
+
+def _json_module(value) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
