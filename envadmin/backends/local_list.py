@@ -26,6 +26,7 @@ from envadmin.inventory.models import Environment, Template, Workload
 from .base import Params
 
 CHUNK = 1000
+JUDGED_KEPT = 4096
 USAGE_KEYS = (*documents.WORKLOAD_USAGE_KEYS.values(), "templates")
 STATUS = ',"status":{"status":"No status"}'
 ROW_FIELDS = (
@@ -47,15 +48,18 @@ class LocalListOperations:
         visible = Environment.objects.filter(scope_key__in=access.visible)
         filterset = self._query(params, tree, access, visible)
         cleaned = filterset.form.cleaned_data
-        ids = filterset.qs.order_by().values("id")
-        usage = _usage_json(ids, access.visible) if cleaned.get("usageInfo") else None
+        # Usage and last use are read per chunk, for its ids: memory stays bounded at any size.
+        usage = None
+        if cleaned.get("usageInfo"):
+            usage = lambda ids: _usage_json(ids, access.visible)  # noqa: E731
         status = STATUS if cleaned.get("statusInfo") else ""
         judge = last_used = None
         project, kind = cleaned.get("complyToProject"), cleaned.get("complyToWorkloadType")
         if project is not None and kind:
             project_key = self.project_key(project, tree, access, "complyToProject")
             judge = self.compliance_for(tree, project_key, kind, cleaned.get("complyToReplicaType"))
-            last_used = documents.last_used(ids, project, WORKLOAD_TYPE_KEYS[kind])
+            workload_type = WORKLOAD_TYPE_KEYS[kind]
+            last_used = lambda ids: documents.last_used(ids, project, workload_type)  # noqa: E731
         rows = (
             filterset.qs.annotate(id_text=UUIDText("id"))
             .values_list("id_text", *ROW_FIELDS)
@@ -78,9 +82,11 @@ class _Entries:
     """Writes rows as entries; what many rows share (placements, usage-less answers, judged
     specs) is written once per request."""
 
-    def __init__(self, tree, usage, status, judge, last_used, environment_rows):
-        self.tree, self.usage, self.status = tree, usage, status
-        self.judge, self.last_used = judge, last_used
+    def __init__(self, tree, usage_of, status, judge, last_used_of, environment_rows):
+        self.tree, self.usage_of, self.status = tree, usage_of, status
+        self.judge, self.last_used_of = judge, last_used_of
+        self.usage: dict = {}
+        self.last_used: dict = {}
         self.environment_rows = environment_rows
         self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
         self.placements: dict[tuple, str] = {}
@@ -88,12 +94,19 @@ class _Entries:
         self.empty_usage = ',"usedBy":' + _json(documents.empty_usage())
 
     def chunk(self, rows) -> str:
-        parts = []
+        chunk = []
         for row in rows:
-            parts.append(self.entry(row))
-            if len(parts) == CHUNK:
+            chunk.append(row)
+            if len(chunk) == CHUNK:
                 break
-        return ",".join(parts)
+        if not chunk:
+            return ""
+        ids = [row[0] for row in chunk]
+        if self.usage_of is not None:
+            self.usage = self.usage_of(ids)
+        if self.last_used_of is not None:
+            self.last_used = self.last_used_of(ids)
+        return ",".join([self.entry(row) for row in chunk])
 
     def entry(self, row) -> str:
         (env_id, meta, spec, scope, scope_key, project_id, *types) = row
@@ -101,7 +114,7 @@ class _Entries:
             meta, spec = self.rebuilt(env_id)
         parts = ['{"meta":{', meta, self.tenant, self.placement(scope, scope_key, project_id)]
         parts += ['},"spec":', spec]
-        if self.usage is not None:
+        if self.usage_of is not None:
             used = self.usage.get(env_id)
             parts.append(self.empty_usage if used is None else ',"usedBy":' + used)
         parts.append(self.status)
@@ -137,6 +150,8 @@ class _Entries:
             document = {"meta": meta, "spec": documents.load_json(spec)}
             written = _json(self.judge(document, scope_key))
             if not alone:
+                if len(self.judged) >= JUDGED_KEPT:  # distinct specs: keep memory bounded
+                    self.judged.clear()
                 self.judged[key] = written
         return written
 
