@@ -175,6 +175,8 @@ def test_a_query_failing_on_a_reachable_database_is_a_server_error_not_an_outage
 
     monkeypatch.setattr("envadmin.backends.local.LocalBackend.browse_environments", failing_query)
     monkeypatch.setattr("envadmin.backends.local.LocalBackend.list_environments", failing_query)
+    # The API's list reads its first rows before answering (local_list.py): fail there.
+    monkeypatch.setattr("envadmin.backends.local_list._Entries.chunk", failing_query)
     client = clients["browser"] if path.startswith("/environments") else clients["api"]
     client.raise_request_exception = False
     response = client.get(path)

@@ -42,7 +42,10 @@ def test_an_answer_lets_go_of_its_documents_once_rendered(org, admin):
         response = admin.get("/api/v1/asset/environment")
         # (not response.json(): the test client keeps its parsed copy in a cycle of its own)
         assert response.status_code == 200 and response.content.count(b'"meta"') > 50
-        assert response.data is None and response.renderer_context is None
+        # The list is streamed from stored fragments (local_list.py): it never holds documents;
+        # a DRF answer drops them once rendered.
+        assert getattr(response, "data", None) is None
+        assert getattr(response, "renderer_context", None) is None
         del response
         alive = [o for o in gc.get_objects() if type(o) is dict and type(o.get("entries")) is list]
         assert alive == []

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from envadmin.accounts.grants import password_grant_username
 from envadmin.api import responses
+from envadmin.api.renderers import JSONStream
 from envadmin.backends import get_backend
 from envadmin.contract.environment import (
     CompliancePreviewRequestSerializer,
@@ -154,7 +155,8 @@ class EnvironmentListView(BackendView):
     )
     def get(self, request):
         """List the environments the caller may see: {"entries": [...]}."""
-        return Response(self.backend.list_environments(request.user, request.query_params))
+        # Streamed as the backend writes it: memory stays bounded whatever the list's size.
+        return JSONStream(self.backend.list_environments_json(request.user, request.query_params))
 
     @extend_schema(
         operation_id="create_environment_asset",

@@ -6,7 +6,9 @@ Failures are raised as envadmin.contract.errors.BackendError subclasses.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import orjson
 
 from envadmin.accounts.access import Caller
 from envadmin.compliance.fixes import fix_environment
@@ -32,6 +34,11 @@ class EnvironmentBackend(RevisionOperations, ABC):
     @abstractmethod
     def list_environments(self, caller: Caller, params: Params) -> dict:
         """{"entries": [EnvironmentAsset, ...]} for Run:ai's list query parameters."""
+
+    def list_environments_json(self, caller: Caller, params: Params) -> Iterable[bytes]:
+        """list_environments' answer as JSON bytes, in chunks a response can stream. This
+        default writes the whole answer at once; the embedded backend streams it."""
+        return [orjson.dumps(self.list_environments(caller, params), default=str)]
 
     @abstractmethod
     def create_environment(

@@ -30,6 +30,7 @@ from .base import EnvironmentBackend, Params, stale_edit
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters
 from .local_assets import LocalAssetOperations
 from .local_impact import LocalImpactOperations
+from .local_list import LocalListOperations
 from .local_policies import LocalPolicyOperations
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
@@ -106,8 +107,9 @@ def _in_lifecycle(qs, wanted: str):
 
 
 class LocalBackend(
-    LocalAssetOperations, LocalPolicyOperations, LocalImpactOperations, EnvironmentBackend
-):
+    LocalAssetOperations, LocalPolicyOperations, LocalImpactOperations, LocalListOperations,
+    EnvironmentBackend,
+):  # fmt: skip
     """One instance serves one request (get_backend() per request), so the org tree it loads
     once is reused by every call of that request: a page calls the backend several times."""
 

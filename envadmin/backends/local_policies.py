@@ -158,6 +158,8 @@ class LocalPolicyOperations:
             )
             return compiled(document, visible, note)
 
+        # Lets a list judge environments alike in spec and placement once (local_list.py).
+        judge.imposed = compiled.imposed
         return judge
 
     def environments_by_workload_type(self, caller, params, workload_types) -> dict[str, dict]:

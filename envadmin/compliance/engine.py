@@ -126,6 +126,9 @@ def compile_policy(
          sorted(map(repr, assets)))
         for prefix, section_checks, assets in sections
     ]))  # fmt: skip
+    # The ids the policy imposes: for any other environment the verdict depends on its meta's
+    # supported types and its spec only, so a list may judge each distinct pair once.
+    judge.imposed = frozenset(asset for _, _, assets in sections for asset in assets)
     return judge
 
 

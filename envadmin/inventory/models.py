@@ -20,6 +20,8 @@ from envadmin.contract.choices import (
     SUPPORTED_TYPE_KEYS,
 )
 
+from . import listing
+
 SCOPE_CHOICES = [(scope, scope.capitalize()) for scope in SCOPES]
 
 
@@ -95,6 +97,7 @@ class EnvironmentQuerySet(models.QuerySet):
         objs = list(objs)
         for env in objs:
             env.name_key = fold_name(env.name)
+            listing.fill(env)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -103,6 +106,10 @@ class EnvironmentQuerySet(models.QuerySet):
             for env in objs:
                 env.name_key = fold_name(env.name)
             fields.append("name_key")
+        written = set()
+        for env in objs:
+            written = listing.fill(env, fields)
+        fields += sorted(written - set(fields))
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
@@ -112,6 +119,12 @@ class EnvironmentQuerySet(models.QuerySet):
             if not isinstance(kwargs["name"], str):
                 raise TypeError("Environment names are updated with a plain string.")
             kwargs["name_key"] = fold_name(kwargs["name"])
+        # Values given here may be expressions: the fragments they touch are emptied, and the
+        # list builds those rows from their columns (bulk_update passes fragments it made).
+        if listing.META_FIELDS & kwargs.keys() and "listed_meta" not in kwargs:
+            kwargs["listed_meta"] = ""
+        if listing.SPEC_FIELDS & kwargs.keys() and "listed_spec" not in kwargs:
+            kwargs["listed_spec"] = ""
         return super().update(**kwargs)
 
 
@@ -147,6 +160,9 @@ class Environment(models.Model):
     updated_by = models.CharField(max_length=255)
     updated_at = models.DateTimeField()
     update_count = models.BigIntegerField(default=0)
+    # The API list's ready-to-send JSON of this row (inventory/listing.py), kept by save().
+    listed_meta = models.TextField(default="", editable=False)
+    listed_spec = models.TextField(default="", editable=False)
 
     objects = EnvironmentQuerySet.as_manager()
 
@@ -178,7 +194,10 @@ class Environment(models.Model):
         self.name_key = fold_name(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "name_key"}
+            kwargs["update_fields"] = update_fields = {*update_fields, "name_key"}
+        written = listing.fill(self, update_fields)
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *written}
         super().save(*args, **kwargs)
 
     def sync_from_spec(self):
