@@ -3,10 +3,12 @@
 Run:ai answers last use and compliance per project and workload type, one list each: the
 report's generic path (envadmin.lifecycle.hygiene) asks 4 lists per project. Here the same
 answers come from the environments the report already read, one query for every policy above
-the projects and one for the workloads' last uses. Projects under the same policy nodes share
-one compiled judge, which itself answers once per distinct set of the values its policy reads.
+the projects and one for the workloads' last uses. Projects under equal policy documents share
+one compiled judge, which itself answers once per distinct set of the values its policy reads;
+an environment stops being judged at the first project and type where it complies.
 """
 
+import json
 from collections import defaultdict
 
 from django.db.models import Max
@@ -18,7 +20,7 @@ from envadmin.inventory.documents import UUIDText, timestamp
 from envadmin.inventory.models import Environment, Workload, scope_key
 from envadmin.policies.models import Policy
 
-from .local_policies import _placement_key, label_of
+from .local_policies import _placement_key
 
 TYPE_NAMES = {key: name for name, key in WORKLOAD_TYPE_KEYS.items()}
 
@@ -59,16 +61,22 @@ def _complies(answer: dict) -> bool:
 
 
 class _Judges:
-    """One compiled judge per workload type and distinct chain of policy nodes above a
-    project (what its effective policy is made of), from one query of the policies."""
+    """One compiled judge per workload type and distinct sequence of policy documents above a
+    project, from one query of the policies. Two projects under equal documents (in the data
+    of issue 7, every project's own policy reads the same) have the same effective policy but
+    for sourceOfRule, which only names the node in a reason's text: the same verdicts."""
 
     def __init__(self, backend, tree, projects):
         self.backend, self.tree = backend, tree
         above = {key for project in projects for key in tree.chain(project) if key != "system"}
         self.policies = defaultdict(dict)  # workload type key -> {scope key: Policy}
+        self.contents = {}  # policy id -> a number per distinct document
+        texts = {}
         for policy in Policy.objects.filter(scope_key__in=above):
             self.policies[policy.workload_type][policy.scope_key] = policy
-        self.compiled = {}  # (type, policy nodes) -> judge
+            text = json.dumps(policy.document, sort_keys=True)
+            self.contents[policy.id] = texts.setdefault(text, len(texts))
+        self.compiled = {}  # (type, documents) -> judge
         self.distinct = {}  # (placement node, type) -> the judges its viewers need, each once
 
     def over(self, node: str, kind: str, seen_by: dict) -> list:
@@ -76,26 +84,25 @@ class _Judges:
         effective policy for `kind`."""
         found = self.distinct.get((node, kind))
         if found is None:
-            chains = {self._policy_nodes(p, kind): p for p in sorted(seen_by[node])}
-            found = [self._judge(kind, nodes, project) for nodes, project in chains.items()]
-            self.distinct[node, kind] = found
-        return found
+            chains = {self._documents(p, kind): p for p in sorted(seen_by[node])}
+            found = [self._judge(kind, documents, p) for documents, p in chains.items()]
+            self.distinct[node, kind] = list({id(judge): judge for judge in found}.values())
+        return self.distinct[node, kind]
 
-    def _policy_nodes(self, project: str, kind: str) -> tuple[str, ...]:
+    def _documents(self, project: str, kind: str) -> tuple[int, ...]:
         policies = self.policies[WORKLOAD_TYPE_KEYS[kind]]
-        return tuple(key for key in self.tree.chain(project) if key in policies)
+        chain = self.tree.chain(project)
+        return tuple(self.contents[policies[key].id] for key in chain if key in policies)
 
-    def _judge(self, kind: str, nodes: tuple, project: str):
-        judge = self.compiled.get((kind, nodes))
+    def _judge(self, kind: str, documents: tuple, project: str):
+        judge = self.compiled.get((kind, documents))
         if judge is None:
             type_key = WORKLOAD_TYPE_KEYS[kind]
             effective = self.backend.effective_policy(
                 self.tree, project, type_key, self.policies[type_key]
             )
-            tree = self.tree
-            judge = self.compiled[kind, nodes] = compile_policy(
-                effective, kind, None, source_label=lambda source: label_of(tree, source)
-            )
+            # Only the verdict is read, never a reason's text: no labels to write.
+            judge = self.compiled[kind, documents] = compile_policy(effective, kind, None)
         # Every environment judged here is placed in the project's chain: visible, no note.
         return judge
 
