@@ -111,6 +111,13 @@ class EnvironmentBackend(RevisionOperations, ABC):
             for kind in workload_types
         }
 
+    def hygiene_verdicts(self, caller: Caller, project_ids, documents: dict):
+        """(newest lastUsedByWorkload per id, ids judged, ids compliant or imposed) that a list
+        per project and workload type would tell of `documents` ({id: document}), or None: then
+        the hygiene report asks those lists (Run:ai's only way). A backend with its own store
+        answers from it at once (LocalHygieneOperations)."""
+        return None
+
     # --- org reads: names and ids for pickers and clients -------------------------------------
     def org_units(self, caller: Caller) -> OrgUnits:
         """Every org unit `caller` sees, as far as it can be used (org_units.read_org_units).

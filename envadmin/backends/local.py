@@ -29,6 +29,7 @@ from . import audit_log
 from .base import EnvironmentBackend, Params, stale_edit
 from .environment_rows import NO_FILTERS, OrgNames, RowFilters
 from .local_assets import LocalAssetOperations
+from .local_hygiene import LocalHygieneOperations
 from .local_impact import LocalImpactOperations
 from .local_list import LocalListOperations
 from .local_policies import LocalPolicyOperations
@@ -108,7 +109,7 @@ def _in_lifecycle(qs, wanted: str):
 
 class LocalBackend(
     LocalAssetOperations, LocalPolicyOperations, LocalImpactOperations, LocalListOperations,
-    EnvironmentBackend,
+    LocalHygieneOperations, EnvironmentBackend,
 ):  # fmt: skip
     """One instance serves one request (get_backend() per request), so the org tree it loads
     once is reused by every call of that request: a page calls the backend several times."""

@@ -4,8 +4,10 @@ own list queries only, so it reads the same in local and proxy mode.
 
 Usage comes from the documents' usage info: `usedBy` (current workloads and templates) and
 `usageTimes.lastUsedByWorkload`, which Run:ai answers per project and workload type (with
-complyToProject and complyToWorkloadType). The report therefore lists once per project the
-caller can see and per workload type: the same pass gives each environment's compliance there.
+complyToProject and complyToWorkloadType). In proxy mode the report therefore lists once per
+project the caller can see and per workload type some visible environment supports: the same
+pass gives each environment's compliance there. The local backend answers the same from its
+store in a fixed number of queries (backend.hygiene_verdicts).
 """
 
 import json
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from envadmin.accounts.access import Caller
-from envadmin.compliance.states import compliance_state
+from envadmin.compliance.states import compliance_state, supports
 from envadmin.contract.choices import USED_BY_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import InvalidRequest
 
@@ -32,7 +34,7 @@ def hygiene_report(backend, caller: Caller, names, *, unused_days: int, now=None
     (state: its lifecycle); an unused one adds lastUsed; duplicates are groups of entries."""
     documents = backend.list_environments(caller, {"usageInfo": "true"})["entries"]
     by_id = {str(d["meta"]["id"]): d for d in documents}
-    last_used, judged, complying = _per_project(backend, caller, names, by_id)
+    last_used, judged, complying = _usage_and_compliance(backend, caller, names, by_id)
     states = lifecycle_of(list(by_id))
 
     def entry(asset_id: str) -> dict:
@@ -61,13 +63,25 @@ def hygiene_report(backend, caller: Caller, names, *, unused_days: int, now=None
     }
 
 
-def _per_project(backend, caller, names, by_id) -> tuple[dict, set, set]:
+def _usage_and_compliance(backend, caller, names, by_id) -> tuple[dict, set, set]:
     """(last use per id, ids judged for some project and type they support, ids complying
     for at least one of those)."""
+    found = backend.hygiene_verdicts(caller, sorted(names.projects), by_id)
+    if found is None:
+        return _per_project(backend, caller, names, by_id)
+    written, judged, complying = found
+    last_used = {asset_id: _time(when) for asset_id, when in written.items()}
+    return {k: when for k, when in last_used.items() if when}, judged, complying
+
+
+def _per_project(backend, caller, names, by_id) -> tuple[dict, set, set]:
+    """_usage_and_compliance from a list per project and workload type (Run:ai's way): a type
+    no visible environment supports is not asked, its lists could only be empty."""
     last_used: dict[str, datetime] = {}
     judged, complying = set(), set()
+    kinds = [k for k in WORKLOAD_TYPES if any(supports(d["meta"], k) for d in by_id.values())]
     for project_id in sorted(names.projects):
-        for kind in WORKLOAD_TYPES:
+        for kind in kinds:
             params = {
                 "projectId": str(project_id), f"is{kind}": "true",
                 "complyToProject": str(project_id), "complyToWorkloadType": kind,
