@@ -355,10 +355,7 @@ def write_markdown(path: Path, args, runs, checks, info, started, elapsed):
         f"{elapsed:.0f} s, on {info['envadmin']}. `make bench` runs 1,000 and 10,000; for "
         "100,000: `.venv/bin/python bench/floor.py --sizes 1000 10000 100000`.",
         "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in info.items()],
-        "",
+        *scale.machine_section(info),
         "## Data set",
         "",
         "bench/dataset.py: 1 tenant, 3 clusters, 20 departments, 200 projects, environments over "

@@ -414,6 +414,11 @@ def machine(vendor: str) -> dict:
     return info
 
 
+def machine_section(info: dict) -> list[str]:
+    """The Markdown section every report carries: the machine, the versions, the commit."""
+    return ["## Machine", "", *[f"- {key}: {value}" for key, value in info.items()], ""]
+
+
 def write_markdown(path: Path, args, runs, head, rows, checks, info, started, elapsed):
     sizes = list(runs)
     command = "bench/scale.py " + " ".join(
@@ -425,10 +430,7 @@ def write_markdown(path: Path, args, runs, head, rows, checks, info, started, el
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `.venv/bin/python {command}` "
         f"(run by `make bench`), in {elapsed:.0f} s.",
         "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in info.items()],
-        "",
+        *machine_section(info),
         "## Data set",
         "",
         "1 tenant, 3 clusters, 20 departments, 200 projects; environments over every level, "
