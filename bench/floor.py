@@ -297,6 +297,10 @@ def acceptance(runs: dict) -> list[tuple[str, str, str]]:
                 checks.append(("NOT RUN", name, f"run with --sizes ... {size}"))
                 continue
             line = runs[size]["lines"][key]
+            if line.endpoint.error or not line.endpoint.times:
+                why = "FAIL" if line.endpoint.error else "NOT RUN"
+                checks.append((why, name, line.endpoint.error or line.note))
+                continue
             value = scale.ratio(line.endpoint.median, line.floor.median)
             figures = f"{scale.fmt_ratio(value)}x ({scale.ms(line.endpoint.median)} vs " \
                       f"{scale.ms(line.floor.median)} ms)"  # fmt: skip
