@@ -189,7 +189,7 @@ def measure(clients: dict, heavies: list[Heavy], args, skip: dict) -> dict[str, 
                 line.bytes = len(body)
                 if elapsed > args.cap:
                     line.endpoint.times.append(elapsed)
-                    line.note = f"1 run (over the --cap of {args.cap:g} s)"
+                    line.note = f"1 run: over the --cap of {args.cap:g} s"
             else:
                 line.endpoint.times.append(elapsed)
             body = None
