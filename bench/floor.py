@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import _common
 import impact
 import rss as rss_probe
 import scale
@@ -443,6 +444,7 @@ def main():
         parser.error("--repeat must be at least 1")
     memory_at = args.sizes[-1] if args.memory_size is None else args.memory_size
     started, clock = datetime.now(UTC), time.perf_counter()
+    measured = _common.commit()  # the code as it starts, whatever is committed meanwhile
     with scale.session() as (external, workdir):
         from django.db import connection
 
@@ -451,7 +453,7 @@ def main():
         for size in args.sizes:
             skip = too_slow(runs, size, args.skip_over)
             runs[size] = run_size(size, args, external, workdir, size == memory_at, skip)
-        info = scale.machine(connection.vendor)
+        info = {**scale.machine(connection.vendor), "envadmin": measured}
         text = scale.text_table(HEAD, result_rows(runs))
         checks = acceptance(runs)
         elapsed = time.perf_counter() - clock
