@@ -242,7 +242,11 @@ def run_size(size: int, args, external: bool, workdir: Path, memory: bool, skip:
     rss = None
     if memory:
         print(f"  {size:,}: memory of the whole-tenant list in gunicorn ...", flush=True)
-        rss = rss_probe.measure(data.api_token, f"/api/v1/asset/environment?{COMPLY}")
+        rss = rss_probe.measure(
+            data.api_token,
+            f"/api/v1/asset/environment?{COMPLY}",
+            f"/api/v1/asset/environment/{data.environment_id}?{COMPLY}",
+        )
     scale.drop(size, external, workdir)
     return {"data": data, "built": built, "lines": lines, "pages": pages, "rss": rss,
             "queries": queries, "seconds": time.perf_counter() - started}  # fmt: skip
@@ -411,8 +415,8 @@ def memory_lines(runs: dict) -> list[str]:
     if not out:
         return ["Not measured (--memory-size 0)."]
     return [
-        "One gunicorn worker (1 worker, 1 thread, gthread) on the same database; a small "
-        "request of the same list (limit=1) warms it up; its RSS (VmRSS) is read, VmHWM reset "
+        "One gunicorn worker (1 worker, 1 thread, gthread) on the same database; a GET of one "
+        "environment with the same parameters warms it up; its RSS (VmRSS) is read, VmHWM reset "
         "(`echo 5 > /proc/PID/clear_refs`), the whole-tenant list requested and read to the "
         "end, then VmHWM read: growth = peak - idle.",
         "",

@@ -2,7 +2,7 @@
 
 Import after django.setup() (bench/scale.py's configure). `measure(token, path)` serves the
 current database with one gunicorn worker (bench/_common.Server: 1 worker, 1 thread), warms it
-with the same path at limit=1, reads the worker's VmRSS, resets its VmHWM (`echo 5 >
+with a small request (`warm_path`), reads the worker's VmRSS, resets its VmHWM (`echo 5 >
 /proc/PID/clear_refs`), requests `path` and reads the answer to the end, then reads VmHWM.
 Linux only (/proc).
 """
@@ -73,7 +73,7 @@ def server_env() -> dict:
     return env
 
 
-def measure(token: str, path: str) -> Rss:
+def measure(token: str, path: str, warm_path: str) -> Rss:
     from django.db import connection
 
     env = server_env()
@@ -85,8 +85,9 @@ def measure(token: str, path: str) -> Rss:
         try:
             server.wait_ready(timeout=60)
             pid = worker_pid(server.process.pid)
-            sep = "&" if "?" in path else "?"
-            warm = requests.get(f"{server.url}{path}{sep}limit=1", headers=headers, timeout=60)
+            # A small request through the same code warms it (imports, caches) without leaving
+            # the allocator holding what a large answer took.
+            warm = requests.get(server.url + warm_path, headers=headers, timeout=600)
             warm.raise_for_status()
             result.idle_mb = status_kb(pid, "VmRSS") / 1024
             Path(f"/proc/{pid}/clear_refs").write_text("5")
