@@ -63,6 +63,9 @@ bench: install
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/impact.py
 	$(BIN)/python bench/bulk.py
+	@# Issue 19: the heavy endpoints against their floor, into bench/floor-results.md.
+	$(BIN)/python bench/floor.py
+	@echo "100,000 environments (issue 19): $(BIN)/python bench/floor.py --sizes 1000 10000 100000"
 
 load: install
 	@# Issue 6: 16 clients for 60 s on gunicorn + PostgreSQL, every acknowledged write read back,

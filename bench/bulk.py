@@ -14,7 +14,6 @@ revision each (and, the data set having none, a revision of the version before).
 """
 
 import argparse
-import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -47,16 +46,12 @@ def timed_post(client, body: dict) -> tuple[float, int, dict]:
 
 
 def run(size: int, count: int, external: bool, workdir: Path) -> dict:
-    import dataset
     from django.test import Client
 
     from envadmin.audit.models import Revision
     from envadmin.inventory.models import Environment
 
-    scale.fresh_database(size, external, workdir)
-    start = time.perf_counter()
-    data = dataset.build(size)
-    built = time.perf_counter() - start
+    data, built = scale.build(size, external, workdir)
     chosen = list(Environment.objects.order_by("name").values_list("id", "update_count", "image"))
     chosen = chosen[:count]
     items = [{"id": str(pk), "ifMatch": version} for pk, version, _ in chosen]
@@ -122,19 +117,11 @@ def main():
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "bulk-results.md")
     args = parser.parse_args()
     started = datetime.now(UTC)
-    external, workdir = scale.configure()
-    from django.core.management import call_command
-    from django.db import connection
+    with scale.session() as (external, workdir):
+        from django.db import connection
 
-    try:
-        call_command("migrate", verbosity=0)
         result = run(args.size, args.items, external, workdir)
         info = scale.machine(connection.vendor)
-        if external:
-            call_command("flush", interactive=False, verbosity=0)
-    finally:
-        connection.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     for key in ("dry", "real"):
         seconds, queries = result[key]
         print(f"{key}: {seconds:.2f} s for {result['items']:,} items, {queries:,} queries")

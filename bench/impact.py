@@ -23,7 +23,6 @@ SQLite.
 
 import argparse
 import json
-import shutil
 import statistics
 import time
 from datetime import UTC, datetime
@@ -96,10 +95,7 @@ def write_markdown(path: Path, args, data, built, results, info, started, elapse
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `.venv/bin/python bench/impact.py --size "
         f"{args.size} --repeat {args.repeat}` (run by `make bench`), in {elapsed:.0f} s.",
         "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in info.items()],
-        "",
+        *scale.machine_section(info),
         "## Data set",
         "",
         f"bench/dataset.py at {c['environments']:,} environments ({levels} at tenant / cluster "
@@ -156,18 +152,11 @@ def main():
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "impact-results.md")
     args = parser.parse_args()
     started, clock = datetime.now(UTC), time.perf_counter()
-    external, workdir = scale.configure()
-    import dataset
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
+    with scale.session() as (external, workdir):
+        from django.db import connection
+        from django.test import Client
 
-    try:
-        call_command("migrate", verbosity=0)
-        scale.fresh_database(args.size, external, workdir)
-        begun = time.perf_counter()
-        data = dataset.build(args.size)
-        built = time.perf_counter() - begun
+        data, built = scale.build(args.size, external, workdir)
         print(f"{connection.vendor}: {args.size:,} environments built in {built:.1f} s")
         client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {data.api_token}")
         results = measure(client, args.repeat, CHANGES)
@@ -175,11 +164,6 @@ def main():
         worst = measure(client, args.repeat, {"tenant": CHANGES["tenant"]})
         results["tenant, 200 distinct project policies"] = worst["tenant"]
         info = scale.machine(connection.vendor)
-        if external:
-            call_command("flush", interactive=False, verbosity=0)
-    finally:
-        connection.close()
-        shutil.rmtree(workdir, ignore_errors=True)
     for name, result in results.items():
         print(
             f"  {name:<10} median {statistics.median(result['times']) * 1e3:6.0f} ms, slowest "

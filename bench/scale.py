@@ -45,6 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,15 +201,10 @@ def fresh_database(size: int, external: bool, workdir: Path):
     connection.settings_dict["NAME"] = str(path)
 
 
-def run_size(size: int, repeat: int, external: bool, workdir: Path) -> dict:
+def build(size: int, external: bool, workdir: Path):
+    """bench/dataset.py's data at `size` in a fresh database: (the Dataset, seconds taken)."""
     import dataset
     from django.db import connection
-    from django.test import Client
-
-    from envadmin.inventory.admin import EnvironmentAdmin
-
-    # Documented above: envadmin's admin pages 100 rows; compare at the list page's 50.
-    EnvironmentAdmin.list_per_page = 50
 
     fresh_database(size, external, workdir)
     start = time.perf_counter()
@@ -216,7 +212,27 @@ def run_size(size: int, repeat: int, external: bool, workdir: Path) -> dict:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    built = time.perf_counter() - start
+    return data, time.perf_counter() - start
+
+
+def drop(size: int, external: bool, workdir: Path):
+    """Remove the temporary SQLite file of `size` (an external database is flushed per size)."""
+    from django.db import connection
+
+    if not external:
+        connection.close()
+        (workdir / f"bench-{size}.sqlite3").unlink(missing_ok=True)
+
+
+def clients(data) -> dict:
+    """Test clients: "api" with the service account's token, "ui" signed in as the superuser,
+    reviewing as the data set's project for Workspace (its one-off flash message cleared)."""
+    from django.test import Client
+
+    from envadmin.inventory.admin import EnvironmentAdmin
+
+    # Documented above: envadmin's admin pages 100 rows; compare at the list page's 50.
+    EnvironmentAdmin.list_per_page = 50
     api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {data.api_token}")
     ui = Client(HTTP_HOST="127.0.0.1")
     ui.force_login(data.ui_user)
@@ -225,10 +241,31 @@ def run_size(size: int, repeat: int, external: bool, workdir: Path) -> dict:
     )
     assert response.status_code == 302, f"review-as answered {response.status_code}"
     ui.get("/environments/?per_page=50")  # shows, and so clears, the one-off flash message
-    results = measure({"api": api, "ui": ui}, probes(data.project, data.environment_id), repeat)
-    if not external:
+    return {"api": api, "ui": ui}
+
+
+@contextmanager
+def session():
+    """configure() and migrate; on the way out, flush an external database (when all went
+    well), close the connection and remove the temporary files. Yields (external, workdir)."""
+    external, workdir = configure()
+    from django.core.management import call_command
+    from django.db import connection
+
+    try:
+        call_command("migrate", verbosity=0)
+        yield external, workdir
+        if external:
+            call_command("flush", interactive=False, verbosity=0)
+    finally:
         connection.close()
-        (workdir / f"bench-{size}.sqlite3").unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_size(size: int, repeat: int, external: bool, workdir: Path) -> dict:
+    data, built = build(size, external, workdir)
+    results = measure(clients(data), probes(data.project, data.environment_id), repeat)
+    drop(size, external, workdir)
     return {"data": data, "built": built, "results": results}
 
 
@@ -377,6 +414,11 @@ def machine(vendor: str) -> dict:
     return info
 
 
+def machine_section(info: dict) -> list[str]:
+    """The Markdown section every report carries: the machine, the versions, the commit."""
+    return ["## Machine", "", *[f"- {key}: {value}" for key, value in info.items()], ""]
+
+
 def write_markdown(path: Path, args, runs, head, rows, checks, info, started, elapsed):
     sizes = list(runs)
     command = "bench/scale.py " + " ".join(
@@ -388,10 +430,7 @@ def write_markdown(path: Path, args, runs, head, rows, checks, info, started, el
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `.venv/bin/python {command}` "
         f"(run by `make bench`), in {elapsed:.0f} s.",
         "",
-        "## Machine",
-        "",
-        *[f"- {key}: {value}" for key, value in info.items()],
-        "",
+        *machine_section(info),
         "## Data set",
         "",
         "1 tenant, 3 clusters, 20 departments, 200 projects; environments over every level, "
@@ -461,12 +500,9 @@ def main():
 
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    external, workdir = configure()
-    from django.core.management import call_command
-    from django.db import connection
+    with session() as (external, workdir):
+        from django.db import connection
 
-    try:
-        call_command("migrate", verbosity=0)
         vendor = connection.vendor
         print(f"database: {vendor}; sizes: {args.sizes}; repeat: {args.repeat} after a warm-up")
         runs = {}
@@ -480,12 +516,7 @@ def main():
                 f"workloads, {data.counts['templates']:,} templates, "
                 f"{data.counts['policies']} policies)"
             )
-        if external:
-            call_command("flush", interactive=False, verbosity=0)
         info = machine(vendor)
-    finally:
-        connection.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
     labels = {p.key: p.label for p in probes(runs[args.sizes[0]]["data"].project, "")}
     head, rows = headers(args.sizes), table_rows(runs, labels)
