@@ -325,7 +325,10 @@ class RunaiBackend(EnvironmentBackend):
         memo = self.__dict__.setdefault("_permissions_read", {})
         key = (caller.subject_type, caller.subject, caller.token)
         if key not in memo:
-            ask = lambda body: self._document(caller, "POST", PERMITTED_SCOPES, json=body)  # noqa: E731
+
+            def ask(body):
+                return self._document(caller, "POST", PERMITTED_SCOPES, json=body)
+
             memo[key] = read_permissions(ask, caller, cache.get(GENERATION_KEY, 0))
         return memo[key]
 
