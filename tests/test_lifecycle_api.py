@@ -132,7 +132,8 @@ def upstream(environments, may_update=None):
 
     def handle(seen):
         if seen.path == PERMITTED:
-            assert seen.json() == {"resourceType": "environments", "action": "update"}
+            # One question answers every action (create, read, update, delete).
+            assert seen.json() == {"resourceType": "environments"}
             return Reply(200, {"create": {}, "read": {}, "update": may_update, "delete": {}})
         asset_id = seen.path.split("?")[0].rsplit("/", 1)[-1]
         if seen.method == "GET" and asset_id in by_id:
@@ -178,9 +179,13 @@ def test_proxy_mode_asks_runai_where_the_caller_may_update(proxy, stub, permitte
     project = {"id": "7", "name": "team-a", "parentId": "d1", "clusterId": "c1"}
     environments = upstream([upstream_environment("e1", "old")], may_update=permitted)
 
-    def handle(seen):
-        if seen.path.startswith("/api/v1/org-unit/projects/7"):
-            return Reply(200, project)
+    def handle(seen):  # the org units Run:ai lists, where the project's ancestors are read
+        if seen.path.startswith("/api/v1/org-unit/projects"):
+            return Reply(200, {"projects": [project]})
+        if seen.path.startswith("/api/v1/org-unit/departments"):
+            return Reply(200, {"departments": []})
+        if seen.path.startswith("/api/v1/clusters"):
+            return Reply(200, [])
         return environments(seen)
 
     stub.handler = handle

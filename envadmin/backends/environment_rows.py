@@ -19,7 +19,7 @@ from envadmin.contract.choices import SUPPORTED_TYPE_KEYS, USED_BY_KEYS
 SORT_KEYS = (
     "name", "description", "scope", "image", "architecture", "tools", "workloads",
     "workload_types", "templates", "created_by", "created_at", "updated_at", "cluster",
-    "compliance", "lifecycle",
+    "compliance", "lifecycle", "status",
 )  # fmt: skip
 # The list's lifecycle filter: "" any; "current" all but archived (the web list's default).
 LIFECYCLE_FILTERS = ("current", "active", "deprecated", "archived")
@@ -122,7 +122,16 @@ def row_of(document: dict, names: OrgNames, workload_type: str | None = None) ->
         "compliance": document.get("compliance"),
         "compliance_state": judged_state(document.get("compliance"), meta, workload_type),
         "judged_type": workload_type or "",
+        # Run:ai's asset sync status: there only when the list asked for it (statusInfo).
+        "status": _status(document.get("status")),
     }
+
+
+def _status(status) -> dict:
+    """{"status": text, "message": text} of an AssetClusterStatusInfo; empty texts without."""
+    status = status if isinstance(status, dict) else {}
+    return {key: status.get(key) if isinstance(status.get(key), str) else "" for key in
+            ("status", "message")}  # fmt: skip
 
 
 def compliance_state(row) -> str:
@@ -136,6 +145,8 @@ def _sort_value(row: dict, key: str):
         return len(value or [])
     if key == "scope":
         return row["scope_path"].lower()
+    if key == "status":
+        return value["status"].lower()
     if key == "lifecycle":
         return LIFECYCLE_ORDER.get(row.get("lifecycle_state") or "active", 0)
     if key == "compliance":

@@ -272,6 +272,8 @@ class LocalBackend(
             "created_at": F("created_at"),
             "updated_at": F("updated_at"),
             "scope": Lower(SCOPE_PATH),
+            # Run:ai's sync status: a local environment has none ("No status"), all alike.
+            "status": Value(""),
             # As the list shows it: "distributed" or "standard".
             "architecture": Case(
                 When(supports_distributed=True, then=Value("distributed")),

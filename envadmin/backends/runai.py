@@ -42,19 +42,18 @@ from envadmin.runai.tokens import (
 )
 
 from .base import EnvironmentBackend, Params, stale_edit, stale_policy
+from .runai_permissions import PERMITTED_SCOPES, RUNAI_ACTION, NoAnswer, covers, read_permissions
 
 ENVIRONMENTS = "/api/v1/asset/environment"
 # A policy impact reads one environment list per project under the node, and the policy of each
 # node of their chains: past this many projects it asks to judge a lower node instead.
 MAX_IMPACT_PROJECTS = 100
 MAX_PROJECT_PAGES = 20
-PERMITTED_SCOPES = "/api/v1/authorization/permitted-scopes"
 PATH_OF_TYPE = {kind: f"/api/v2/policy/{path}" for path, kind in POLICY_PATHS.items()}
 
 _lock = threading.Lock()
 _shared: dict = {}
 
-PERMITTED_SCOPES = "/api/v1/authorization/permitted-scopes"
 ME_ACCESS_RULES = "/api/v1/authorization/me/access-rules"
 CREDENTIALS = "/api/v1/asset/credentials"
 REGISTRIES = "/api/v1/asset/registries"
@@ -242,6 +241,7 @@ class RunaiBackend(EnvironmentBackend):
         answer = self._document(caller, "GET", ENVIRONMENTS, params=_params(params))
         if isinstance(answer, dict) and isinstance(answer.get("entries"), list):
             observe_quietly(answer["entries"])
+            self._remember(answer["entries"])
         return answer
 
     def create_environment(self, caller, document, *, restored_from=None):
@@ -254,6 +254,7 @@ class RunaiBackend(EnvironmentBackend):
             caller, "GET", f"{ENVIRONMENTS}/{_segment(asset_id)}", params=_params(params)
         )
         observe_quietly([document])
+        self._remember([document])
         return document
 
     def update_environment(self, caller, asset_id, document, *, if_match=None, restored_from=None):
@@ -316,38 +317,75 @@ class RunaiBackend(EnvironmentBackend):
     def get_cluster(self, caller, cluster_uuid):
         return self._cached(caller, f"/api/v1/clusters/{_segment(cluster_uuid)}", {})
 
-    # --- what the UI may offer --------------------------------------------------------------
+    # --- what the UI may offer: Run:ai's permitted-scopes (runai_permissions) --------------
+
+    def _permissions(self, caller) -> dict | NoAnswer:
+        """The caller's PermittedScopesActions for environments: asked at most once per request
+        (this instance), and cached per caller across requests."""
+        memo = self.__dict__.setdefault("_permissions_read", {})
+        key = (caller.subject_type, caller.subject, caller.token)
+        if key not in memo:
+
+            def ask(body):
+                return self._document(caller, "POST", PERMITTED_SCOPES, json=body)
+
+            memo[key] = read_permissions(ask, caller, cache.get(GENERATION_KEY, 0))
+        return memo[key]
 
     def allowed_actions(self, caller, asset_ids):
-        # Run:ai publishes no cheap "may I" question: offer the actions and let Run:ai refuse
-        # (its 403 is shown next to the action), rather than hide what may well be allowed.
-        return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
+        permissions = self._permissions(caller)
+        if isinstance(permissions, NoAnswer):
+            # No answer (an older Run:ai without permitted-scopes, a refusal, an error): offer
+            # the actions and let Run:ai refuse the write itself (its 403 is shown next to the
+            # action), rather than hide what may well be allowed.
+            return {asset_id: {"edit", "delete"} for asset_id in asset_ids}
+        allowed = {}
+        for asset_id in asset_ids:
+            meta = self._meta_of(caller, str(asset_id))
+            if meta is None:
+                allowed[asset_id] = set()  # not readable: not changeable either
+                continue
+            chain = self._node_chain(caller, meta)
+            allowed[asset_id] = {
+                action for action, runai_action in RUNAI_ACTION.items()
+                if covers(permissions.get(runai_action), meta.get("scope"), chain)
+            }  # fmt: skip
+        return allowed
 
     def may_update_environment(self, caller, document):
-        # allowed_actions offers everything since Run:ai refuses its own writes; envadmin's own
-        # metadata has no Run:ai write to refuse it. So Run:ai is asked where the caller may
-        # update environments: the environment's node or an ancestor must be one of those.
-        # No answer (an older Run:ai, a refusal) is a no.
-        body = {"resourceType": "environments", "action": "update"}
-        try:
-            answer = self._document(caller, "POST", PERMITTED_SCOPES, json=body)
-        except BackendError as error:
-            if error.status >= 500:
-                raise
+        # envadmin's own metadata (the lifecycle) has no Run:ai write that would refuse it, so
+        # here no answer is a no; a failing Run:ai is reported as such, not as a refusal.
+        permissions = self._permissions(caller)
+        if isinstance(permissions, NoAnswer):
+            if permissions.error is not None and permissions.error.status >= 500:
+                raise permissions.error
             return False
-        permitted = answer.get("update", answer) if isinstance(answer, dict) else None
-        if not isinstance(permitted, dict):
-            return False
-        if permitted.get("system") or permitted.get("tenants") or permitted.get("tenant"):
-            return True
-        return any(
-            str(node).lower() in {str(p).lower() for p in permitted.get(kind) or []}
-            for kind, node in self._node_chain(caller, document.get("meta") or {})
-        )
+        meta = document.get("meta") or {}
+        chain = self._node_chain(caller, meta)
+        return covers(permissions.get("update"), meta.get("scope"), chain)
+
+    def _remember(self, documents) -> None:
+        """Keeps the metas of the environments this request read: allowed_actions judges them
+        without reading them again."""
+        seen = self.__dict__.setdefault("_metas_read", {})
+        for document in documents:
+            meta = document.get("meta") if isinstance(document, dict) else None
+            if isinstance(meta, dict) and meta.get("id") not in (None, ""):
+                seen[str(meta["id"])] = meta
+
+    def _meta_of(self, caller, asset_id: str) -> dict | None:
+        seen = self.__dict__.setdefault("_metas_read", {})
+        if asset_id not in seen:
+            try:
+                self.get_environment(caller, asset_id, {})
+            except BackendError:
+                return None
+        return seen.get(asset_id)
 
     def _node_chain(self, caller, meta: dict) -> list[tuple[str, str]]:
         """(PermittedScopes list, id) of an environment's node and its ancestors up to its
-        cluster; an ancestor Run:ai does not show the caller is left out."""
+        cluster, the missing ids read from the org units Run:ai shows the caller (one cached
+        read per request); an ancestor Run:ai does not show the caller is left out."""
         scope = meta.get("scope")
         project, department = meta.get("projectId"), meta.get("departmentId")
         cluster = meta.get("clusterId")
@@ -356,40 +394,58 @@ class RunaiBackend(EnvironmentBackend):
             if scope == "project" and project is not None:
                 chain.append(("projects", project))
                 if department is None or cluster is None:
-                    found = self.get_project(caller, project)
-                    department = department or found.get("parentId")
-                    cluster = cluster or found.get("clusterId")
+                    found = self.org_units(caller).projects.get(_project_id({"id": project}))
+                    department = department or (found or {}).get("parentId")
+                    cluster = cluster or (found or {}).get("clusterId")
             if scope in ("project", "department") and department is not None:
                 chain.append(("departments", department))
                 if cluster is None:
-                    cluster = self.get_department(caller, department).get("clusterId")
+                    found = self.org_units(caller).departments.get(str(department))
+                    cluster = (found or {}).get("clusterId")
         except BackendError:
             pass
         if scope in ("project", "department", "cluster") and cluster is not None:
             chain.append(("clusters", cluster))
         return chain
 
-    def creatable_scopes(self, caller):
+    def _visible_scopes(self, caller) -> list[dict]:
+        """Every placement among the org units Run:ai lists for the caller, with the chain
+        of each (its node and ancestors) under "chain"."""
         units = self.org_units(caller)
         clusters = {uuid: cluster["name"] for uuid, cluster in units.clusters.items()}
         names = {key: d["name"] for key, d in units.departments.items()}
-        scopes = [{"scope": "tenant", "label": "tenant (everyone)", "key": "tenant"}]
+        scopes = [{"scope": "tenant", "label": "tenant (everyone)", "key": "tenant", "chain": []}]
         scopes += [
-            {"scope": "cluster", "clusterId": cid, "label": name, "key": f"cluster:{cid}"}
+            {"scope": "cluster", "clusterId": cid, "label": name, "key": f"cluster:{cid}",
+             "chain": [("clusters", cid)]}
             for cid, name in sorted(clusters.items(), key=lambda item: item[1])
-        ]
+        ]  # fmt: skip
         scopes += [
             {"scope": "department", "departmentId": key, "key": f"department:{key}",
-             "label": f"{clusters.get(d.get('clusterId'), '')} / {d['name']}"}
+             "label": f"{clusters.get(d.get('clusterId'), '')} / {d['name']}",
+             "chain": [("departments", key), ("clusters", d.get("clusterId"))]}
             for key, d in units.departments.items()
         ]  # fmt: skip
         scopes += [
             {"scope": "project", "projectId": pid, "key": f"project:{pid}",
              "label": f"{clusters.get(p.get('clusterId'), '')} / "
-                      f"{names.get(str(p.get('parentId')), '')} / {p['name']}"}
+                      f"{names.get(str(p.get('parentId')), '')} / {p['name']}",
+             "chain": [("projects", pid), ("departments", p.get("parentId")),
+                       ("clusters", p.get("clusterId"))]}
             for pid, p in units.projects.items()
         ]  # fmt: skip
         return scopes
+
+    def creatable_scopes(self, caller):
+        # The placements Run:ai permits `create` on, or under one. No answer: every visible
+        # placement, as for the actions (Run:ai refuses the create itself).
+        permissions = self._permissions(caller)
+        permitted = None if isinstance(permissions, NoAnswer) else permissions.get("create")
+        return [
+            {key: value for key, value in scope.items() if key != "chain"}
+            for scope in self._visible_scopes(caller)
+            if permitted is None or covers(permitted, scope["scope"], scope["chain"])
+        ]
 
     # --- policies ---------------------------------------------------------------------------
 
@@ -560,7 +616,7 @@ class RunaiBackend(EnvironmentBackend):
     def visible_scope_keys(self, caller):
         # The org units Run:ai lists for the caller (cached briefly); the tenant is everyone's.
         return {scope["key"].lower() if scope["scope"] == "cluster" else scope["key"]
-                for scope in self.creatable_scopes(caller)}  # fmt: skip
+                for scope in self._visible_scopes(caller)}  # fmt: skip
 
     def visible_audit_events(self, caller, *, local_superuser=False):
         if caller.token:

@@ -44,6 +44,8 @@ COLUMNS = [
     Column("cluster", "Cluster", default=False),
     Column("compliance", "Compliance"),
     Column("lifecycle", "Lifecycle", default=False),
+    # Run:ai's asset sync status: the list asks for it (statusInfo) only when it is shown.
+    Column("status", "Status", default=False),
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
 DEFAULT_COLUMNS = [c.key for c in COLUMNS if c.default]
@@ -96,6 +98,8 @@ def _csv_cell(row, column) -> str:
         return f"{COMPLIANCE_STATES.get(state, '')}" + (f" ({reasons})" if reasons else "")
     if column == "lifecycle":
         return lifecycle_text(value)
+    if column == "status":
+        return value["status"]
     if isinstance(value, datetime):
         return value.isoformat()
     return "" if value is None else str(value)

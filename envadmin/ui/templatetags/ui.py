@@ -289,7 +289,14 @@ CELLS = {
     "cluster": lambda r, links: f"<td>{_e(r['cluster'] or '—')}</td>",
     "compliance": lambda r, links: f"<td>{_compliance(r)}</td>",
     "lifecycle": lambda r, links: f"<td>{lifecycle_badge(r.get('lifecycle')) or _e('active')}</td>",
+    "status": lambda r, links: _sync_status(r["status"]),
 }
+
+
+def _sync_status(status) -> str:
+    """Run:ai's sync status, its message (why it failed, say) as a tooltip."""
+    title = f' title="{_e(status["message"])}"' if status["message"] else ""
+    return f'<td class="sync-status"{title}>{_e(status["status"]) or _NONE}</td>'
 
 
 def _state(compliance, state) -> str:

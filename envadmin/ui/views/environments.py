@@ -73,6 +73,8 @@ class EnvironmentListView(PageView, View):
     def backend_params(self) -> dict:
         params = self.filterset.backend_params()
         params["usageInfo"] = "true"
+        if "status" in self.columns():
+            params["statusInfo"] = "true"  # asked only when shown: Run:ai works it out per row
         project, kind = self.review_as()
         if project:
             params["complyToProject"] = str(project)
