@@ -6,16 +6,19 @@ from django.db import migrations
 
 def first_revisions(apps, schema_editor):
     # The historical model says whether there is anything to do; the documents are built by
-    # the application's own code (as a GET answers them), which this schema state matches.
-    if not apps.get_model("inventory", "Environment").objects.exists():
+    # the application's own code (as a GET answers them), reading only the columns this
+    # schema state has (later migrations add columns the current model already knows).
+    historical = apps.get_model("inventory", "Environment")
+    if not historical.objects.exists():
         return
+    columns = [field.name for field in historical._meta.concrete_fields]
     from envadmin.audit.revisions import observe
     from envadmin.inventory.documents import environment_document
     from envadmin.inventory.models import Environment
     from envadmin.inventory.orgtree import OrgTree
 
     tree = OrgTree.load()
-    environments = Environment.objects.all().iterator(chunk_size=500)
+    environments = Environment.objects.only(*columns).iterator(chunk_size=500)
     batch = []
     for env in environments:
         batch.append(environment_document(env, tree))
