@@ -272,8 +272,6 @@ class LocalBackend(
             "created_at": F("created_at"),
             "updated_at": F("updated_at"),
             "scope": Lower(SCOPE_PATH),
-            # Run:ai's sync status: a local environment has none ("No status"), all alike.
-            "status": Value(""),
             # As the list shows it: "distributed" or "standard".
             "architecture": Case(
                 When(supports_distributed=True, then=Value("distributed")),
@@ -306,6 +304,10 @@ class LocalBackend(
                 "templates", filter=Q(templates__scope_key__in=access.visible), distinct=True
             ),
         }
+        if key == "status":
+            # Run:ai's sync status: a local environment has none ("No status"), all alike, so
+            # the tie-breakers alone order them (PostgreSQL refuses a constant in ORDER BY).
+            return qs.order_by(Lower("name").asc(), "id")
         order = expressions.get(key, expressions["name"])
         if key in ("workloads", "templates", "workload_types", "tools", "architecture", "cluster",
                    "description", "scope"):  # fmt: skip
