@@ -127,7 +127,9 @@ def form_pickers(page, login):
     page.locator("#id_placement").select_option(label="cluster-a / research / team-a")
     settle(page)
     page.get_by_text("Pick from a registry").click()
+    settle(page)  # the picker's first step loads over htmx: choose once it is in place
     page.get_by_label("Registry", exact=True).select_option(label="internal (registry.example.com)")
+    settle(page)
     page.get_by_role("radio", name="ml/pytorch").check()
     expect(page.get_by_label("Search tags of ml/pytorch")).to_be_visible()
     page.get_by_role("button", name="Add a variable").click()
