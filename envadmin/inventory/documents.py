@@ -10,6 +10,7 @@ from django.db import NotSupportedError
 from django.db.models import CharField, F, Func, Max
 from django.db.models.functions import Cast
 
+from . import listing
 from .models import Environment, Template, Workload
 
 WORKLOAD_USAGE_KEYS = {
@@ -69,15 +70,7 @@ def _without_none(mapping: dict) -> dict:
 
 
 def workload_supported_types(env: Environment) -> dict:
-    return _without_none(
-        {
-            "workspace": env.supports_workspace,
-            "training": env.supports_training,
-            "inference": env.supports_inference,
-            "distributed": env.supports_distributed,
-            "distFramework": env.dist_framework,
-        }
-    )
+    return listing.supported_types(env)
 
 
 def environment_meta(env: Environment, tree, placements: dict | None = None) -> dict:

@@ -34,8 +34,8 @@ def _time(value) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def meta_core(env) -> dict:
-    """The placement-free meta of documents.environment_meta, in its key order."""
+def supported_types(env) -> dict:
+    """meta.workloadSupportedTypes of an environment row (documents.py writes it the same way)."""
     types = {
         "workspace": env.supports_workspace,
         "training": env.supports_training,
@@ -43,13 +43,18 @@ def meta_core(env) -> dict:
         "distributed": env.supports_distributed,
         "distFramework": env.dist_framework,
     }
+    return {k: v for k, v in types.items() if v is not None}
+
+
+def meta_core(env) -> dict:
+    """The placement-free meta of documents.environment_meta, in its key order."""
     meta = {
         "name": env.name,
         "description": env.description,
         "scope": env.scope,
         "autoDelete": env.auto_delete,
         "private": env.private,
-        "workloadSupportedTypes": {k: v for k, v in types.items() if v is not None},
+        "workloadSupportedTypes": supported_types(env),
         "id": str(env.id),
         "kind": "environment",
         "createdBy": env.created_by,
