@@ -92,6 +92,18 @@ def _rows(queryset, *extra: str) -> list[SimpleNamespace]:
     ]
 
 
+def _within_reach(filterset, access: Access):
+    """The filter set's rows the caller may see, with one list of scope keys where one does:
+    given the caller's whole reach (hundreds of keys) beside a node's few, SQLite's planner
+    may walk the index by the long list, every visible row, and filter by the short one."""
+    keys = filterset.placement_keys()
+    if keys is None:
+        return filterset.qs.filter(scope_key__in=access.visible)
+    if keys <= access.visible:
+        return filterset.qs  # the placement's keys alone already are within reach
+    return filterset.qs.filter(scope_key__in=keys & access.visible)
+
+
 def _page_rows(sorted_qs, offset: int, limit: int) -> list[SimpleNamespace]:
     """One window of a sorted list: its ids first, then only those rows. Sorting selected
     whole rows (spec and list fragments) made the database carry every visible row's width
@@ -278,9 +290,8 @@ class LocalBackend(
                 caller, params, names=names, filters=filters, sort=sort, offset=offset, limit=limit
             )
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
-        filterset = self._query(params, tree, access, visible)
-        qs = filterset.qs
+        filterset = self._query(params, tree, access, Environment.objects.all())
+        qs = _within_reach(filterset, access)
         search = filters.search.strip()
         if search:
             qs = qs.annotate(_path=SCOPE_PATH).filter(
