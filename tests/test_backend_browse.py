@@ -276,3 +276,24 @@ def test_a_page_reads_its_ids_from_the_list_index_alone(local):
         with connection.cursor() as cursor:
             plan = " ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + window))
         assert "COVERING INDEX environment_list_page" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"departmentId": "d1", "includeDescendants": "true"}, {"projectId": "7"},
+     {"scope": "department"}, {"clusterId": "3f1c2a9e-5b7d-4c1e-9a2f-0d6b8e4c7a11",
+                               "includeDescendants": "true"}],
+)  # fmt: skip
+def test_a_page_shows_only_what_the_caller_may_see(local, params):
+    """The page's queries name one list of scope keys where they can: a placement partly out
+    of the caller's reach (department d1 and below, seen from project 7) still shows only
+    what the caller may see, as the default does."""
+    backend, names = local
+    viewer = Caller("viewer", rules=(("Viewer", "project:7"),))
+    database = backend.browse_environments(viewer, params, names=names, limit=50)
+    default = EnvironmentBackend.browse_environments(
+        LocalBackend(), viewer, params, names=names, limit=50
+    )
+    shown = sorted(e["meta"]["name"] for e in database[0])
+    assert shown == sorted(e["meta"]["name"] for e in default[0]) and database[1] == default[1]
+    assert "p8-env" not in shown and "d2-env" not in shown
