@@ -92,6 +92,9 @@ def _rows(queryset, *extra: str) -> list[SimpleNamespace]:
     ]
 
 
+MAX_PAGE_WINDOW = 1000  # rows: the largest page size is 100
+
+
 def _within_reach(filterset, access: Access):
     """The filter set's rows the caller may see, with one list of scope keys where one does:
     given the caller's whole reach (hundreds of keys) beside a node's few, SQLite's planner
@@ -109,7 +112,10 @@ def _page_rows(sorted_qs, offset: int, limit: int) -> list[SimpleNamespace]:
     whole rows (spec and list fragments) made the database carry every visible row's width
     through the sort, so a page's time grew with the tenant; the ids alone come from the
     environment_list_page index (the name order and workload-type filters) without touching
-    the table."""
+    the table. An export's window (thousands of rows) is read in one query as before: its ids
+    sent back would be thousands of parameters, and it reads nearly every row anyway."""
+    if limit > MAX_PAGE_WINDOW:
+        return _rows(sorted_qs[offset : offset + limit], "read_only")
     ids = list(sorted_qs.values_list("id", flat=True)[offset : offset + limit])
     if not ids:
         return []
