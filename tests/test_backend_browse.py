@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from envadmin.accounts.access import Caller
 from envadmin.backends.base import EnvironmentBackend
 from envadmin.backends.environment_rows import SORT_KEYS, RowFilters
 from envadmin.backends.local import LocalBackend
 from envadmin.inventory.models import Environment
+from envadmin.lifecycle.models import Lifecycle
 from envadmin.ui.browse import COLUMN_KEYS
 from envadmin.ui.context import OrgIndex
 
@@ -239,3 +242,58 @@ def test_compliance_is_browsed_by_the_default(local, monkeypatch):
         database, default = both(backend, names, judged, **kwargs)
         assert database == default and database[1] > 0
     assert len(listed) == 4  # both answers of both cases came from the whole list
+
+
+@pytest.mark.parametrize("wanted", ["current", "active", "deprecated", "archived"])
+def test_database_lifecycle_filtering_is_the_default_filtering(local, wanted):
+    backend, names = local
+    for name, state in (("bulk-1", "archived"), ("bulk-2", "deprecated"), ("tooled", "archived")):
+        env = Environment.objects.get(name=name)
+        Lifecycle.objects.create(asset_id=str(env.id), state=state)
+    database, default = both(backend, names, {}, filters=RowFilters(lifecycle=wanted), limit=50)
+    assert database == default and database[1] > 0
+    shown = set(database[0])
+    if wanted in ("current", "active"):
+        assert not {"bulk-1", "tooled"} & shown and ("bulk-2" in shown) == (wanted == "current")
+    else:
+        assert shown == ({"bulk-2"} if wanted == "deprecated" else {"bulk-1", "tooled"})
+
+
+def test_a_page_reads_its_ids_from_the_list_index_alone(local):
+    """A page's window sorts ids read from environment_list_page, not whole rows: sorting
+    rows with their spec and fragments made the page grow with the tenant (issue 19)."""
+    backend, names = local
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan asserted is SQLite's")
+    for params in ({}, {"isWorkspace": "true"}):
+        with CaptureQueriesContext(connection) as captured:
+            found, _ = backend.browse_environments(CALLER, params, names=names, limit=5)
+        assert len(found) == 5
+        (window,) = [
+            q["sql"] for q in captured if q["sql"].startswith('SELECT "inventory_environment"."id"')
+            and "LIMIT 5" in q["sql"]
+        ]  # fmt: skip
+        with connection.cursor() as cursor:
+            plan = " ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + window))
+        assert "COVERING INDEX environment_list_page" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"departmentId": "d1", "includeDescendants": "true"}, {"projectId": "7"},
+     {"scope": "department"}, {"clusterId": "3f1c2a9e-5b7d-4c1e-9a2f-0d6b8e4c7a11",
+                               "includeDescendants": "true"}],
+)  # fmt: skip
+def test_a_page_shows_only_what_the_caller_may_see(local, params):
+    """The page's queries name one list of scope keys where they can: a placement partly out
+    of the caller's reach (department d1 and below, seen from project 7) still shows only
+    what the caller may see, as the default does."""
+    backend, names = local
+    viewer = Caller("viewer", rules=(("Viewer", "project:7"),))
+    database = backend.browse_environments(viewer, params, names=names, limit=50)
+    default = EnvironmentBackend.browse_environments(
+        LocalBackend(), viewer, params, names=names, limit=50
+    )
+    shown = sorted(e["meta"]["name"] for e in database[0])
+    assert shown == sorted(e["meta"]["name"] for e in default[0]) and database[1] == default[1]
+    assert "p8-env" not in shown and "d2-env" not in shown

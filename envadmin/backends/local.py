@@ -5,7 +5,7 @@ import uuid
 from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, TextField, Value, When
+from django.db.models import Case, Count, F, Func, IntegerField, Q, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, Length, Lower, Replace
 from django.utils import timezone
 
@@ -92,14 +92,77 @@ def _rows(queryset, *extra: str) -> list[SimpleNamespace]:
     ]
 
 
+MAX_PAGE_WINDOW = 1000  # rows: the largest page size is 100
+
+
+def _within_reach(filterset, access: Access):
+    """The filter set's rows the caller may see, with one list of scope keys where one does:
+    given the caller's whole reach (hundreds of keys) beside a node's few, SQLite's planner
+    may walk the index by the long list, every visible row, and filter by the short one."""
+    keys = filterset.placement_keys()
+    if keys is None:
+        return filterset.qs.filter(scope_key__in=access.visible)
+    if keys <= access.visible:
+        return filterset.qs  # the placement's keys alone already are within reach
+    return filterset.qs.filter(scope_key__in=keys & access.visible)
+
+
+def _page_rows(sorted_qs, offset: int, limit: int) -> list[SimpleNamespace]:
+    """One window of a sorted list: its ids first, then only those rows. Sorting selected
+    whole rows (spec and list fragments) made the database carry every visible row's width
+    through the sort, so a page's time grew with the tenant; the ids alone come from the
+    environment_list_page index (the name order and workload-type filters) without touching
+    the table. An export's window (thousands of rows) is read in one query as before: its ids
+    sent back would be thousands of parameters, and it reads nearly every row anyway."""
+    if limit > MAX_PAGE_WINDOW:
+        return _rows(sorted_qs[offset : offset + limit], "read_only")
+    ids = list(sorted_qs.values_list("id", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    position = {env_id: index for index, env_id in enumerate(ids)}
+    envs = _rows(Environment.objects.filter(pk__in=ids).order_by(), "read_only")
+    return sorted(envs, key=lambda env: position[env.id])
+
+
+class _IdKey(Func):
+    """An environment's id as the lifecycle filter compares it: the text the database already
+    holds on SQLite (32 hex digits; writing the dashes in on every visible row cost more than
+    the rest of the page's count at 100,000), Run:ai's text elsewhere."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(documents.UUIDText(*self.source_expressions))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+class _AssetIdKey(Func):
+    """A lifecycle row's asset id (Run:ai's text) in _IdKey's form: on SQLite without its
+    dashes, the few lifecycle rows changed rather than every environment row."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return compiler.compile(Replace(self.source_expressions[0], Value("-"), Value("")))
+
+
 def _in_lifecycle(qs, wanted: str):
     """The environments passing the list's lifecycle filter (environment_rows'), as a subquery
     over envadmin's lifecycle rows (keyed by the id as text): no query of its own."""
 
     def ids(*states):
-        return Lifecycle.objects.filter(state__in=states).values("asset_id")
+        return (
+            Lifecycle.objects.filter(state__in=states)
+            .annotate(_key=_AssetIdKey("asset_id"))
+            .values("_key")
+        )
 
-    qs = qs.annotate(_id_text=documents.UUIDText("id"))
+    qs = qs.annotate(_id_text=_IdKey("id"))
     if wanted == "current":
         return qs.exclude(_id_text__in=ids("archived"))
     if wanted == "active":
@@ -233,9 +296,8 @@ class LocalBackend(
                 caller, params, names=names, filters=filters, sort=sort, offset=offset, limit=limit
             )
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
-        filterset = self._query(params, tree, access, visible)
-        qs = filterset.qs
+        filterset = self._query(params, tree, access, Environment.objects.all())
+        qs = _within_reach(filterset, access)
         search = filters.search.strip()
         if search:
             qs = qs.annotate(_path=SCOPE_PATH).filter(
@@ -253,7 +315,7 @@ class LocalBackend(
             qs = _in_lifecycle(qs, filters.lifecycle)
         total = qs.count()
         qs = self._sorted(qs, sort, access)
-        envs = _rows(qs[offset : offset + limit], "read_only")
+        envs = _page_rows(qs, offset, limit)
         self._browsed.update({str(env.id): (env.scope_key, env.read_only) for env in envs})
         cleaned = filterset.form.cleaned_data
         return self._documents(envs, tree, access, cleaned, with_last_used=False), total

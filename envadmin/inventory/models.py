@@ -185,6 +185,22 @@ class Environment(models.Model):
             # The list's default order, by name case-insensitively: its first page is read
             # from this index rather than by sorting every visible row.
             models.Index(Lower("name"), name="environment_lower_name"),
+            # The list page's window (browse_environments): the ids of one page, filtered by
+            # placement and workload types and sorted by name, read from this index alone. Rows
+            # carry their spec and list fragments: sorting them whole grew with the tenant.
+            # `name` itself is there too: SQLite counts an index as covering only when it
+            # holds every column the query names, LOWER(name) is not enough.
+            models.Index(
+                "scope_key",
+                Lower("name"),
+                "id",
+                "name",
+                "supports_workspace",
+                "supports_training",
+                "supports_inference",
+                "supports_distributed",
+                name="environment_list_page",
+            ),  # fmt: skip
         ]
 
     def __str__(self):
