@@ -190,3 +190,29 @@ def test_the_list_sees_another_callers_view_of_the_tree(demo):  # noqa: F811
     member = Caller("p7", "app", (("Environment administrator", "project:7"),))
     assert streamed(WORKSPACE_P7, ADMIN) == built(WORKSPACE_P7, ADMIN)
     assert streamed(WORKSPACE_P7, member) == built(WORKSPACE_P7, member)
+
+
+def test_threads_sharing_verdicts_never_read_a_wrong_one():
+    """gthread workers share one cache without a lock: a read finds the verdict put under its
+    key or nothing, and the size stays bounded while generations swap under them."""
+    import threading
+
+    kept, wrong, sizes = Verdicts(limit=64), [], []
+
+    def work(seed):
+        draw = random.Random(seed)
+        for _ in range(5000):
+            n = draw.randrange(500)
+            found = kept.get(b"k%d" % n)
+            if found not in (None, f"v{n}"):
+                wrong.append((n, found))
+            kept.put(b"k%d" % n, f"v{n}")
+            sizes.append(len(kept))
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert max(sizes) <= 64 + len(threads)
