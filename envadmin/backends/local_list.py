@@ -18,6 +18,8 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast, JSONObject
 
 from envadmin.accounts.access import Caller
+from envadmin.compliance import verdicts
+from envadmin.compliance.verdicts import VERDICTS
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory import documents, listing
 from envadmin.inventory.documents import UUIDText, timestamp
@@ -26,7 +28,6 @@ from envadmin.inventory.models import Environment, Template, Workload
 from .base import Params
 
 CHUNK = 10_000  # rows a read covers: usage and last use are read per chunk, 3 queries each
-JUDGED_KEPT = 4096
 USAGE_KEYS = (*documents.WORKLOAD_USAGE_KEYS.values(), "templates")
 STATUS = ',"status":{"status":"No status"}'
 ROW_FIELDS = (
@@ -82,8 +83,8 @@ def _stream(first: str, entries: "_Entries", rows) -> Iterator[bytes]:
 
 
 class _Entries:
-    """Writes rows as entries; what many rows share (placements, usage-less answers, judged
-    specs) is written once per request."""
+    """Writes rows as entries; what many rows share (placements, usage-less answers) is
+    written once per request, verdicts once per process (compliance.verdicts)."""
 
     def __init__(self, tree, usage_of, status, judge, last_used_of, environment_rows):
         self.tree, self.usage_of, self.status = tree, usage_of, status
@@ -93,7 +94,10 @@ class _Entries:
         self.environment_rows = environment_rows
         self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
         self.placements: dict[tuple, str] = {}
-        self.judged: dict[tuple, str] = {}
+        self.imposed = judge.imposed if judge is not None else frozenset()
+        self.placed: dict[str, str] = {}  # the judge's context per placement
+        self.contexts: dict[tuple, object] = {}  # started digests per placement and types
+        self.texts: dict[str, str] = {}
         self.empty_usage = ',"usedBy":' + _json(documents.empty_usage())
 
     all_ids = None  # the query of every listed id, for a list that fits one chunk
@@ -147,24 +151,38 @@ class _Entries:
         return written
 
     def compliance(self, env_id: str, spec: str, scope_key: str, types) -> str:
-        """Judged once per distinct spec, supported types and placement: a list has many
-        copies of a few specs, and the judge reads nothing else of an environment but its id,
-        for the policy's imposed assets (judged apart; all of them if the judge cannot say)."""
-        imposed = getattr(self.judge, "imposed", None)
-        alone = imposed is None or env_id in imposed
-        key = (env_id if alone else None, spec, scope_key, *types)
-        written = self.judged.get(key)
+        """The verdict kept for this spec, supported types and placement (compliance.verdicts),
+        or judged now and kept. The judge reads nothing else of an environment but its id, for
+        the policy's imposed assets: an imposed environment's key holds its id too."""
+        if env_id in self.imposed:
+            started = self.started(scope_key, types, env_id)
+        else:
+            alike = (scope_key, *types)
+            started = self.contexts.get(alike)
+            if started is None:
+                started = self.contexts[alike] = self.started(scope_key, types, "")
+        digest = started.copy()
+        digest.update(spec.encode())
+        key = digest.digest()
+        written = VERDICTS.get(key)
         if written is None:
             names = ("workspace", "training", "inference", "distributed", "distFramework")
             supported = {k: v for k, v in zip(names, types, strict=True) if v is not None}
             meta = {"workloadSupportedTypes": supported, "id": env_id}
             document = {"meta": meta, "spec": documents.load_json(spec)}
             written = _json(self.judge(document, scope_key))
-            if not alone:
-                if len(self.judged) >= JUDGED_KEPT:  # distinct specs: keep memory bounded
-                    self.judged.clear()
-                self.judged[key] = written
+            # Rows alike in verdict share one text, in the request and in VERDICTS.
+            written = self.texts.setdefault(written, written)
+            VERDICTS.put(key, written)
         return written
+
+    def started(self, scope_key: str, types, imposed_id: str):
+        """A digest fed all the judge reads but the spec: its context for the placement (one
+        per placement and request), the supported types and the imposed environment's id."""
+        context = self.placed.get(scope_key)
+        if context is None:
+            context = self.placed[scope_key] = self.judge.context(scope_key).hex()
+        return verdicts.hasher(context, repr(tuple(types)), imposed_id)
 
     def rebuilt(self, env_id: str) -> tuple[str, str]:
         """A row without fragments: the old way, from its columns (values orjson cannot

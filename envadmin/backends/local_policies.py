@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from envadmin.accounts.access import Access, Caller
+from envadmin.compliance import verdicts
 from envadmin.compliance.effective import conflicts, merge
 from envadmin.compliance.engine import compile_policy
 from envadmin.contract.choices import POLICY_SCOPES, SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
@@ -149,16 +150,23 @@ class LocalPolicyOperations:
             source_label=lambda source: label_of(tree, source),
         )  # fmt: skip
 
-        def judge(document: dict, placement_key: str) -> dict:
-            visible = placement_key in chain
-            note = (
-                ""
-                if visible
-                else (f"it belongs to {tree.path(placement_key)}, outside project '{project}'.")
-            )
-            return compiled(document, visible, note)
+        def seen_from_project(placement_key: str) -> tuple[bool, str]:
+            if placement_key in chain:
+                return True, ""
+            return False, f"it belongs to {tree.path(placement_key)}, outside project '{project}'."
 
-        # Lets a list judge environments alike in spec and placement once (local_list.py).
+        def judge(document: dict, placement_key: str) -> dict:
+            return compiled(document, *seen_from_project(placement_key))
+
+        # What the judge reads besides an environment, for a list that keeps verdicts across
+        # requests (local_list.py): the compiled policy and what a placement looks like from
+        # the project. The policies are read anew each request, so this is never stale.
+        signed = verdicts.hasher(compiled.signature, workload_type_name, repr(replica_type))
+
+        def context(placement_key: str) -> bytes:
+            return verdicts.feed(signed.copy(), repr(seen_from_project(placement_key))).digest()
+
+        judge.context = context
         judge.imposed = compiled.imposed
         return judge
 
