@@ -14,8 +14,7 @@ from types import SimpleNamespace
 
 import orjson
 from django.conf import settings
-from django.db.models import F, TextField
-from django.db.models.functions import Cast, JSONObject
+from django.db.models import TextField, Value
 
 from envadmin.accounts.access import Caller
 from envadmin.compliance import verdicts
@@ -23,12 +22,12 @@ from envadmin.compliance.verdicts import VERDICTS
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory import documents, listing
 from envadmin.inventory.documents import UUIDText, timestamp
-from envadmin.inventory.models import Environment, Template, Workload
+from envadmin.inventory.models import Environment
+from envadmin.inventory.usage import UsedBy
 
 from .base import Params
 
-CHUNK = 10_000  # rows a read covers: usage and last use are read per chunk, 3 queries each
-USAGE_KEYS = (*documents.WORKLOAD_USAGE_KEYS.values(), "templates")
+CHUNK = 10_000  # rows a read covers: last use is read per chunk, one query each
 STATUS = ',"status":{"status":"No status"}'
 ROW_FIELDS = (
     "listed_meta", "listed_spec", "scope", "scope_key", "project_id", "supports_workspace",
@@ -49,10 +48,10 @@ class LocalListOperations:
         visible = Environment.objects.filter(scope_key__in=access.visible)
         filterset = self._query(params, tree, access, visible)
         cleaned = filterset.form.cleaned_data
-        # Usage and last use are read per chunk, for its ids: memory stays bounded at any size.
-        usage = None
-        if cleaned.get("usageInfo"):
-            usage = lambda ids: _usage_json(ids, access.visible)  # noqa: E731
+        # usedBy comes with each row, written by the database; last use is read per chunk,
+        # for its ids: memory stays bounded at any size.
+        with_usage = bool(cleaned.get("usageInfo"))
+        used_by = UsedBy(access.visible) if with_usage else Value(None, TextField())
         status = STATUS if cleaned.get("statusInfo") else ""
         judge = last_used = None
         project, kind = cleaned.get("complyToProject"), cleaned.get("complyToWorkloadType")
@@ -62,13 +61,13 @@ class LocalListOperations:
             workload_type = WORKLOAD_TYPE_KEYS[kind]
             last_used = lambda ids: documents.last_used(ids, project, workload_type)  # noqa: E731
         rows = (
-            filterset.qs.annotate(id_text=UUIDText("id"))
-            .values_list("id_text", *ROW_FIELDS)
+            filterset.qs.annotate(id_text=UUIDText("id"), used_by=used_by)
+            .values_list("id_text", "used_by", *ROW_FIELDS)
             .iterator(chunk_size=CHUNK)
         )
-        entries = _Entries(tree, usage, status, judge, last_used, self._environment_rows)
-        # A list that fits one chunk asks for its usage by the query that selected it: sending
-        # 10,000 ids back costs more than the database's own subquery.
+        entries = _Entries(tree, with_usage, status, judge, last_used, self._environment_rows)
+        # A list that fits one chunk asks for its last use by the query that selected it:
+        # sending 10,000 ids back costs more than the database's own subquery.
         entries.all_ids = filterset.qs.order_by().values("id")
         # The first chunk is read now, so a failing query is the view's error, not a cut body.
         first = entries.chunk(rows)
@@ -86,10 +85,9 @@ class _Entries:
     """Writes rows as entries; what many rows share (placements, usage-less answers) is
     written once per request, verdicts once per process (compliance.verdicts)."""
 
-    def __init__(self, tree, usage_of, status, judge, last_used_of, environment_rows):
-        self.tree, self.usage_of, self.status = tree, usage_of, status
+    def __init__(self, tree, with_usage, status, judge, last_used_of, environment_rows):
+        self.tree, self.with_usage, self.status = tree, with_usage, status
         self.judge, self.last_used_of = judge, last_used_of
-        self.usage: dict = {}
         self.last_used: dict = {}
         self.environment_rows = environment_rows
         self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
@@ -98,7 +96,6 @@ class _Entries:
         self.placed: dict[str, str] = {}  # the judge's context per placement
         self.contexts: dict[tuple, object] = {}  # started digests per placement and types
         self.texts: dict[str, str] = {}
-        self.empty_usage = ',"usedBy":' + _json(documents.empty_usage())
 
     all_ids = None  # the query of every listed id, for a list that fits one chunk
     pending = None  # the row read past a full chunk, to tell whether another one follows
@@ -117,21 +114,18 @@ class _Entries:
         alone = self.first and self.pending is None and self.all_ids is not None
         self.first = False
         ids = self.all_ids if alone else [row[0] for row in chunk]
-        if self.usage_of is not None:
-            self.usage = self.usage_of(ids)
         if self.last_used_of is not None:
             self.last_used = self.last_used_of(ids)
         return ",".join([self.entry(row) for row in chunk])
 
     def entry(self, row) -> str:
-        (env_id, meta, spec, scope, scope_key, project_id, *types) = row
+        (env_id, used_by, meta, spec, scope, scope_key, project_id, *types) = row
         if not meta or not spec:  # written before the fragments existed, or unencodable
             meta, spec = self.rebuilt(env_id)
         parts = ['{"meta":{', meta, self.tenant, self.placement(scope, scope_key, project_id)]
         parts += ['},"spec":', spec]
-        if self.usage_of is not None:
-            used = self.usage.get(env_id)
-            parts.append(self.empty_usage if used is None else ',"usedBy":' + used)
+        if self.with_usage:
+            parts += [',"usedBy":', used_by]
         parts.append(self.status)
         if self.judge is not None:
             parts += [',"compliance":', self.compliance(env_id, spec, scope_key, types)]
@@ -191,50 +185,6 @@ class _Entries:
         meta = listing.meta_fragment(env)
         spec = listing.spec_fragment(env.spec) or _json_module(env.spec)
         return meta, spec
-
-
-def _usage_json(environment_ids, visible_keys) -> dict[str, str]:
-    """usedBy as JSON text per environment id, as documents.usage_by_environment has it (same
-    queries, same order): the database writes each workload's and template's object, so tens
-    of thousands of them cost a string each, not a dict and an encoder pass."""
-    usage: dict[str, dict[str, list[str]]] = {}
-    visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
-    workloads = (
-        Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
-        .order_by("environment_id", "created_at", "name")
-        .annotate(
-            env_text=UUIDText("environment_id"),
-            item=_object(id=UUIDText("id"), name=F("name"), status=F("status")),
-        )
-        .values_list("env_text", "type", "item")
-    )
-    for env_id, kind, item in workloads:
-        lists = usage.get(env_id)
-        if lists is None:
-            lists = usage[env_id] = {key: [] for key in USAGE_KEYS}
-        lists[documents.WORKLOAD_USAGE_KEYS[kind]].append(item)
-    templates = (
-        Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
-        .order_by("name")
-        .annotate(
-            env_text=UUIDText("environment_id"), item=_object(id=UUIDText("id"), name=F("name"))
-        )
-        .values_list("env_text", "item")
-    )
-    for env_id, item in templates:
-        lists = usage.get(env_id)
-        if lists is None:
-            lists = usage[env_id] = {key: [] for key in USAGE_KEYS}
-        lists["templates"].append(item)
-    return {
-        env_id: "{" + ",".join(f'"{key}":[{",".join(items)}]' for key, items in lists.items()) + "}"
-        for env_id, lists in usage.items()
-    }
-
-
-def _object(**members):
-    """A JSON object written by the database, read as its text (not decoded)."""
-    return Cast(JSONObject(**members), TextField())
 
 
 def _json_module(value) -> str:

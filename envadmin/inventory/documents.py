@@ -1,7 +1,6 @@
 """The local model rendered as Run:ai's documents (environment and org-unit contracts)."""
 
 import json
-from collections import defaultdict
 from datetime import datetime
 
 import orjson
@@ -11,14 +10,11 @@ from django.db.models import CharField, F, Func, Max
 from django.db.models.functions import Cast
 
 from . import listing
-from .models import Environment, Template, Workload
+from .models import Environment, Workload
+from .usage import WORKLOAD_LISTS, UsedBy
 
-WORKLOAD_USAGE_KEYS = {
-    "workspace": "workspaces",
-    "training": "trainings",
-    "distributed": "distributed",
-    "inference": "inferences",
-}
+# usedBy's list of each workload type
+WORKLOAD_USAGE_KEYS = {kind: key for key, kind in WORKLOAD_LISTS}
 
 
 def load_json(text: str | None):
@@ -167,31 +163,15 @@ def _as_text(field: str) -> UUIDText:
 
 
 def usage_by_environment(environment_ids, visible_keys) -> dict:
-    """usedBy, keyed by environment id text, for many environments in two queries: the
+    """usedBy, keyed by environment id text, for many environments in one query: the
     workloads and templates the caller may see. `environment_ids` may be a queryset."""
-    usage = defaultdict(empty_usage)
-    visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
-    workloads = (
-        Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
-        # Each environment's workloads oldest first; grouped by environment, an index gives
-        # that order without sorting the whole list.
-        .order_by("environment_id", "created_at", "name")
-        .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
-        .values_list("env_text", "type", "id_text", "name", "status")
+    rows = (
+        Environment.objects.filter(pk__in=environment_ids)
+        .order_by()
+        .annotate(id_text=_as_text("id"), used_by=UsedBy(visible_keys))
+        .values_list("id_text", "used_by")
     )
-    for env_id, kind, workload_id, name, status in workloads:
-        usage[env_id][WORKLOAD_USAGE_KEYS[kind]].append(
-            {"id": workload_id, "name": name, "status": status}
-        )
-    templates = (
-        Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
-        .order_by("name")
-        .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
-        .values_list("env_text", "id_text", "name")
-    )
-    for env_id, template_id, name in templates:
-        usage[env_id]["templates"].append({"id": template_id, "name": name})
-    return usage
+    return {env_id: orjson.loads(used_by) for env_id, used_by in rows}
 
 
 def last_used(environment_ids, project_id, workload_type) -> dict:
