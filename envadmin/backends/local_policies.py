@@ -149,17 +149,20 @@ class LocalPolicyOperations:
             source_label=lambda source: label_of(tree, source),
         )  # fmt: skip
 
-        def judge(document: dict, placement_key: str) -> dict:
-            visible = placement_key in chain
-            note = (
-                ""
-                if visible
-                else (f"it belongs to {tree.path(placement_key)}, outside project '{project}'.")
-            )
-            return compiled(document, visible, note)
+        def visibility(placement_key: str) -> tuple[bool, str]:
+            """(whether the project can use an environment placed there, the note if not)."""
+            if placement_key in chain:
+                return True, ""
+            return False, f"it belongs to {tree.path(placement_key)}, outside project '{project}'."
 
-        # Lets a list judge environments alike in spec and placement once (local_list.py).
+        def judge(document: dict, placement_key: str) -> dict:
+            return compiled(document, *visibility(placement_key))
+
+        # Lets a list judge environments alike in spec and placement once (local_list.py), and
+        # the matrix key its verdicts by all a judge reads (local_matrix.py).
         judge.imposed = compiled.imposed
+        judge.signature = compiled.signature
+        judge.visibility = visibility
         return judge
 
     def environments_by_workload_type(self, caller, params, workload_types) -> dict[str, dict]:
