@@ -5,7 +5,7 @@ judges' signatures (what they read of their policies), the environment's spec te
 supported types, its placement's visibility, and its id when a policy imposes it. A write of a
 policy or of an environment changes what the next request reads, hence the key it asks for;
 the old answer is simply never asked for again. Bounded in entries and in the characters of
-the keys' texts: once full, the oldest half is dropped.
+the keys' texts: once full, the oldest half is dropped (again, until the new entry fits).
 """
 
 from itertools import islice
@@ -26,9 +26,11 @@ class VerdictMemo:
     def put(self, key, answer, chars: int) -> None:
         """Keep `answer`; `chars`: the size of the key's own texts (a spec is most of it)."""
         with self._lock:
-            if key in self._answers:
+            if key in self._answers or chars > self.max_chars:
                 return
-            if len(self._answers) >= self.max_entries or self._chars + chars > self.max_chars:
+            if len(self._answers) >= self.max_entries:
+                self._drop_oldest_half()
+            while self._chars + chars > self.max_chars:
                 self._drop_oldest_half()
             self._answers[key] = (answer, chars)
             self._chars += chars
