@@ -19,6 +19,7 @@ from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory import documents, listing
 from envadmin.inventory.documents import UUIDText
 from envadmin.inventory.models import Environment
+from envadmin.policies.models import Policy
 
 from .base import MatrixRow
 
@@ -48,9 +49,15 @@ class LocalMatrixOperations:
         project_key = self.project_key(project, tree, access, "complyToProject")
         # What a list with projectId asks for (inventory/filters.py): the project's chain.
         keys = sorted(set(tree.chain(project_key)) & set(access.visible))
+        # The policies of the four types on the project's chain, in one read.
+        policies: dict[str, dict] = {WORKLOAD_TYPE_KEYS[kind]: {} for kind in workload_types}
+        for policy in Policy.objects.filter(scope_key__in=tree.chain(project_key)):
+            policies.setdefault(policy.workload_type, {})[policy.scope_key] = policy
         judges = [
-            (kind, self.compliance_for(tree, project_key, kind, None)) for kind in workload_types
-        ]
+            (kind, self.compliance_for(tree, project_key, kind, None,
+                                       policies[WORKLOAD_TYPE_KEYS[kind]]))
+            for kind in workload_types
+        ]  # fmt: skip
         signatures = tuple(judge.signature for _, judge in judges)
         token = SIGNATURES.get(signatures)
         if token is None:

@@ -139,9 +139,12 @@ class LocalPolicyOperations:
             policies = self._policies_on(chain, workload_type)
         return merge([(source_of(tree, k), policies[k].document) for k in chain if k in policies])
 
-    def compliance_for(self, tree, project_key, workload_type_name, replica_type):
-        """A function env_document -> compliance for one project and workload type."""
-        effective = self.effective_policy(tree, project_key, WORKLOAD_TYPE_KEYS[workload_type_name])
+    def compliance_for(self, tree, project_key, workload_type_name, replica_type, policies=None):
+        """A function env_document -> compliance for one project and workload type.
+        `policies`: those of the type on the project's chain, if already read."""
+        effective = self.effective_policy(
+            tree, project_key, WORKLOAD_TYPE_KEYS[workload_type_name], policies
+        )
         chain = set(tree.chain(project_key))
         project = tree.nodes[project_key].name
         compiled = compile_policy(

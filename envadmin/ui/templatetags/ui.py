@@ -50,6 +50,9 @@ def breakable(value) -> str:
     return mark_safe(_SEPARATORS.sub(r"\1<wbr>", _e(value)))
 
 
+_UUID = re.compile(r"[0-9a-fA-F-]{1,64}").fullmatch
+
+
 class _Links:
     """The environment links of one page: each URL pattern reversed once, not once per row."""
 
@@ -65,9 +68,12 @@ class _Links:
         pattern = self._patterns.get(name)
         if pattern is None:
             url = reverse(f"environments:{name}", args=[self.PLACEHOLDER])
-            pattern = self._patterns[name] = url.split(self.PLACEHOLDER, 1)
+            pattern = url.split(self.PLACEHOLDER, 1)
+            pattern = self._patterns[name] = (*pattern, _e(pattern[0]), _e(pattern[1]))
+        if type(asset_id) is str and _UUID(asset_id):  # nothing in it to quote or escape
+            return pattern[2] + asset_id + pattern[3]
         # As reverse() quotes a path argument (RFC 3986 sub-delimiters and "/~:@" kept).
-        return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern))
+        return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern[:2]))
 
     def returning(self, name: str, asset_id) -> str:
         """The link, carrying the list to return to."""
@@ -117,7 +123,7 @@ def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
     links, then its cell per workload type; a row violating a policy offers a compliant copy
     when `copy_for` is set. Environments share most answers (one image, one violation), and
     alike rows often share their cells tuple: each is written once per page."""
-    links, written, html = _Links(), {}, []
+    links, written, scopes, html = _Links(), {}, {}, []
     copy_note = f"?compliant_for={_e(copy_for)}"
     copy_text = f"Make a compliant copy for {_e(project_label)}</a>"
     kinds = tuple(workload_types)
@@ -134,10 +140,13 @@ def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
             if violates and copy_for is not None
             else ""
         )
+        scope = scopes.get(row.scope)
+        if scope is None:  # a page has a few placements, each on many rows
+            scope = scopes[row.scope] = _e(row.scope)
         name = _e(row.name)
         html.append(
             f'<tr data-name="{name}"><th scope="row"><a href="{links.of("detail", row.id)}">'
-            f'{name}</a><br><small class="muted">{_e(row.scope)}</small>{copy}</th>{cells}</tr>\n'
+            f'{name}</a><br><small class="muted">{scope}</small>{copy}</th>{cells}</tr>\n'
         )
     return mark_safe("".join(html))
 
