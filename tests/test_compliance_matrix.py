@@ -1,17 +1,22 @@
 """The compliance matrix: the local backend reads the environments once for the four workload
 types, answers as four lists would, and its queries do not grow with the environments."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from envadmin.accounts.access import Caller
+from envadmin.backends import local_matrix
 from envadmin.backends.base import EnvironmentBackend
 from envadmin.backends.local import LocalBackend
+from envadmin.compliance.memo import VerdictMemo
 from envadmin.contract.choices import WORKLOAD_TYPES
+from envadmin.inventory.models import Environment
 
 from .factories import add_environments
-from .test_environment_compliance import policies  # noqa: F401 (a fixture)
+from .test_environment_compliance import policies, put_policy  # noqa: F401 (a fixture)
 from .test_ui_views import signed_in  # noqa: F401 (a fixture)
 
 ADMIN = Caller("root", rules=(("System administrator", "tenant"),))
@@ -55,3 +60,73 @@ def test_the_matrix_reads_no_more_for_more_environments(policies, signed_in):  #
     assert queries() == few
     page = client.get("/compliance?project=7").content.decode()
     assert page.count('<tr data-name="bulk-') == 30
+
+
+def _by_id(rows) -> dict:
+    return {row.id: (row.name, row.meta["scope"], row.cells) for row in rows}
+
+
+def test_the_local_matrix_answers_as_the_lists_do_cold_and_warm(policies):  # noqa: F811
+    """The raw read and the memo give the rows the lists per type give (base.py's way)."""
+    local_matrix.VERDICTS.clear()
+    expected, _ = EnvironmentBackend.compliance_matrix(LocalBackend(), ADMIN, 7, WORKLOAD_TYPES)
+    cold, problems = LocalBackend().compliance_matrix(ADMIN, 7, WORKLOAD_TYPES)
+    assert len(local_matrix.VERDICTS) > 0
+    warm, _ = LocalBackend().compliance_matrix(ADMIN, 7, WORKLOAD_TYPES)
+    assert _by_id(cold) == _by_id(warm) == _by_id(expected) and problems == []
+    states = {state for row in cold for _, state in row.cells}
+    assert {"compliant", "not-compliant", "not-supported"} <= states
+
+
+def _row(page: str, name: str) -> str:
+    found = re.search(rf'<tr data-name="{name}">(.*?)</tr>', page, re.S)
+    assert found, f"no row {name}"
+    return found.group(1)
+
+
+def test_a_policy_change_through_the_api_shows_at_once(policies, signed_in):  # noqa: F811
+    client = signed_in()
+    before = client.get("/compliance?project=7").content.decode()
+    assert "workingDir is required" in _row(before, "p7-env")
+    warm = client.get("/compliance?project=7").content.decode()
+    assert _row(warm, "p7-env") == _row(before, "p7-env")  # answered from the memo
+    # The department drops its workingDir rule and fixes imagePullPolicy's options instead.
+    put_policy(policies, "workspaces", {"scope": "department", "departmentId": "d1"}, {
+        "rules": {"security": {"runAsUid": {"min": 1000}}},
+    })  # fmt: skip
+    after = _row(client.get("/compliance?project=7").content.decode(), "p7-env")
+    assert "workingDir is required" not in after
+    assert 'class="badge ok"' in after.split("<td>")[1]  # Workspace: compliant now
+    put_policy(policies, "workspaces", {"scope": "tenant"}, {
+        "rules": {"image": {"options": [{"value": "ubuntu:22.04"}]}},
+    })  # fmt: skip
+    again = _row(client.get("/compliance?project=7").content.decode(), "p7-env")
+    assert "image &#x27;python:3.11&#x27; is not allowed" in again
+
+
+def test_an_environment_change_shows_at_once(policies, signed_in):  # noqa: F811
+    client = signed_in()
+    assert "workingDir is required" in _row(client.get("/compliance?project=7").content.decode(),
+                                            "p7-env")  # fmt: skip
+    env = Environment.objects.get(name="p7-env")
+    env.spec = {**env.spec, "workingDir": "/home/jovyan"}
+    env.save()
+    row = _row(client.get("/compliance?project=7").content.decode(), "p7-env")
+    assert "workingDir is required" not in row
+    # A queryset update leaves the stored fragment empty: the row is read the long way.
+    Environment.objects.filter(name="p7-env").update(spec={"image": "python:3.11"}, name="p7-b")
+    assert Environment.objects.get(name="p7-b").listed_spec == ""
+    row = _row(client.get("/compliance?project=7").content.decode(), "p7-b")
+    assert "workingDir is required" in row
+
+
+def test_the_memo_stays_within_its_bounds():
+    memo = VerdictMemo(max_entries=4, max_chars=100)
+    for n in range(10):
+        memo.put(("key", n), n, 10)
+        assert len(memo) <= 4
+    assert memo.get(("key", 9)) == 9 and memo.get(("key", 0)) is None
+    memo.put("big", "answer", 95)  # over the characters: the older half goes
+    assert memo.get("big") == "answer" and memo._chars <= 100
+    memo.put("huge", "answer", 101)  # larger than the whole memo: not kept
+    assert memo.get("huge") is None and memo.get("big") == "answer"

@@ -7,11 +7,13 @@ Failures are raised as envadmin.contract.errors.BackendError subclasses.
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import orjson
 
 from envadmin.accounts.access import Caller
 from envadmin.compliance.fixes import fix_environment
+from envadmin.compliance.states import compliance_state
 from envadmin.contract import diff
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS
 from envadmin.contract.environment import validate_creation
@@ -27,6 +29,18 @@ from .org_units import OrgUnits, read_org_units
 from .revision_operations import RevisionOperations
 
 Params = Mapping[str, str]
+
+
+class MatrixRow(NamedTuple):
+    """An environment of the compliance matrix. `meta` holds at least its scope and placement
+    ids (rows of one node may share it); `cells` has a (compliance or None, state) pair per
+    workload type asked, in their order. Rows alike in every verdict may share one `cells`
+    tuple: read them, never change them."""
+
+    id: str
+    name: str
+    meta: dict
+    cells: tuple
 
 
 class EnvironmentBackend(RevisionOperations, ABC):
@@ -110,6 +124,31 @@ class EnvironmentBackend(RevisionOperations, ABC):
             kind: self.list_environments(caller, {**params, "complyToWorkloadType": kind})
             for kind in workload_types
         }
+
+    def compliance_matrix(
+        self, caller: Caller, project, workload_types: Sequence[str]
+    ) -> tuple[list[MatrixRow], list[str]]:
+        """(a MatrixRow per environment `project` can see, judged for it per workload type;
+        one line per unusable field of the upstream answers, whose entries are left out)."""
+        params = {"projectId": str(project), "complyToProject": str(project)}
+        answers = self.environments_by_workload_type(caller, params, workload_types)
+        found: dict[str, tuple[dict, dict]] = {}
+        problems: list[str] = []
+        for kind, answer in answers.items():
+            entries, unusable = usable_entries(
+                answer.get("entries") if isinstance(answer, dict) else None
+            )
+            problems += [p for p in unusable if p not in problems]
+            for entry in entries:
+                meta, cells = found.setdefault(entry["meta"]["id"], (entry["meta"], {}))
+                compliance = entry.get("compliance")
+                cells[kind] = (compliance, compliance_state(compliance, entry["meta"], kind))
+        rows = [
+            MatrixRow(ident, meta["name"], meta,
+                      tuple(cells.get(kind, (None, "")) for kind in workload_types))
+            for ident, (meta, cells) in found.items()
+        ]  # fmt: skip
+        return rows, problems
 
     def hygiene_verdicts(self, caller: Caller, project_ids, documents: dict):
         """(newest lastUsedByWorkload per id, ids judged, ids compliant or imposed) that a list

@@ -32,6 +32,7 @@ from .local_assets import LocalAssetOperations
 from .local_hygiene import LocalHygieneOperations
 from .local_impact import LocalImpactOperations
 from .local_list import LocalListOperations
+from .local_matrix import LocalMatrixOperations
 from .local_policies import LocalPolicyOperations
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
@@ -172,7 +173,7 @@ def _in_lifecycle(qs, wanted: str):
 
 class LocalBackend(
     LocalAssetOperations, LocalPolicyOperations, LocalImpactOperations, LocalListOperations,
-    LocalHygieneOperations, EnvironmentBackend,
+    LocalHygieneOperations, LocalMatrixOperations, EnvironmentBackend,
 ):  # fmt: skip
     """One instance serves one request (get_backend() per request), so the org tree it loads
     once is reused by every call of that request: a page calls the backend several times."""

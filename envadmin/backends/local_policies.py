@@ -140,9 +140,12 @@ class LocalPolicyOperations:
             policies = self._policies_on(chain, workload_type)
         return merge([(source_of(tree, k), policies[k].document) for k in chain if k in policies])
 
-    def compliance_for(self, tree, project_key, workload_type_name, replica_type):
-        """A function env_document -> compliance for one project and workload type."""
-        effective = self.effective_policy(tree, project_key, WORKLOAD_TYPE_KEYS[workload_type_name])
+    def compliance_for(self, tree, project_key, workload_type_name, replica_type, policies=None):
+        """A function env_document -> compliance for one project and workload type.
+        `policies`: those of the type on the project's chain, if already read."""
+        effective = self.effective_policy(
+            tree, project_key, WORKLOAD_TYPE_KEYS[workload_type_name], policies
+        )
         chain = set(tree.chain(project_key))
         project = tree.nodes[project_key].name
         compiled = compile_policy(
@@ -150,13 +153,14 @@ class LocalPolicyOperations:
             source_label=lambda source: label_of(tree, source),
         )  # fmt: skip
 
-        def seen_from_project(placement_key: str) -> tuple[bool, str]:
+        def visibility(placement_key: str) -> tuple[bool, str]:
+            """(whether the project can use an environment placed there, the note if not)."""
             if placement_key in chain:
                 return True, ""
             return False, f"it belongs to {tree.path(placement_key)}, outside project '{project}'."
 
         def judge(document: dict, placement_key: str) -> dict:
-            return compiled(document, *seen_from_project(placement_key))
+            return compiled(document, *visibility(placement_key))
 
         # What the judge reads besides an environment, for a list that keeps verdicts across
         # requests (local_list.py): the compiled policy and what a placement looks like from
@@ -164,10 +168,13 @@ class LocalPolicyOperations:
         signed = verdicts.hasher(compiled.signature, workload_type_name, repr(replica_type))
 
         def context(placement_key: str) -> bytes:
-            return verdicts.feed(signed.copy(), repr(seen_from_project(placement_key))).digest()
+            return verdicts.feed(signed.copy(), repr(visibility(placement_key))).digest()
 
         judge.context = context
         judge.imposed = compiled.imposed
+        # The matrix keys its verdicts by all a judge reads (local_matrix.py).
+        judge.signature = compiled.signature
+        judge.visibility = visibility
         return judge
 
     def environments_by_workload_type(self, caller, params, workload_types) -> dict[str, dict]:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from envadmin.compliance.memo import VerdictMemo
 from envadmin.compliance.states import NOT_SUPPORTED
 from envadmin.compliance.states import compliance_state as judged_state
 
@@ -49,6 +50,9 @@ def breakable(value) -> str:
     return mark_safe(_SEPARATORS.sub(r"\1<wbr>", _e(value)))
 
 
+_UUID = re.compile(r"[0-9a-fA-F-]{1,64}").fullmatch
+
+
 class _Links:
     """The environment links of one page: each URL pattern reversed once, not once per row."""
 
@@ -64,9 +68,12 @@ class _Links:
         pattern = self._patterns.get(name)
         if pattern is None:
             url = reverse(f"environments:{name}", args=[self.PLACEHOLDER])
-            pattern = self._patterns[name] = url.split(self.PLACEHOLDER, 1)
+            pattern = url.split(self.PLACEHOLDER, 1)
+            pattern = self._patterns[name] = (*pattern, _e(pattern[0]), _e(pattern[1]))
+        if type(asset_id) is str and _UUID(asset_id):  # nothing in it to quote or escape
+            return pattern[2] + asset_id + pattern[3]
         # As reverse() quotes a path argument (RFC 3986 sub-delimiters and "/~:@" kept).
-        return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern))
+        return _e(quote(str(asset_id), safe="!$&'()*+,;=/~:@").join(pattern[:2]))
 
     def returning(self, name: str, asset_id) -> str:
         """The link, carrying the list to return to."""
@@ -112,38 +119,57 @@ def table_rows(context, rows, columns, can_create=False, selectable=False):
 
 @register.simple_tag
 def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
-    """The <tr>s of the compliance matrix: an environment's links, then its cell per workload
-    type. Environments share most answers (one image, one violation): each distinct cell is
-    written once per page."""
-    links, written, html = _Links(), {}, []
+    """The <tr>s of the compliance matrix (rows: views.review.MatrixLine): an environment's
+    links, then its cell per workload type; a row violating a policy offers a compliant copy
+    when `copy_for` is set. Environments share most answers (one image, one violation), and
+    alike rows often share their cells tuple: each is written once per page."""
+    links, written, scopes, html = _Links(), {}, {}, []
     copy_note = f"?compliant_for={_e(copy_for)}"
+    copy_text = f"Make a compliant copy for {_e(project_label)}</a>"
+    kinds = tuple(workload_types)
     for row in rows:
-        cells = []
-        for kind in workload_types:
-            cell = row["cells"].get(kind) or {}
-            compliance, state = cell.get("compliance"), cell.get("state", "")
-            reasons = (compliance or {}).get("reason") or []
-            key = (
-                kind,
-                state,
-                *[(r.get("field"), r.get("rule"), r.get("details")) for r in reasons],
-            )
-            found = written.get(key)
-            if found is None:
-                found = written[key] = compliance_badge_with_reasons(compliance, state, kind)
-            cells.append(f"<td>{found}</td>")
+        key = (id(row.cells), kinds)
+        found = _CELLS_MARKUP.get(key)
+        if found is None or found[0] is not row.cells:
+            cells, violates = _matrix_cells(row.cells, kinds, written)
+            found = (row.cells, cells, violates)
+            _CELLS_MARKUP.put(key, found, len(cells))
+        _, cells, violates = found
         copy = (
-            f'<br><a class="button small" href="{links.of("copy", row["id"])}{copy_note}">'
-            f"Make a compliant copy for {_e(project_label)}</a>"
-            if row.get("copy")
+            f'<br><a class="button small" href="{links.of("copy", row.id)}{copy_note}">{copy_text}'
+            if violates and copy_for is not None
             else ""
         )
+        scope = scopes.get(row.scope)
+        if scope is None:  # a page has a few placements, each on many rows
+            scope = scopes[row.scope] = _e(row.scope)
+        name = _e(row.name)
         html.append(
-            f'<tr data-name="{_e(row["name"])}"><th scope="row"><a href="'
-            f'{links.of("detail", row["id"])}">{_e(row["name"])}</a><br><small class="muted">'
-            f"{_e(row['scope'])}</small>{copy}</th>{''.join(cells)}</tr>\n"
+            f'<tr data-name="{name}"><th scope="row"><a href="{links.of("detail", row.id)}">'
+            f'{name}</a><br><small class="muted">{scope}</small>{copy}</th>{cells}</tr>\n'
         )
     return mark_safe("".join(html))
+
+
+# The markup of a cells tuple, kept across requests: a backend shares one tuple between alike
+# rows and requests (backends.base.MatrixRow) and never changes it. An entry holds its tuple, so
+# no other object can take the id it is keyed by while it lives.
+_CELLS_MARKUP = VerdictMemo(max_entries=20_000, max_chars=16 * 1024 * 1024)
+
+
+def _matrix_cells(cells: tuple, workload_types, written: dict) -> tuple[str, bool]:
+    """(the <td>s of one cells tuple, whether one of them violates a policy); each distinct
+    cell's markup is kept in `written` by what it shows."""
+    shown, violates = [], False
+    for kind, (compliance, state) in zip(workload_types, cells, strict=True):
+        reasons = (compliance or {}).get("reason") or []
+        key = (kind, state, *[(r.get("field"), r.get("rule"), r.get("details")) for r in reasons])
+        cell = written.get(key)
+        if cell is None:
+            cell = written[key] = compliance_badge_with_reasons(compliance, state, kind)
+        shown.append(f"<td>{cell}</td>")
+        violates = violates or state == "not-compliant"
+    return "".join(shown), violates
 
 
 _NONE = '<span class="muted">—</span>'

@@ -1,7 +1,9 @@
 """Pages for team leads and administrators: compliance review, policies, the org tree."""
 
 import hashlib
+from collections import Counter
 from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import yaml
@@ -10,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from envadmin.accounts.models import Role
-from envadmin.compliance.states import NOT_SUPPORTED, compliance_state, policy_reasons
+from envadmin.compliance.states import NOT_SUPPORTED, policy_reasons
 from envadmin.contract.choices import SCOPE_ID_FIELDS, WORKLOAD_TYPE_KEYS, WORKLOAD_TYPES
 from envadmin.contract.errors import (
     BackendError,
@@ -55,31 +57,31 @@ class ComplianceReviewView(PageView, View):
         return self.chosen_project() or next(iter(sorted(self.org.projects)), None)
 
     def matrix(self, project):
-        """(rows, counts): a row per environment with a cell {compliance, state} per workload
-        type; per type, how many of the environments supporting it comply."""
-        rows: dict[str, dict] = {}
-        params = {"projectId": str(project), "complyToProject": str(project)}
-        answers = self.backend.environments_by_workload_type(self.caller, params, WORKLOAD_TYPES)
-        for kind, answer in answers.items():
-            for entry in self.usable(answer):
-                row = rows.setdefault(
-                    entry["meta"]["id"],
-                    {"id": entry["meta"]["id"], "name": entry["meta"]["name"],
-                     "scope": self.org.scope_path(entry["meta"]), "cells": {}},
-                )  # fmt: skip
-                found = entry.get("compliance")
-                state = compliance_state(found, entry["meta"], kind)
-                row["cells"][kind] = {"compliance": found, "state": state}
-        ordered = sorted(rows.values(), key=lambda r: r["name"].lower())
+        """(rows, counts): a MatrixLine per environment, by name; per type, how many of the
+        environments supporting it comply."""
+        found, problems = self.backend.compliance_matrix(self.caller, project, WORKLOAD_TYPES)
+        self.org.problems.extend(p for p in problems if p not in self.org.problems)
+        scopes: dict[int, str] = {}  # rows of one node share their meta: one path each
+        rows = []
+        for row in found:
+            scope = scopes.get(id(row.meta))
+            if scope is None:
+                scope = scopes[id(row.meta)] = self.org.scope_path(row.meta)
+            rows.append(MatrixLine(row.id, row.name, scope, row.cells))
+        rows.sort(key=lambda r: r.name.lower())
+        # Alike rows share their cells: each distinct tuple is counted once, times its rows.
+        tally = Counter(id(r.cells) for r in rows)
+        distinct = {id(r.cells): r.cells for r in rows}
         counts = {}
-        for kind in WORKLOAD_TYPES:
-            states = [(r["cells"].get(kind) or {}).get("state", "") for r in ordered]
-            supporting = [s for s in states if s not in ("", NOT_SUPPORTED)]
-            counts[kind] = {
-                "comply": sum(s in ("compliant", "imposed") for s in supporting),
-                "supporting": len(supporting),
-            }
-        return ordered, counts
+        for index, kind in enumerate(WORKLOAD_TYPES):
+            comply = supporting = 0
+            for cells_id, times in tally.items():
+                state = distinct[cells_id][index][1]
+                if state not in ("", NOT_SUPPORTED):
+                    supporting += times
+                    comply += times if state in ("compliant", "imposed") else 0
+            counts[kind] = {"comply": comply, "supporting": supporting}
+        return rows, counts
 
     def only_problems(self) -> bool:
         return self.request.GET.get("problems") == "1"
@@ -95,18 +97,16 @@ class ComplianceReviewView(PageView, View):
         total = len(rows)
         if self.only_problems():
             # A problem is a policy violation; "n/a" (type not supported) is none.
-            rows = [r for r in rows if any(_violates(c) for c in r["cells"].values())]
+            rows = [r for r in rows if _violates(r.cells)]
         if request.GET.get("format") == "csv":
             return self.csv(rows)
         # Rows that violate a policy offer a copy fixed to comply, placed in the project.
         copy_for = (
             project
-            if any(any(_violates(c) for c in r["cells"].values()) for r in rows)
+            if any(_violates(r.cells) for r in rows)
             and may_create_in(self.backend, self.caller, project)
             else None
         )
-        for row in rows:
-            row["copy"] = copy_for is not None and any(_violates(c) for c in row["cells"].values())
         return render(
             request,
             self.template_name,
@@ -131,13 +131,11 @@ class ComplianceReviewView(PageView, View):
     def csv_rows(rows):
         for row in rows:
             cells, reasons = [], []
-            for kind in WORKLOAD_TYPES:
-                cell = row["cells"].get(kind) or {}
-                state = cell.get("state", "")
+            for kind, (compliance, state) in zip(WORKLOAD_TYPES, row.cells, strict=True):
                 cells.append(CSV_STATES.get(state, ""))
-                found = policy_reasons(cell.get("compliance"), state)
+                found = policy_reasons(compliance, state)
                 reasons += [f"{kind}: {r['details']}" for r in found]
-            yield [row["name"], row["scope"], *cells, " | ".join(reasons)]
+            yield [row.name, row.scope, *cells, " | ".join(reasons)]
 
 
 # The matrix CSV's words for compliance.states' states.
@@ -149,8 +147,18 @@ CSV_STATES = {
 }
 
 
-def _violates(cell: dict) -> bool:
-    return cell.get("state") == "not-compliant"
+class MatrixLine(NamedTuple):
+    """A row of the matrix page: `cells` as the backend's MatrixRow has them (shared, read
+    only), `scope` the placement's path."""
+
+    id: str
+    name: str
+    scope: str
+    cells: tuple
+
+
+def _violates(cells: tuple) -> bool:
+    return any(state == "not-compliant" for _, state in cells)
 
 
 class PolicyView(PageView, View):
