@@ -215,7 +215,7 @@ class LocalBackend(
     @paused_gc()
     def list_environments(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
+        visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         envs = _rows(filterset.qs)
         ids = filterset.qs.order_by().values("id")
@@ -233,7 +233,7 @@ class LocalBackend(
                 caller, params, names=names, filters=filters, sort=sort, offset=offset, limit=limit
             )
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
+        visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         qs = filterset.qs
         search = filters.search.strip()
@@ -298,10 +298,10 @@ class LocalBackend(
                 Value(0),
             ),  # fmt: skip
             "workloads": Count(
-                "workloads", filter=Q(workloads__project_id__in=visible_projects), distinct=True
+                "workloads", filter=Q(workloads__project_id__any=visible_projects), distinct=True
             ),
             "templates": Count(
-                "templates", filter=Q(templates__scope_key__in=access.visible), distinct=True
+                "templates", filter=Q(templates__scope_key__any=access.visible), distinct=True
             ),
         }
         if key == "status":

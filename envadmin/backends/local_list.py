@@ -45,7 +45,7 @@ class LocalListOperations:
 
     def list_environments_json(self, caller: Caller, params: Params) -> Iterator[bytes]:
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
+        visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         cleaned = filterset.form.cleaned_data
         # Usage and last use are read per chunk, for its ids: memory stays bounded at any size.
@@ -182,7 +182,9 @@ def _usage_json(environment_ids, visible_keys) -> dict[str, str]:
     usage: dict[str, dict[str, list[str]]] = {}
     visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
     workloads = (
-        Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
+        Workload.objects.filter(
+            environment_id__in=environment_ids, project_id__any=visible_projects
+        )
         .order_by("environment_id", "created_at", "name")
         .annotate(
             env_text=UUIDText("environment_id"),
@@ -196,7 +198,7 @@ def _usage_json(environment_ids, visible_keys) -> dict[str, str]:
             lists = usage[env_id] = {key: [] for key in USAGE_KEYS}
         lists[documents.WORKLOAD_USAGE_KEYS[kind]].append(item)
     templates = (
-        Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
+        Template.objects.filter(environment_id__in=environment_ids, scope_key__any=visible_keys)
         .order_by("name")
         .annotate(
             env_text=UUIDText("environment_id"), item=_object(id=UUIDText("id"), name=F("name"))

@@ -172,7 +172,9 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
     usage = defaultdict(empty_usage)
     visible_projects = [int(k.split(":", 1)[1]) for k in visible_keys if k.startswith("project:")]
     workloads = (
-        Workload.objects.filter(environment_id__in=environment_ids, project_id__in=visible_projects)
+        Workload.objects.filter(
+            environment_id__in=environment_ids, project_id__any=visible_projects
+        )
         # Each environment's workloads oldest first; grouped by environment, an index gives
         # that order without sorting the whole list.
         .order_by("environment_id", "created_at", "name")
@@ -184,7 +186,7 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
             {"id": workload_id, "name": name, "status": status}
         )
     templates = (
-        Template.objects.filter(environment_id__in=environment_ids, scope_key__in=visible_keys)
+        Template.objects.filter(environment_id__in=environment_ids, scope_key__any=visible_keys)
         .order_by("name")
         .annotate(env_text=_as_text("environment_id"), id_text=_as_text("id"))
         .values_list("env_text", "id_text", "name")
