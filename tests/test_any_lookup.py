@@ -69,3 +69,13 @@ def test_postgresql_gets_one_array_parameter(org):
         assert "= ANY(" in sql and "IN (" not in sql
     else:  # Django's IN elsewhere
         assert "IN (" in sql
+
+
+def test_any_character_survives_the_array_literal(org):
+    from tests.factories import add_environment
+
+    odd = 'we"ird\\ name, {x}'
+    add_environment(odd)
+    found = Environment.objects.filter(name__any={odd, "no-such-name", 'a"b'})
+    assert [e.name for e in found] == [odd]
+    assert not Environment.objects.filter(name__any={odd[:-1]}).exists()
