@@ -82,3 +82,24 @@ def test_the_tree_is_the_same_whichever_way_it_is_read(project, monkeypatch):
     assert shape(OrgTree.load()) == native
     projects = [node[0] for node in native[0] if node[1] == "project"]
     assert projects[-1] == "project:7" and len(projects) == 3  # by name, as the models order
+
+
+def test_org_units_are_kept_per_tree_and_reach(project):
+    from envadmin.accounts.access import Caller
+    from envadmin.backends.local import LocalBackend
+
+    admin = Caller("a", "user", (("System administrator", "tenant"),))
+    first = LocalBackend().org_units(admin)
+    first.problems.append("a page's own banner")  # a request's own list: not kept
+    again = LocalBackend().org_units(admin)
+    assert again.projects[7] is first.projects[7] and again.problems == []
+    assert again.projects[7]["name"] == "team-a"
+
+    other = Department.objects.create(id="d2", name="ops", cluster=project.department.cluster)
+    Project.objects.create(id=8, name="team-c", department=other)
+    narrow = Caller("n", "user", (("Environment administrator", "department:d2"),))
+    assert set(LocalBackend().org_units(narrow).projects) == {8}
+    assert set(LocalBackend().org_units(admin).projects) == {7, 8}  # a new tree: read again
+
+    Project.objects.filter(pk=7).update(name="team-b")
+    assert LocalBackend().org_units(admin).projects[7]["name"] == "team-b"

@@ -33,6 +33,10 @@ from .local_hygiene import LocalHygieneOperations
 from .local_impact import LocalImpactOperations
 from .local_list import LocalListOperations
 from .local_policies import LocalPolicyOperations
+from .org_units import OrgUnits
+
+# Distinct reaches (callers' visible sets) whose org units a process keeps per org tree.
+UNITS_PER_TREE = 64
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
 READ_ONLY_MESSAGE = "Environment '{name}' is read-only (built in): make a copy to change it."
@@ -563,6 +567,25 @@ class LocalBackend(
         if department is None or not access.can_view(scope_key("department", department.id)):
             raise NotFound(f"Department {department_id} not found.")
         return documents.department_document(department, tree)
+
+    def org_units(self, caller: Caller) -> OrgUnits:
+        """The units are a function of the org tree and the caller's reach: a process keeps
+        them on the tree they were read from (OrgTree.load, in this request, replaces the tree
+        whenever its rows change), per reach, at most UNITS_PER_TREE reaches. Each request gets
+        its own dicts and problems list; the unit documents are shared and never changed."""
+        tree, access = self._context(caller)
+        memo = tree.__dict__.setdefault("_org_units", {})
+        reach = frozenset(access.visible)
+        units = memo.get(reach)
+        if units is None:
+            if len(memo) >= UNITS_PER_TREE:
+                memo.clear()
+            units = super().org_units(caller)
+            if not units.problems:  # a read cut short (its time budget) is not kept
+                memo[reach] = units
+        return OrgUnits(
+            dict(units.clusters), dict(units.departments), dict(units.projects), [*units.problems]
+        )
 
     def list_clusters(self, caller: Caller, params: Params) -> list:
         tree, access = self._context(caller)
