@@ -885,6 +885,7 @@ def side_report(args, section: dict, titled: bool) -> list[str]:
         *[f"  - {line}" for line in policies["lines"]],
         *[f"  - LOST: {violation}" for violation in policies["violations"]],
         f"- server log: {extra['log problems']} error or traceback lines",
+        f"- {cpu_summary(side)}; PostgreSQL and the rest of the machine not counted",
         "",
     ]
 
@@ -985,6 +986,15 @@ def write_report(path: Path, args, info, sides: list, sections: list[dict]):
     path.write_text("\n".join(lines))
 
 
+def cpu_summary(side) -> str:
+    """Where the 2 cores went: the clients share them with the server and PostgreSQL."""
+    return (
+        f"CPU during the phases ({side.window:.1f} s): clients (this process, "
+        f"{len(side.clients)} threads) {side.client_cpu:.1f} s, server (gunicorn, all workers) "
+        f"{side.server_cpu:.1f} s"
+    )
+
+
 def shared_summary(shared: dict) -> str:
     return (
         f"shared: acknowledged {shared['acknowledged']:,}, refused 412 {shared['refused']:,}, "
@@ -1018,6 +1028,9 @@ class Side:
     run: Run | None = None
     clients: list = field(default_factory=list)
     window: float = 0.0  # seconds of its timed phases, summed
+    # CPU seconds during its phases: this process (the clients) and the gunicorn tree (server).
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
     checked: dict = field(default_factory=dict)
     log: str = ""  # the server's, once stopped
 
@@ -1148,7 +1161,10 @@ def run_sides(args, sides: list[Side], workdir: Path):
     for number, side in enumerate(order, 1):
         print(f"phase {number}/{len(order)}: {side.label}, {args.clients} clients for "
               f"{args.seconds:g} s ...", flush=True)  # fmt: skip
+        client, server = time.process_time(), _common.tree_cpu_seconds(side.server.process.pid)
         side.window += run_phase(side, args)
+        side.client_cpu += time.process_time() - client
+        side.server_cpu += _common.tree_cpu_seconds(side.server.process.pid) - server
     for side in sides:
         with side.run.gate:
             side.run.finished = True
@@ -1209,6 +1225,7 @@ def side_results(args, side: Side) -> tuple[dict, bool]:
         f"errors {errors}; lost writes {lost} "
         + ", ".join(f"{k} {len(v)}" for k, v in checked["problems"].items())
     )
+    print(cpu_summary(side))
     print(shared_summary(checked["shared"]))
     print(policy_summary(checked["policies"]))
     for line in checked["shared"]["violations"] + checked["policies"]["violations"]:

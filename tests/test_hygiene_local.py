@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from envadmin.backends.local import LocalBackend
 from envadmin.inventory.models import Department, Environment, Project, Workload
+from envadmin.inventory.orgtree import OrgTree
 
 from .conftest import put_json
 from .factories import add_environment
@@ -118,10 +119,14 @@ def queries_of(client) -> int:
 
 
 def test_the_query_count_does_not_grow_with_the_projects(varied, admin):
+    OrgTree.load()
     before = queries_of(admin)
     department = Department.objects.get(id="d1")
     for number in range(100, 130):
         Project.objects.create(id=number, name=f"extra-{number}", department=department)
         add_environment(f"extra-env-{number}", project_id=number, workspace=True)
+    # On PostgreSQL the first read of a changed org tree costs one query more (digest, then
+    # rows): counted on the changed tree once it is read, as `before` was.
+    OrgTree.load()
     assert queries_of(admin) == before
     assert len(report(admin)["nonCompliantEverywhere"]) >= 30  # they were judged

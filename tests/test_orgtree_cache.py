@@ -48,3 +48,58 @@ def test_the_model_objects_are_complete(project):
         project.created_at,
     )
     assert tree.departments["d1"].cluster_id == project.department.cluster_id
+
+
+def test_a_rename_back_and_forth_is_seen_each_time(project):
+    for name in ("team-b", "team-a", "team-b"):
+        Project.objects.filter(pk=7).update(name=name)
+        assert OrgTree.load().path("project:7") == f"c1 / research / {name}"
+
+
+def test_the_tree_is_the_same_whichever_way_it_is_read(project, monkeypatch):
+    """PostgreSQL reads a digest, and the rows as JSON in one statement; other databases read
+    the rows: the same nodes, in the same order, with the same Python values."""
+    from django.db import connection
+
+    from envadmin.inventory import orgtree
+
+    other = Department.objects.create(id='d"2', name="Ops, {x}", cluster=project.department.cluster)
+    Project.objects.create(id=8, name="a-first", department=other)
+    Project.objects.create(id=9, name="a-first", department=project.department)
+
+    def shape(tree):
+        nodes = [(n.key, n.scope, n.id, n.name, n.parent, n.children) for n in tree.nodes.values()]
+        objects = [
+            (type(o), o.pk, o.name, o.created_at, getattr(o, "department_id", None))
+            for group in (tree.clusters, tree.departments, tree.projects)
+            for o in group.values()
+        ]
+        return nodes, objects
+
+    native = shape(OrgTree.load())
+    monkeypatch.setattr(orgtree, "_last_loaded", None)
+    monkeypatch.setattr(connection, "vendor", "generic")  # the rows' way
+    assert shape(OrgTree.load()) == native
+    projects = [node[0] for node in native[0] if node[1] == "project"]
+    assert projects[-1] == "project:7" and len(projects) == 3  # by name, as the models order
+
+
+def test_org_units_are_kept_per_tree_and_reach(project):
+    from envadmin.accounts.access import Caller
+    from envadmin.backends.local import LocalBackend
+
+    admin = Caller("a", "user", (("System administrator", "tenant"),))
+    first = LocalBackend().org_units(admin)
+    first.problems.append("a page's own banner")  # a request's own list: not kept
+    again = LocalBackend().org_units(admin)
+    assert again.projects[7] is first.projects[7] and again.problems == []
+    assert again.projects[7]["name"] == "team-a"
+
+    other = Department.objects.create(id="d2", name="ops", cluster=project.department.cluster)
+    Project.objects.create(id=8, name="team-c", department=other)
+    narrow = Caller("n", "user", (("Environment administrator", "department:d2"),))
+    assert set(LocalBackend().org_units(narrow).projects) == {8}
+    assert set(LocalBackend().org_units(admin).projects) == {7, 8}  # a new tree: read again
+
+    Project.objects.filter(pk=7).update(name="team-b")
+    assert LocalBackend().org_units(admin).projects[7]["name"] == "team-b"

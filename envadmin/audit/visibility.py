@@ -19,7 +19,7 @@ def events_by_scope(caller: Caller) -> QuerySet:
     events = AuditEvent.objects.all()
     if any(key == "tenant" for _, key in caller.rules):
         return events
-    return events.filter(scope_key__in=Access(caller, OrgTree.load()).visible)
+    return events.filter(scope_key__any=Access(caller, OrgTree.load()).visible)
 
 
 def events_by_actor(caller: Caller, *, local_superuser: bool = False) -> QuerySet:

@@ -34,6 +34,10 @@ from .local_impact import LocalImpactOperations
 from .local_list import LocalListOperations
 from .local_matrix import LocalMatrixOperations
 from .local_policies import LocalPolicyOperations
+from .org_units import OrgUnits
+
+# Distinct reaches (callers' visible sets) whose org units a process keeps per org tree.
+UNITS_PER_TREE = 64
 
 ACCEPTED = {"code": 202, "message": "Request has been accepted."}
 READ_ONLY_MESSAGE = "Environment '{name}' is read-only (built in): make a copy to change it."
@@ -102,10 +106,10 @@ def _within_reach(filterset, access: Access):
     may walk the index by the long list, every visible row, and filter by the short one."""
     keys = filterset.placement_keys()
     if keys is None:
-        return filterset.qs.filter(scope_key__in=access.visible)
+        return filterset.qs.filter(scope_key__any=access.visible)
     if keys <= access.visible:
         return filterset.qs  # the placement's keys alone already are within reach
-    return filterset.qs.filter(scope_key__in=keys & access.visible)
+    return filterset.qs.filter(scope_key__any=keys & access.visible)
 
 
 def _page_rows(sorted_qs, offset: int, limit: int) -> list[SimpleNamespace]:
@@ -279,7 +283,7 @@ class LocalBackend(
     @paused_gc()
     def list_environments(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
+        visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         envs = _rows(filterset.qs)
         ids = filterset.qs.order_by().values("id")
@@ -361,10 +365,10 @@ class LocalBackend(
                 Value(0),
             ),  # fmt: skip
             "workloads": Count(
-                "workloads", filter=Q(workloads__project_id__in=visible_projects), distinct=True
+                "workloads", filter=Q(workloads__project_id__any=visible_projects), distinct=True
             ),
             "templates": Count(
-                "templates", filter=Q(templates__scope_key__in=access.visible), distinct=True
+                "templates", filter=Q(templates__scope_key__any=access.visible), distinct=True
             ),
         }
         if key == "status":
@@ -626,6 +630,25 @@ class LocalBackend(
         if department is None or not access.can_view(scope_key("department", department.id)):
             raise NotFound(f"Department {department_id} not found.")
         return documents.department_document(department, tree)
+
+    def org_units(self, caller: Caller) -> OrgUnits:
+        """The units are a function of the org tree and the caller's reach: a process keeps
+        them on the tree they were read from (OrgTree.load, in this request, replaces the tree
+        whenever its rows change), per reach, at most UNITS_PER_TREE reaches. Each request gets
+        its own dicts and problems list; the unit documents are shared and never changed."""
+        tree, access = self._context(caller)
+        memo = tree.__dict__.setdefault("_org_units", {})
+        reach = frozenset(access.visible)
+        units = memo.get(reach)
+        if units is None:
+            if len(memo) >= UNITS_PER_TREE:
+                memo.clear()
+            units = super().org_units(caller)
+            if not units.problems:  # a read cut short (its time budget) is not kept
+                memo[reach] = units
+        return OrgUnits(
+            dict(units.clusters), dict(units.departments), dict(units.projects), [*units.problems]
+        )
 
     def list_clusters(self, caller: Caller, params: Params) -> list:
         tree, access = self._context(caller)

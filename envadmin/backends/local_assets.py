@@ -138,7 +138,7 @@ class LocalAssetOperations:
     # --- credentials ---------------------------------------------------------------------
     def list_credentials(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
-        visible = Credential.objects.filter(scope_key__in=access.visible)
+        visible = Credential.objects.filter(scope_key__any=access.visible)
         filterset = CredentialFilterSet(params, visible, tree=tree, visible=access.visible)
         if not filterset.is_valid():
             raise InvalidRequest.from_field_errors(filterset.errors)
@@ -160,7 +160,7 @@ class LocalAssetOperations:
     # --- registries ----------------------------------------------------------------------
     def _registries(self, caller: Caller):
         _, access = self._context(caller)
-        return Registry.objects.filter(scope_key__in=access.visible)
+        return Registry.objects.filter(scope_key__any=access.visible)
 
     def _registry(self, caller: Caller, registry_id) -> Registry:
         try:
@@ -218,7 +218,7 @@ def _credential_usage(credentials, access: Access) -> dict:
         mentions |= Q(spec_text__contains=str(credential.id))
     usage = {}
     rows = (
-        Environment.objects.filter(scope_key__in=access.visible)
+        Environment.objects.filter(scope_key__any=access.visible)
         .annotate(spec_text=Cast("spec", TextField()))
         .filter(mentions)
         .values_list("id", "name", "spec")

@@ -110,11 +110,11 @@ class _Judges:
 def _last_uses(documents: dict, seen_by: dict, access) -> dict[str, str]:
     """{id: newest workload's time, as Run:ai writes it} over the workloads of the projects
     that see the environment, of the types it supports: one query."""
-    visible = Environment.objects.filter(scope_key__in=access.visible).values("id")
+    visible = Environment.objects.filter(scope_key__any=access.visible).values("id")
     projects = {key for keys in seen_by.values() for key in keys}
     numbers = [int(key.split(":", 1)[1]) for key in projects]
     rows = (
-        Workload.objects.filter(environment_id__in=visible, project_id__in=numbers)
+        Workload.objects.filter(environment_id__in=visible, project_id__any=numbers)
         .annotate(env_text=UUIDText("environment_id"))
         .values("env_text", "project_id", "type")
         .annotate(last=Max("created_at"))

@@ -31,7 +31,7 @@ class LocalImpactOperations:
         )
         placements = {p: [k for k in tree.chain(p) if access.can_view(k)] for p in projects}
         seen = set().union(*placements.values()) if placements else set()
-        rows = self._environment_rows(Environment.objects.filter(scope_key__in=seen))
+        rows = self._environment_rows(Environment.objects.filter(scope_key__any=seen))
         documents = self._documents(rows, tree, access, {})
         by_placement: dict[str, list[str]] = {}
         environments = {}

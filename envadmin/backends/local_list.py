@@ -45,7 +45,7 @@ class LocalListOperations:
 
     def list_environments_json(self, caller: Caller, params: Params) -> Iterator[bytes]:
         tree, access = self._context(caller)
-        visible = Environment.objects.filter(scope_key__in=access.visible)
+        visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         cleaned = filterset.form.cleaned_data
         # usedBy comes with each row, written by the database; last use is read per chunk,

@@ -333,7 +333,7 @@ class LocalPolicyOperations:
 
     def list_policies(self, caller: Caller, params: Params) -> dict:
         tree, access = self._context(caller)
-        policies = Policy.objects.filter(scope_key__in=access.visible)
+        policies = Policy.objects.filter(scope_key__any=access.visible)
         kind = params.get("workloadType")
         if kind:
             if kind not in WORKLOAD_TYPE_KEYS:

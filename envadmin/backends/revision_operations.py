@@ -115,7 +115,7 @@ class RevisionOperations:
             raise InvalidRequest(
                 f"{unknown[0]}: unknown parameter.", f"Known: {', '.join(DELETED_FILTERS)}."
             )
-        rows = deleted().filter(scope_key__in=self.visible_scope_keys(caller))
+        rows = deleted().filter(scope_key__any=self.visible_scope_keys(caller))
         if params.get("name"):
             rows = rows.filter(asset_name__iexact=params["name"])
         if params.get("scope"):

@@ -7,3 +7,6 @@ class InventoryConfig(AppConfig):
     name = "envadmin.inventory"
     label = "inventory"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import lookups  # noqa: F401 - registers field__any

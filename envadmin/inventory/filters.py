@@ -99,7 +99,7 @@ class PlacementFilters:
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         keys = self.placement_keys()
-        return queryset if keys is None else queryset.filter(scope_key__in=keys)
+        return queryset if keys is None else queryset.filter(scope_key__any=keys)
 
     def placement_keys(self) -> set[str] | None:
         """Scope keys the placement parameters allow, or None when they do not restrict."""
