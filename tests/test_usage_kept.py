@@ -234,3 +234,44 @@ def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     assert_kept_exact("after the forward migration")
     assert kept() != before and "during" in kept()[env.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_one_environment_both_show(org):
+    """PostgreSQL: B's trigger waits for A's lock on the kept row, then rewrites it from a
+    snapshot taken after A committed: B's fragment holds A's workload too. (SQLite has one
+    writer at a time: B's transaction does not even begin before A's ends.)"""
+    import threading
+    import time
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one writer at a time on SQLite")
+    env = Environment.objects.first()
+    started, errors = threading.Event(), []
+
+    def write(name, hold: bool):
+        try:
+            with transaction.atomic():
+                Workload.objects.create(
+                    name=name, type="workspace", status="Running", project_id=7,
+                    environment=env, created_at=datetime(2026, 4, 1, tzinfo=UTC),
+                )  # fmt: skip
+                if hold:
+                    started.set()
+                    time.sleep(0.8)  # B is waiting on the kept row's lock by now
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=write, args=("first-writer", True))
+    a.start()
+    started.wait(10)
+    b = threading.Thread(target=write, args=("second-writer", False))
+    b.start()
+    a.join(20)
+    b.join(20)
+    assert not errors
+    text = kept()[env.pk]
+    assert "first-writer" in text and "second-writer" in text
+    assert_kept_exact("two concurrent writers")
