@@ -51,7 +51,12 @@ class LocalListOperations:
         # usedBy comes with each row, written by the database; last use is read per chunk,
         # for its ids: memory stays bounded at any size.
         with_usage = bool(cleaned.get("usageInfo"))
-        used_by = UsedBy(access.visible) if with_usage else Value(None, TextField())
+        # A caller who sees every node may get the fragments the database keeps (the query
+        # itself checks that nothing is hidden from them); others get theirs rebuilt.
+        everything = access.visible.issuperset(tree.nodes)
+        used_by = (
+            UsedBy(access.visible, stored=everything) if with_usage else Value(None, TextField())
+        )
         status = STATUS if cleaned.get("statusInfo") else ""
         judge = last_used = None
         project, kind = cleaned.get("complyToProject"), cleaned.get("complyToWorkloadType")

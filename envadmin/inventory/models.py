@@ -258,6 +258,31 @@ class Workload(models.Model):
         return self.name
 
 
+class EnvironmentUsage(models.Model):
+    """usedBy of an environment as a caller who sees every project and scope gets it (JSON
+    text, inventory/usage.py's shape), written ONLY by the database: the triggers of migration
+    0010 (inventory/usage_triggers.py) rewrite it in the transaction of any write to workloads,
+    templates or environments, whatever path made it. A table of its own, not a column of
+    Environment: the ORM never holds it in memory, so no save() of an environment can write
+    back a stale copy; a workload write rewrites this narrow row, not the environment's wide
+    one, and locks it rather than the environment (concurrent edits do not wait on it)."""
+
+    environment = models.OneToOneField(
+        Environment,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the environment's delete trigger removes the row
+        db_constraint=False,
+        related_name="+",
+    )
+    used_by = models.TextField()
+
+    class Meta:
+        db_table = "inventory_environment_usage"
+
+    def __str__(self):
+        return str(self.environment_id)
+
+
 class Template(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=255)
