@@ -134,3 +134,20 @@ def test_the_matrix_keeps_its_verdicts_apart_from_a_lists(policies, monkeypatch)
     expected, _ = EnvironmentBackend.compliance_matrix(LocalBackend(), ADMIN, 7, ["Workspace"])
     assert _by_id(rows) == _by_id(expected) and rows
     assert all(type(row.cells) is tuple for row in rows)
+
+
+@pytest.mark.parametrize("rules", [
+    (("System administrator", "tenant"),),
+    (("Viewer", "project:7"),),
+    (("Environment administrator", "department:d1"), ("Viewer", "tenant")),
+])  # fmt: skip
+def test_can_create_in_answers_as_the_creatable_scopes(policies, rules):  # noqa: F811
+    """The matrix asks only whether the project takes a compliant copy: the local backend
+    answers from the caller's reach, as the listed creatable scopes would."""
+    caller = Caller("someone", rules=rules)
+    backend = LocalBackend()
+    tree, _ = backend._context(caller)
+    listed = {scope["key"] for scope in backend.creatable_scopes(caller)}
+    for key in tree.nodes:
+        assert backend.can_create_in(caller, key) == (key in listed), key
+        assert EnvironmentBackend.can_create_in(backend, caller, key) == (key in listed)

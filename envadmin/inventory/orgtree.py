@@ -34,6 +34,7 @@ class OrgTree:
         }
         self.nodes[SYSTEM].children.append(TENANT)
         self._chains: dict[str, tuple[str, ...]] = {}
+        self._paths: dict[str, str] = {}
         self.clusters = {str(c.id): c for c in clusters}
         self.departments = {str(d.id): d for d in departments}
         self.projects = {int(p.id): p for p in projects}
@@ -108,6 +109,15 @@ class OrgTree:
 
     def path(self, key: str) -> str:
         """Human-readable position, e.g. 'cluster-a / research / team-a'."""
+        # Asked per writable node and per placement by pages: remembered, as chain() is.
+        path = self._paths.get(key)
+        if path is None:
+            path = self._path(key)
+            if key in self.nodes:  # an unknown key is not kept: the memo stays the tree's size
+                self._paths[key] = path
+        return path
+
+    def _path(self, key: str) -> str:
         names = [self.nodes[k].name for k in reversed(self.chain(key)) if k not in (SYSTEM, TENANT)]
         return " / ".join(names) or self.nodes.get(key, Node(key, "", None, key, None)).name
 

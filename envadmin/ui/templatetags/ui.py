@@ -422,6 +422,13 @@ def options(choices, selected=None):
     )
 
 
+@register.simple_tag
+def path_options(choices):
+    """Valueless <option>s of the (id, path) pairs' paths: the review-as datalist of every
+    page, one option per project, built in Python for the same reason as `options`."""
+    return mark_safe("".join([f'<option value="{_e(path)}"></option>' for _, path in choices]))
+
+
 @register.filter
 def row_name(row) -> str:
     """ "Environment variable 2" for the form row prefixed env-1: it tells each row's fields apart
