@@ -11,7 +11,7 @@ from envadmin.accounts.access import Caller
 from envadmin.backends import local_matrix
 from envadmin.backends.base import EnvironmentBackend
 from envadmin.backends.local import LocalBackend
-from envadmin.compliance.memo import VerdictMemo
+from envadmin.compliance.verdicts import Verdicts
 from envadmin.contract.choices import WORKLOAD_TYPES
 from envadmin.inventory.models import Environment
 
@@ -66,9 +66,9 @@ def _by_id(rows) -> dict:
     return {row.id: (row.name, row.meta["scope"], row.cells) for row in rows}
 
 
-def test_the_local_matrix_answers_as_the_lists_do_cold_and_warm(policies):  # noqa: F811
-    """The raw read and the memo give the rows the lists per type give (base.py's way)."""
-    local_matrix.VERDICTS.clear()
+def test_the_local_matrix_answers_as_the_lists_do_cold_and_warm(policies, monkeypatch):  # noqa: F811
+    """The raw read and the kept verdicts give the rows the lists per type give (base.py's)."""
+    monkeypatch.setattr(local_matrix, "VERDICTS", Verdicts())
     expected, _ = EnvironmentBackend.compliance_matrix(LocalBackend(), ADMIN, 7, WORKLOAD_TYPES)
     cold, problems = LocalBackend().compliance_matrix(ADMIN, 7, WORKLOAD_TYPES)
     assert len(local_matrix.VERDICTS) > 0
@@ -89,7 +89,7 @@ def test_a_policy_change_through_the_api_shows_at_once(policies, signed_in):  # 
     before = client.get("/compliance?project=7").content.decode()
     assert "workingDir is required" in _row(before, "p7-env")
     warm = client.get("/compliance?project=7").content.decode()
-    assert _row(warm, "p7-env") == _row(before, "p7-env")  # answered from the memo
+    assert _row(warm, "p7-env") == _row(before, "p7-env")  # answered from the kept verdicts
     # The department drops its workingDir rule and fixes imagePullPolicy's options instead.
     put_policy(policies, "workspaces", {"scope": "department", "departmentId": "d1"}, {
         "rules": {"security": {"runAsUid": {"min": 1000}}},
@@ -120,13 +120,34 @@ def test_an_environment_change_shows_at_once(policies, signed_in):  # noqa: F811
     assert "workingDir is required" in row
 
 
-def test_the_memo_stays_within_its_bounds():
-    memo = VerdictMemo(max_entries=4, max_chars=100)
-    for n in range(10):
-        memo.put(("key", n), n, 10)
-        assert len(memo) <= 4
-    assert memo.get(("key", 9)) == 9 and memo.get(("key", 0)) is None
-    memo.put("big", "answer", 95)  # over the characters: the older half goes
-    assert memo.get("big") == "answer" and memo._chars <= 100
-    memo.put("huge", "answer", 101)  # larger than the whole memo: not kept
-    assert memo.get("huge") is None and memo.get("big") == "answer"
+def test_the_matrix_keeps_its_verdicts_apart_from_a_lists(policies, monkeypatch):  # noqa: F811
+    """One cache holds both: a matrix of one type must not answer with the list's verdict text
+    for the same row, nor the list with the matrix's cells."""
+    kept = Verdicts()
+    monkeypatch.setattr(local_matrix, "VERDICTS", kept)
+    monkeypatch.setattr("envadmin.backends.local_list.VERDICTS", kept)
+    listed = LocalBackend().list_environments_json(ADMIN, {
+        "projectId": "7", "complyToProject": "7", "complyToWorkloadType": "Workspace",
+    })  # fmt: skip
+    b"".join(listed)
+    rows, _ = LocalBackend().compliance_matrix(ADMIN, 7, ["Workspace"])
+    expected, _ = EnvironmentBackend.compliance_matrix(LocalBackend(), ADMIN, 7, ["Workspace"])
+    assert _by_id(rows) == _by_id(expected) and rows
+    assert all(type(row.cells) is tuple for row in rows)
+
+
+@pytest.mark.parametrize("rules", [
+    (("System administrator", "tenant"),),
+    (("Viewer", "project:7"),),
+    (("Environment administrator", "department:d1"), ("Viewer", "tenant")),
+])  # fmt: skip
+def test_can_create_in_answers_as_the_creatable_scopes(policies, rules):  # noqa: F811
+    """The matrix asks only whether the project takes a compliant copy: the local backend
+    answers from the caller's reach, as the listed creatable scopes would."""
+    caller = Caller("someone", rules=rules)
+    backend = LocalBackend()
+    tree, _ = backend._context(caller)
+    listed = {scope["key"] for scope in backend.creatable_scopes(caller)}
+    for key in tree.nodes:
+        assert backend.can_create_in(caller, key) == (key in listed), key
+        assert EnvironmentBackend.can_create_in(backend, caller, key) == (key in listed)

@@ -209,6 +209,10 @@ class EnvironmentBackend(RevisionOperations, ABC):
         """Whether to offer "New environment" (backends may answer more cheaply)."""
         return bool(self.creatable_scopes(caller))
 
+    def can_create_in(self, caller: Caller, key: str) -> bool:
+        """Whether the caller may place an environment at the node `key` (a scope key)."""
+        return key in {p["key"] for p in self.creatable_scopes(caller)}
+
     def environment_name_taken(self, caller: Caller, meta: dict, exclude_id=None) -> bool:
         """Whether another environment (not `exclude_id`) is named `meta["name"]` at the
         placement `meta` gives (scope and its node id). Lets a form report a taken name with

@@ -556,6 +556,11 @@ class LocalBackend(
         _, access = self._context(caller)
         return bool(access.writable - {"system"})
 
+    def can_create_in(self, caller: Caller, key: str) -> bool:
+        # What creatable_scopes holds, without sorting and labelling every writable node.
+        _, access = self._context(caller)
+        return key != "system" and key in access.writable
+
     def creatable_scopes(self, caller: Caller) -> list[dict]:
         tree, access = self._context(caller)
         id_field = SCOPE_ID_FIELDS

@@ -97,9 +97,8 @@ class _Entries:
         self.environment_rows = environment_rows
         self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
         self.placements: dict[tuple, str] = {}
-        self.imposed = judge.imposed if judge is not None else frozenset()
-        self.placed: dict[str, str] = {}  # the judge's context per placement
-        self.contexts: dict[tuple, object] = {}  # started digests per placement and types
+        if judge is not None:
+            self.keys = verdicts.Keys(lambda key: judge.context(key).hex(), judge.imposed)
         self.texts: dict[str, str] = {}
 
     all_ids = None  # the query of every listed id, for a list that fits one chunk
@@ -150,19 +149,9 @@ class _Entries:
         return written
 
     def compliance(self, env_id: str, spec: str, scope_key: str, types) -> str:
-        """The verdict kept for this spec, supported types and placement (compliance.verdicts),
-        or judged now and kept. The judge reads nothing else of an environment but its id, for
-        the policy's imposed assets: an imposed environment's key holds its id too."""
-        if env_id in self.imposed:
-            started = self.started(scope_key, types, env_id)
-        else:
-            alike = (scope_key, *types)
-            started = self.contexts.get(alike)
-            if started is None:
-                started = self.contexts[alike] = self.started(scope_key, types, "")
-        digest = started.copy()
-        digest.update(spec.encode())
-        key = digest.digest()
+        """The verdict kept under this row's key (compliance.verdicts), or judged now and
+        kept."""
+        key = self.keys.key(scope_key, types, env_id, spec)
         written = VERDICTS.get(key)
         if written is None:
             names = ("workspace", "training", "inference", "distributed", "distFramework")
@@ -174,14 +163,6 @@ class _Entries:
             written = self.texts.setdefault(written, written)
             VERDICTS.put(key, written)
         return written
-
-    def started(self, scope_key: str, types, imposed_id: str):
-        """A digest fed all the judge reads but the spec: its context for the placement (one
-        per placement and request), the supported types and the imposed environment's id."""
-        context = self.placed.get(scope_key)
-        if context is None:
-            context = self.placed[scope_key] = self.judge.context(scope_key).hex()
-        return verdicts.hasher(context, repr(tuple(types)), imposed_id)
 
     def rebuilt(self, env_id: str) -> tuple[str, str]:
         """A row without fragments: the old way, from its columns (values orjson cannot

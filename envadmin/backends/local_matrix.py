@@ -1,11 +1,12 @@
-"""The compliance matrix over the local store: one read of the rows, verdicts from a memo.
+"""The compliance matrix over the local store: one read of the rows, verdicts kept across
+requests (compliance.verdicts, the API list's too).
 
-A row's four verdicts depend only on what the judges read: their policies (each judge's
-signature), the row's spec and supported types, its placement's visibility from the project,
-and its id when a policy imposes it. All of it is read in this request and is the memo's key,
-so a policy or environment written by any process shows at once, and a verdict already made
-for the same content is not made again (nearly every environment has a spec of its own, so
-only a memo kept across requests spares the judging)."""
+A row's four verdicts depend only on what the judges read: their policies and the row's
+placement as seen from the project (each judge's context), the row's spec and supported types,
+and its id when a policy imposes it. All of it is read in this request and digested into the
+key, so a policy or environment written by any process shows at once, and a verdict already
+made for the same content is not made again (nearly every environment has a spec of its own,
+so only verdicts kept across requests spare the judging)."""
 
 import json
 from types import SimpleNamespace
@@ -13,8 +14,9 @@ from types import SimpleNamespace
 from django.db import connection
 
 from envadmin.accounts.access import Caller
-from envadmin.compliance.memo import VerdictMemo
+from envadmin.compliance import verdicts
 from envadmin.compliance.states import compliance_state
+from envadmin.compliance.verdicts import VERDICTS
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory import documents, listing
 from envadmin.inventory.documents import UUIDText
@@ -23,13 +25,6 @@ from envadmin.policies.models import Policy
 
 from .base import MatrixRow
 
-# A verdict entry is its key (mostly the spec text, ~600 characters in bench/dataset.py) and
-# shared cells: 40,000 of them, or 32 M characters of specs, bound the memo to tens of MB.
-VERDICTS = VerdictMemo(max_entries=40_000, max_chars=32 * 1024 * 1024)
-# Alike cells are one object (less memory, and the page writes each distinct one once).
-SHARED_CELLS = VerdictMemo(max_entries=10_000, max_chars=16 * 1024 * 1024)
-# The judges' signatures of a request as one object, so that keys compare by identity.
-SIGNATURES = VerdictMemo(max_entries=256, max_chars=16 * 1024 * 1024)
 TYPE_COLUMNS = (
     "supports_workspace", "supports_training", "supports_inference", "supports_distributed",
     "dist_framework",
@@ -58,12 +53,12 @@ class LocalMatrixOperations:
                                        policies[WORKLOAD_TYPE_KEYS[kind]]))
             for kind in workload_types
         ]  # fmt: skip
-        signatures = tuple(judge.signature for _, judge in judges)
-        token = SIGNATURES.get(signatures)
-        if token is None:
-            SIGNATURES.put(signatures, signatures, sum(map(len, signatures)))
-            token = signatures
         imposed = frozenset().union(*(judge.imposed for _, judge in judges))
+        # "matrix": a row's cells, never one list's verdict, even for a single type.
+        verdict_keys = verdicts.Keys(
+            lambda key: "matrix" + "".join(judge.context(key).hex() for _, judge in judges),
+            imposed,
+        )
         # Raw rows: Django's converters would cost more than the select itself.
         query = Environment.objects.filter(scope_key__in=keys).annotate(id_text=UUIDText("id"))
         query = query.values_list(*COLUMNS)
@@ -71,21 +66,20 @@ class LocalMatrixOperations:
             cursor.execute(*query.query.sql_with_params())
             fetched = cursor.fetchall()
         specs = _rebuilt_specs([row[-1] for row in fetched if not row[4]])
-        placements: dict[str, tuple] = {}
+        placements: dict[str, dict] = {}
         rows = []
         for name, scope, scope_key, project_id, spec, *types, env_id in fetched:
             spec = spec or specs[env_id]
-            place = placements.get(scope_key)
-            if place is None:
+            meta = placements.get(scope_key)
+            if meta is None:
                 node = SimpleNamespace(scope=scope, scope_key=scope_key, project_id=project_id)
                 meta = {"scope": scope, **documents.placement_of(node, tree)}
-                place = placements[scope_key] = (meta, *judges[0][1].visibility(scope_key))
-            meta, seen, note = place
-            key = (token, seen, note, spec, *types, env_id if env_id in imposed else None)
+                placements[scope_key] = meta
+            key = verdict_keys.key(scope_key, types, env_id, spec)
             cells = VERDICTS.get(key)
             if cells is None:
                 cells = _judged(judges, env_id, spec, types, scope_key)
-                VERDICTS.put(key, cells, len(spec) + len(note))
+                VERDICTS.put(key, cells)
             rows.append(MatrixRow(env_id, name, meta, cells))
         return rows, []
 
@@ -99,10 +93,12 @@ def _judged(judges, env_id: str, spec: str, types, scope_key: str) -> tuple:
         compliance = judge(document, scope_key)
         cells.append((compliance, compliance_state(compliance, meta, kind)))
     cells = tuple(cells)
-    shown = repr(cells)
-    shared = SHARED_CELLS.get(shown)
+    # Alike cells are one object, across requests: less memory, and the page writes the
+    # markup of each distinct one once (ui.templatetags.ui).
+    key = verdicts.hasher("cells", repr(cells)).digest()
+    shared = VERDICTS.get(key)
     if shared is None:
-        SHARED_CELLS.put(shown, cells, len(shown))
+        VERDICTS.put(key, cells)
         shared = cells
     return shared
 

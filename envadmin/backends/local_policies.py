@@ -162,9 +162,10 @@ class LocalPolicyOperations:
         def judge(document: dict, placement_key: str) -> dict:
             return compiled(document, *visibility(placement_key))
 
-        # What the judge reads besides an environment, for a list that keeps verdicts across
-        # requests (local_list.py): the compiled policy and what a placement looks like from
-        # the project. The policies are read anew each request, so this is never stale.
+        # What the judge reads besides an environment, for the list and the matrix that keep
+        # verdicts across requests (compliance/verdicts.py): the compiled policy and what a
+        # placement looks like from the project. The policies are read anew each request, so
+        # this is never stale.
         signed = verdicts.hasher(compiled.signature, workload_type_name, repr(replica_type))
 
         def context(placement_key: str) -> bytes:
@@ -172,9 +173,6 @@ class LocalPolicyOperations:
 
         judge.context = context
         judge.imposed = compiled.imposed
-        # The matrix keys its verdicts by all a judge reads (local_matrix.py).
-        judge.signature = compiled.signature
-        judge.visibility = visibility
         return judge
 
     def environments_by_workload_type(self, caller, params, workload_types) -> dict[str, dict]:

@@ -1,18 +1,21 @@
-"""Verdicts kept across requests: a list asks for the same environments against the same
-policies again and again, and judging each one is most of its cost.
+"""Verdicts kept across requests: a list or the matrix asks for the same environments against
+the same policies again and again, and judging each one is most of its cost.
 
-A verdict is kept under a digest of everything the judge reads: its policy and placement (the
-judge's `context`), the environment's supported types, its id where the policy imposes it, and
-its spec text. Any change to one of them is a new key, so a kept verdict is never stale; it is
-never invalidated, only evicted. BLAKE2b of 16 bytes: two inputs sharing a key would take some
-2**64 tries to find, and a key costs 49 bytes instead of the spec text's kilobytes.
+A verdict is kept under a digest of everything the judges read: their policies and placement
+(each judge's `context`), the environment's supported types, its id where a policy imposes it,
+and its spec text (`Keys`). Any change to one of them is a new key, so a kept verdict is never
+stale; it is never invalidated, only evicted. BLAKE2b of 16 bytes: two inputs sharing a key
+would take some 2**64 tries to find, and a key costs 49 bytes instead of the spec text's
+kilobytes. One bounded map (`Verdicts`) keeps the list's verdicts, the matrix's and the
+matrix's markup of them.
 """
 
 from hashlib import blake2b
 
 DIGEST_SIZE = 16
-# Keys kept per process, both generations together: about 90 bytes each plus its answer's text,
-# which rows alike in verdict share. A warm list of up to half this size is answered from it.
+# Keys kept per process, both generations together: about 90 bytes each plus its answer (a
+# list's text or a matrix row's cells), which rows alike in verdict share. A warm list of up
+# to half this size is answered from it.
 LIMIT = 240_000
 
 
@@ -30,21 +33,47 @@ def feed(digest: "blake2b", *parts: str) -> "blake2b":
     return digest
 
 
+class Keys:
+    """The keys of one request's verdicts. `contexts(placement key)` is the text of what the
+    judges read besides the environment (their contexts for that placement); `imposed` the ids
+    of environments a policy imposes, whose keys hold their id too. The digest fed all but the
+    spec is started once per placement, supported types and imposed id."""
+
+    def __init__(self, contexts, imposed: frozenset):
+        self.contexts, self.imposed = contexts, imposed
+        self.placed: dict[str, str] = {}
+        self.started: dict[tuple, blake2b] = {}
+
+    def key(self, scope_key: str, types, env_id: str, spec: str) -> bytes:
+        imposed_id = env_id if env_id in self.imposed else ""
+        alike = (scope_key, imposed_id, *types)
+        started = self.started.get(alike)
+        if started is None:
+            context = self.placed.get(scope_key)
+            if context is None:
+                context = self.placed[scope_key] = self.contexts(scope_key)
+            started = self.started[alike] = hasher(context, repr(tuple(types)), imposed_id)
+        digest = started.copy()
+        digest.update(spec.encode())
+        return digest.digest()
+
+
 class Verdicts:
     """A bounded map of two generations: new keys go to the young one; when it is full it
     becomes the old one and the previous old one is dropped; a key found in the old one moves
     back to the young one. What a list reads again stays; memory stays under `limit` keys
-    (plus one per thread racing the swap).
+    (plus one per thread racing the swap). A key is a `Keys` digest, or anything hashable that
+    holds all its answer depends on; an answer is never None.
 
     Threads share it without a lock: each step is one dict operation or one swap of
     references, and whatever a race loses is only a verdict to judge again."""
 
     def __init__(self, limit: int = LIMIT):
         self.half = max(1, limit // 2)
-        self.young: dict[bytes, str] = {}
-        self.old: dict[bytes, str] = {}
+        self.young: dict = {}
+        self.old: dict = {}
 
-    def get(self, key: bytes) -> str | None:
+    def get(self, key):
         found = self.young.get(key)
         if found is None:
             found = self.old.get(key)
@@ -52,9 +81,9 @@ class Verdicts:
                 self.put(key, found)
         return found
 
-    def put(self, key: bytes, verdict: str) -> None:
+    def put(self, key, answer) -> None:
         young = self.young
-        young[key] = verdict
+        young[key] = answer
         if len(young) >= self.half:
             self.old, self.young = young, {}
 

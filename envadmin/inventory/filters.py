@@ -93,6 +93,20 @@ class PlacementFilters:
         # Scope keys the caller may see: a node outside them reads as one that does not exist.
         self.visible = visible
 
+    def get_form_class(self):
+        """Built once per filter set class: its fields come from the declared filters alone,
+        the same for every request (each form instance copies them); building them is most of
+        a filter set's cost."""
+        cls = type(self)
+        if "built_form_class" not in cls.__dict__:
+            cls.built_form_class = self.finished_form_class(super().get_form_class())
+        return cls.built_form_class
+
+    @staticmethod
+    def finished_form_class(form_class):
+        """What a subclass adds to its form class once built (labels, controls)."""
+        return form_class
+
     def filter_nothing(self, queryset, name, value):
         return queryset
 

@@ -34,6 +34,7 @@ class OrgTree:
         }
         self.nodes[SYSTEM].children.append(TENANT)
         self._chains: dict[str, tuple[str, ...]] = {}
+        self._paths: dict[str, str] = {}
         self.clusters = {str(c.id): c for c in clusters}
         self.departments = {str(d.id): d for d in departments}
         self.projects = {int(p.id): p for p in projects}
@@ -64,14 +65,21 @@ class OrgTree:
         if connection.vendor == "postgresql":
             return _load_postgresql(cls, connection, settings.ENVADMIN_TENANT_NAME)
         tables = {model: model.objects.values_list(*fields) for model, fields in _COLUMNS.items()}
-        rows = tuple(tuple(query) for query in tables.values())
+        # Raw rows are the key: equal raw rows convert to equal values, and an unchanged tree
+        # (nearly every request) skips converting some hundreds of datetimes and uuids.
+        compilers = [query.query.get_compiler(query.db) for query in tables.values()]
+        with connection.cursor() as cursor:
+            rows = tuple(_raw_rows(cursor, compiler) for compiler in compilers)
         key = (settings.ENVADMIN_TENANT_NAME, rows)
         last = _last_loaded
         if last is not None and last[0] == key:
             return last[1]
         clusters, departments, projects = (
-            [model.from_db(query.db, _COLUMNS[model], values) for values in table]
-            for (model, query), table in zip(tables.items(), rows, strict=True)
+            [
+                model.from_db(query.db, _COLUMNS[model], values)
+                for values in _converted(compiler, table)
+            ]
+            for (model, query), compiler, table in zip(tables.items(), compilers, rows, strict=True)
         )
         tree = cls(clusters, departments, projects, tenant_name=settings.ENVADMIN_TENANT_NAME)
         _remember(key, tree)
@@ -108,6 +116,15 @@ class OrgTree:
 
     def path(self, key: str) -> str:
         """Human-readable position, e.g. 'cluster-a / research / team-a'."""
+        # Asked per writable node and per placement by pages: remembered, as chain() is.
+        path = self._paths.get(key)
+        if path is None:
+            path = self._path(key)
+            if key in self.nodes:  # an unknown key is not kept: the memo stays the tree's size
+                self._paths[key] = path
+        return path
+
+    def _path(self, key: str) -> str:
         names = [self.nodes[k].name for k in reversed(self.chain(key)) if k not in (SYSTEM, TENANT)]
         return " / ".join(names) or self.nodes.get(key, Node(key, "", None, key, None)).name
 
@@ -126,6 +143,20 @@ _COLUMNS = {
     Project: ("id", "name", "department_id", "created_at"),
 }
 _last_loaded: tuple | None = None  # (the rows and tenant name it was built from, the tree)
+
+
+def _raw_rows(cursor, compiler) -> tuple:
+    sql, params = compiler.as_sql()
+    cursor.execute(sql, params)
+    return tuple(cursor.fetchall())
+
+
+def _converted(compiler, rows) -> list:
+    """`rows` as the compiler's queryset gives them (its database converters applied)."""
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    if not converters:
+        return [tuple(row) for row in rows]
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)]
 
 
 def _remember(key, tree: OrgTree):

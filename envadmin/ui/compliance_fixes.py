@@ -53,7 +53,7 @@ def fix_for_types(backend, caller, document: dict, project_id: int, kinds: list[
 
 def may_create_in(backend, caller, project: int) -> bool:
     """Whether the user may place an environment in the project (where a compliant copy goes)."""
-    return f"project:{project}" in {p["key"] for p in backend.creatable_scopes(caller)}
+    return backend.can_create_in(caller, f"project:{project}")
 
 
 def _change_key(change: dict) -> tuple:

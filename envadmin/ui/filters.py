@@ -94,15 +94,12 @@ class EnvironmentListFilterSet(EnvironmentFilterSet):
         fields["departmentId"].widget.options = [ANY, *departments]
         fields["projectId"].widget.options = [ANY, *org.project_choices]
 
-    def get_form_class(self):
-        """Built once: fields, labels and controls are the same for every request (each form
-        copies them); only the org pickers' choices differ, set on the form itself."""
-        cls = type(self)
-        if "built_form_class" not in cls.__dict__:
-            form_class = super().get_form_class()
-            dress(form_class.base_fields)
-            cls.built_form_class = form_class
-        return cls.built_form_class
+    @staticmethod
+    def finished_form_class(form_class):
+        """Labels and controls, once (see PlacementFilters.get_form_class); only the org
+        pickers' choices differ per request, set on the form itself."""
+        dress(form_class.base_fields)
+        return form_class
 
     def backend_params(self) -> dict[str, str]:
         """Run:ai's list parameters as the URL gave them, leaving out any with an error."""

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from envadmin.compliance.memo import VerdictMemo
 from envadmin.compliance.states import NOT_SUPPORTED
 from envadmin.compliance.states import compliance_state as judged_state
+from envadmin.compliance.verdicts import Verdicts
 
 register = template.Library()
 
@@ -133,7 +133,7 @@ def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
         if found is None or found[0] is not row.cells:
             cells, violates = _matrix_cells(row.cells, kinds, written)
             found = (row.cells, cells, violates)
-            _CELLS_MARKUP.put(key, found, len(cells))
+            _CELLS_MARKUP.put(key, found)
         _, cells, violates = found
         copy = (
             f'<br><a class="button small" href="{links.of("copy", row.id)}{copy_note}">{copy_text}'
@@ -154,7 +154,7 @@ def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
 # The markup of a cells tuple, kept across requests: a backend shares one tuple between alike
 # rows and requests (backends.base.MatrixRow) and never changes it. An entry holds its tuple, so
 # no other object can take the id it is keyed by while it lives.
-_CELLS_MARKUP = VerdictMemo(max_entries=20_000, max_chars=16 * 1024 * 1024)
+_CELLS_MARKUP = Verdicts(limit=20_000)
 
 
 def _matrix_cells(cells: tuple, workload_types, written: dict) -> tuple[str, bool]:
@@ -420,6 +420,13 @@ def options(choices, selected=None):
             ]
         )
     )
+
+
+@register.simple_tag
+def path_options(choices):
+    """Valueless <option>s of the (id, path) pairs' paths: the review-as datalist of every
+    page, one option per project, built in Python for the same reason as `options`."""
+    return mark_safe("".join([f'<option value="{_e(path)}"></option>' for _, path in choices]))
 
 
 @register.filter
