@@ -135,7 +135,11 @@ def test_draft_compliance_panel_follows_the_draft(login, screenshot):
     expect(workspace.locator(".reasons")).to_contain_text("User id (uid) is 5, below the minimum")
 
     # An image that is not a reference: the panel says why it cannot judge the draft.
+    # The fields re-rendered for the uid choice first: a re-render landing between fill's
+    # select-all and its typing (a loaded machine) left "Bad Image" typed before the old value.
+    page.wait_for_load_state("networkidle")
     field(page, "image").fill("Bad Image")
+    expect(field(page, "image")).to_have_value("Bad Image")
     expect(panel.locator(".badge")).to_have_count(0)
     problem = panel.get_by_role("link", name=re.compile(r"^Image: 'Bad Image' is not a valid"))
     expect(problem).to_have_attribute("href", "#id_image")  # the form's words, linked
