@@ -177,6 +177,22 @@ def test_verdicts_stay_bounded_and_keep_what_is_read_again():
     assert kept.get(b"k0") is None
 
 
+def test_verdicts_stay_within_their_budget_of_distinct_texts():
+    """Texts are counted once however many keys share them; distinct long ones swap the
+    generations before the key limit does."""
+    kept = Verdicts(limit=1000, budget=1000)
+    shared = "x" * 100
+    for n in range(400):
+        kept.put(b"s%d" % n, shared)
+    assert len(kept) == 400  # one text of 100 characters, under the budget's half
+    for n in range(50):
+        kept.put(b"d%d" % n, str(n).rjust(100, "y"))
+        kept_texts = set(kept.young.texts) | set(kept.old.texts)
+        assert sum(map(len, kept_texts)) <= 1000 + 100
+    assert kept.get(b"s0") is None  # evicted by the distinct texts, not by the key count
+    assert kept.get(b"d49") == "49".rjust(100, "y")
+
+
 def test_a_digest_tells_lists_of_parts_apart():
     assert verdicts.hasher("ab", "c").digest() != verdicts.hasher("a", "bc").digest()
     assert verdicts.hasher("a").digest() == verdicts.hasher("a").digest()

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from envadmin.inventory import documents
+from envadmin.inventory import documents, usage_triggers
 from envadmin.inventory.models import (
     Environment,
     EnvironmentUsage,
@@ -219,12 +219,23 @@ def migrate(targets):
     executor.migrate(targets)
 
 
+def test_the_migrated_schema_has_every_trigger(db):
+    """A later migration that rebuilds a watched table on SQLite would drop its triggers."""
+    assert usage_triggers.missing(connection) == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
     before = rebuilt()
     migrate([("inventory", "0009_list_page_index")])
     with connection.cursor() as cursor:
         assert "inventory_environment_usage" not in connection.introspection.table_names(cursor)
+    every = (
+        usage_triggers.SQLITE_TRIGGERS
+        if connection.vendor == "sqlite"
+        else usage_triggers.POSTGRESQL_TRIGGERS
+    )
+    assert usage_triggers.missing(connection) == every  # the reverse dropped them all
     # Written while no trigger exists: the forward migration must still see it.
     env = Environment.objects.first()
     Workload.objects.create(
@@ -232,6 +243,7 @@ def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
         created_at=datetime(2026, 2, 1, tzinfo=UTC),
     )  # fmt: skip
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert usage_triggers.missing(connection) == []
     assert_kept_exact("after the forward migration")
     assert kept() != before and "during" in kept()[env.pk]
 

@@ -99,7 +99,6 @@ class _Entries:
         self.placements: dict[tuple, str] = {}
         if judge is not None:
             self.keys = verdicts.Keys(lambda key: judge.context(key).hex(), judge.imposed)
-        self.texts: dict[str, str] = {}
 
     all_ids = None  # the query of every listed id, for a list that fits one chunk
     pending = None  # the row read past a full chunk, to tell whether another one follows
@@ -159,9 +158,7 @@ class _Entries:
             meta = {"workloadSupportedTypes": supported, "id": env_id}
             document = {"meta": meta, "spec": documents.load_json(spec)}
             written = _json(self.judge(document, scope_key))
-            # Rows alike in verdict share one text, in the request and in VERDICTS.
-            written = self.texts.setdefault(written, written)
-            VERDICTS.put(key, written)
+            VERDICTS.put(key, written)  # rows alike in verdict share one text there
         return written
 
     def rebuilt(self, env_id: str) -> tuple[str, str]:

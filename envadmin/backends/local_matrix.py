@@ -69,7 +69,9 @@ class LocalMatrixOperations:
         placements: dict[str, dict] = {}
         rows = []
         for name, scope, scope_key, project_id, spec, *types, env_id in fetched:
-            spec = spec or specs[env_id]
+            spec = spec or specs.get(env_id)
+            if spec is None:  # deleted between the two reads: gone from the matrix too
+                continue
             meta = placements.get(scope_key)
             if meta is None:
                 node = SimpleNamespace(scope=scope, scope_key=scope_key, project_id=project_id)

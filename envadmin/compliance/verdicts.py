@@ -17,6 +17,10 @@ DIGEST_SIZE = 16
 # list's text or a matrix row's cells), which rows alike in verdict share. A warm list of up
 # to half this size is answered from it.
 LIMIT = 240_000
+# Characters of distinct answer texts kept, both generations together: a reason quotes values
+# and option lists, so 100,000 distinct verdicts of kilobytes each must not stay for ever.
+BUDGET = 64_000_000
+OTHER_WEIGHT = 256  # an answer that is not a text (a matrix row's cells): its nominal size
 
 
 def hasher(*parts: str) -> "blake2b":
@@ -58,37 +62,58 @@ class Keys:
         return digest.digest()
 
 
+class _Generation:
+    __slots__ = ("answers", "texts", "size")
+
+    def __init__(self):
+        self.answers: dict = {}
+        self.texts: dict[str, str] = {}  # each distinct answer text once, shared by its keys
+        self.size = 0  # characters of those texts, plus OTHER_WEIGHT per other answer
+
+
 class Verdicts:
-    """A bounded map of two generations: new keys go to the young one; when it is full it
-    becomes the old one and the previous old one is dropped; a key found in the old one moves
-    back to the young one. What a list reads again stays; memory stays under `limit` keys
-    (plus one per thread racing the swap). A key is a `Keys` digest, or anything hashable that
-    holds all its answer depends on; an answer is never None.
+    """A bounded map of two generations: new keys go to the young one; when it is full (half
+    the keys, or half the characters of distinct texts) it becomes the old one and the previous
+    old one is dropped; a key found in the old one moves back to the young one. What a list
+    reads again stays; memory stays under `limit` keys and `budget` characters (plus what
+    threads racing the swap add). A key is a `Keys` digest, or anything hashable that holds all
+    its answer depends on; an answer is never None.
 
     Threads share it without a lock: each step is one dict operation or one swap of
-    references, and whatever a race loses is only a verdict to judge again."""
+    references, and whatever a race loses is only a verdict to judge again (or a size
+    miscounted by one answer)."""
 
-    def __init__(self, limit: int = LIMIT):
+    def __init__(self, limit: int = LIMIT, budget: int = BUDGET):
         self.half = max(1, limit // 2)
-        self.young: dict = {}
-        self.old: dict = {}
+        self.half_budget = max(1, budget // 2)
+        self.young = _Generation()
+        self.old = _Generation()
 
     def get(self, key):
-        found = self.young.get(key)
+        found = self.young.answers.get(key)
         if found is None:
-            found = self.old.get(key)
+            found = self.old.answers.get(key)
             if found is not None:
                 self.put(key, found)
         return found
 
     def put(self, key, answer) -> None:
         young = self.young
-        young[key] = answer
-        if len(young) >= self.half:
-            self.old, self.young = young, {}
+        if isinstance(answer, str):
+            shared = young.texts.get(answer)
+            if shared is None:
+                young.texts[answer] = answer
+                young.size += len(answer)
+            else:
+                answer = shared
+        else:
+            young.size += OTHER_WEIGHT
+        young.answers[key] = answer
+        if len(young.answers) >= self.half or young.size >= self.half_budget:
+            self.old, self.young = young, _Generation()
 
     def __len__(self) -> int:
-        return len(self.young) + len(self.old)
+        return len(self.young.answers) + len(self.old.answers)
 
 
 VERDICTS = Verdicts()  # per process: each worker keeps its own

@@ -27,6 +27,32 @@ SQLITE_TRIGGERS = [
 ]
 
 
+POSTGRESQL_TRIGGERS = [
+    *(f"inventory_usage_environment_{op}" for op in ("insert", "delete", "truncate")),
+    *(
+        f"{table}_usage_{op}"
+        for table in WATCHED
+        for op in ("insert", "update", "delete", "truncate")
+    ),
+]
+
+
+def missing(connection) -> list[str]:
+    """The triggers that should be installed and are not. On SQLite, a migration that rebuilds
+    a watched table (most AlterFields do: copy, drop, rename) drops its triggers with it, and
+    the kept fragments would go stale: such a migration must call uninstall() before and
+    install() after (tests/test_usage_kept.py checks the migrated schema)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            expected = SQLITE_TRIGGERS
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            expected = POSTGRESQL_TRIGGERS
+        present = {name for (name,) in cursor.fetchall()}
+    return [name for name in expected if name not in present]
+
+
 def install(connection):
     statements = _sqlite() if connection.vendor == "sqlite" else _postgresql()
     with connection.cursor() as cursor:
