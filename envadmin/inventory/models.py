@@ -265,7 +265,10 @@ class EnvironmentUsage(models.Model):
     templates or environments, whatever path made it. A table of its own, not a column of
     Environment: the ORM never holds it in memory, so no save() of an environment can write
     back a stale copy; a workload write rewrites this narrow row, not the environment's wide
-    one, and locks it rather than the environment (concurrent edits do not wait on it)."""
+    one, and locks it rather than the environment (concurrent edits do not wait on it).
+    A migration that alters Workload, Template or Environment must call
+    usage_triggers.uninstall() before and install() after: SQLite rebuilds a table to alter
+    it, and its triggers go with it (tests/test_usage_kept.py checks the migrated schema)."""
 
     environment = models.OneToOneField(
         Environment,
