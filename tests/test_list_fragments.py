@@ -163,8 +163,30 @@ def test_a_failing_first_read_is_an_error_answer_not_a_cut_body(demo, client_for
     assert client.get(URL).status_code == 500
 
 
-def test_a_list_is_sent_in_chunks(demo, monkeypatch):
+@pytest.mark.parametrize("params", [{}, PARAMS[2], PARAMS[6]])
+def test_a_list_is_sent_in_chunks(demo, monkeypatch, params):
+    """Chunks keep the list's order, and each finds its own last uses."""
     monkeypatch.setattr("envadmin.backends.local_list.CHUNK", 4)
-    chunks = list(LocalBackend().list_environments_json(ADMIN, {}))
+    chunks = list(LocalBackend().list_environments_json(ADMIN, params))
     assert len(chunks) > 3
-    assert json.loads(b"".join(chunks)) == built({})
+    assert json.loads(b"".join(chunks)) == built(params)
+
+
+def test_a_row_deleted_between_the_two_reads_is_left_out(demo, monkeypatch):
+    """The keys are read first, then the rows a chunk at a time (local_list.py): a row gone
+    meanwhile leaves no gap, no null and no broken JSON, wherever it was."""
+    from envadmin.backends import local_list
+
+    monkeypatch.setattr(local_list, "CHUNK", 3)
+    read_keys = local_list._ordered_keys
+    names = [e["meta"]["name"] for e in built({})["entries"]]
+    gone = {names[0], names[3], names[4], names[5], names[-1]}  # a chunk's first, a whole chunk
+
+    def keys_then_deletes(queryset):
+        keys = read_keys(queryset)
+        Environment.objects.filter(name__in=gone).delete()
+        return keys
+
+    monkeypatch.setattr(local_list, "_ordered_keys", keys_then_deletes)
+    answer = streamed({"usageInfo": "true"})
+    assert [e["meta"]["name"] for e in answer["entries"]] == [n for n in names if n not in gone]

@@ -29,7 +29,6 @@ TYPE_COLUMNS = (
     "supports_workspace", "supports_training", "supports_inference", "supports_distributed",
     "dist_framework",
 )  # fmt: skip
-TYPE_NAMES = ("workspace", "training", "inference", "distributed", "distFramework")
 # The order the database returns them in: model fields, then the annotation.
 COLUMNS = ("name", "scope", "scope_key", "project_id", "listed_spec", *TYPE_COLUMNS, "id_text")
 
@@ -87,7 +86,7 @@ class LocalMatrixOperations:
 
 
 def _judged(judges, env_id: str, spec: str, types, scope_key: str) -> tuple:
-    supported = {k: _read(v) for k, v in zip(TYPE_NAMES, types, strict=True) if v is not None}
+    supported = listing.supported_types_of_columns(types)
     meta = {"workloadSupportedTypes": supported, "id": env_id}
     document = {"meta": meta, "spec": documents.load_json(spec)}
     cells = []
@@ -103,11 +102,6 @@ def _judged(judges, env_id: str, spec: str, types, scope_key: str) -> tuple:
         VERDICTS.put(key, cells)
         shared = cells
     return shared
-
-
-def _read(value):
-    """A raw column value as the ORM reads it: SQLite answers booleans as 0 and 1."""
-    return bool(value) if type(value) is int else value
 
 
 def _rebuilt_specs(env_ids: list[str]) -> dict[str, str]:

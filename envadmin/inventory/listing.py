@@ -90,3 +90,16 @@ def fill(env, fields=None) -> set[str]:
         env.listed_spec = spec_fragment(env.spec)
         written.add("listed_spec")
     return written
+
+
+TYPE_NAMES = ("workspace", "training", "inference", "distributed", "distFramework")
+
+
+def supported_types_of_columns(values) -> dict:
+    """meta.workloadSupportedTypes from its raw columns (supports_workspace ... dist_framework,
+    as a cursor returns them: SQLite answers booleans as 0 and 1)."""
+    return {
+        name: bool(value) if type(value) is int else value
+        for name, value in zip(TYPE_NAMES, values, strict=True)
+        if value is not None
+    }

@@ -7,8 +7,11 @@ strings or integers become one array literal, written at once, and `= ANY(%s)` t
 (PostgreSQL plans an IN list as that same `= ANY(ARRAY[...])`). Other databases keep Django's IN.
 """
 
+import orjson
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Field, ForeignObject
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
@@ -81,3 +84,12 @@ class RelatedAnyOf(_ArrayMixin, RelatedIn):
         if internal in ("IntegerField", "BigIntegerField", "AutoField", "BigAutoField"):
             return int
         return None
+
+
+def among(raw_values: list) -> RawSQL:
+    """A subquery of `raw_values` sent as one parameter, for `field__in=among(...)`: values of a
+    column as the database returned them (SQLite's hex uuids, psycopg's uuids), so
+    none is prepared one by one: a JSON array SQLite's json_each reads, or a PostgreSQL array."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s)", (list(raw_values),))
+    return RawSQL("SELECT value FROM json_each(%s)", (orjson.dumps(raw_values).decode(),))
