@@ -85,3 +85,29 @@ def test_too_slow_skips_what_a_smaller_size_predicts_over_the_limit():
 
 def test_rss_reads_this_process():
     assert rss.status_kb(os.getpid(), "VmRSS") > 0
+
+
+def test_line_2_is_read_from_the_sizes_alternating_when_measured(tmp_path):
+    """Sizes measured minutes apart drift with the machine: line 2 reads the alternating
+    measure, and the results file shows it."""
+
+    def pages(page, partial, admin):
+        times = {"page": page, "partial": partial, "admin": admin}
+        return {key: scale.Result(times=[value], answered="50/50") for key, value in times.items()}
+
+    def run(size, alternating=None):
+        return {"data": None, "built": 1.0, "lines": {}, "rss": None, "queries": {},
+                "pages": pages(0.010, 0.010, 0.100) if size == 1000 else pages(0.050, 0.050, 0.1),
+                "alternating": alternating}  # fmt: skip
+
+    apart = {1000: run(1000), 2000: run(2000)}
+    line_2 = [v for v, line, _ in floor.acceptance(apart) if line.startswith("2.")]
+    assert line_2 == ["FAIL", "PASS", "FAIL", "PASS"]  # 5x their 1,000 times
+
+    alternating = {"small": pages(0.040, 0.040, 0.1), "large": pages(0.044, 0.050, 0.1)}
+    turns = {1000: run(1000), 2000: run(2000, alternating)}
+    checks = [(v, line) for v, line, _ in floor.acceptance(turns) if line.startswith("2.")]
+    assert [v for v, _ in checks] == ["PASS", "PASS", "FAIL", "PASS"]  # 1.1x and 1.25x
+    assert all(line.endswith("sizes alternating") for _, line in checks)
+    assert len(floor.alternating_rows(turns)) == 6
+    assert floor.alternating_rows(apart) == []
