@@ -190,3 +190,23 @@ def test_a_row_deleted_between_the_two_reads_is_left_out(demo, monkeypatch):
     monkeypatch.setattr(local_list, "_ordered_keys", keys_then_deletes)
     answer = streamed({"usageInfo": "true"})
     assert [e["meta"]["name"] for e in answer["entries"]] == [n for n in names if n not in gone]
+
+
+def test_a_row_moved_out_of_sight_between_the_two_reads_is_left_out(demo, monkeypatch):
+    """The second read finds rows by id alone: what the caller may see is checked again."""
+    from envadmin.backends import local_list
+
+    caller = Caller("p7", "app", (("Environment administrator", "project:7"),))
+    read_keys = local_list._ordered_keys
+    before = [e["meta"]["name"] for e in streamed({}, caller)["entries"]]
+    moved = Environment.objects.filter(scope="project", project_id=7).first()
+
+    def keys_then_moves(queryset):
+        keys = read_keys(queryset)
+        Environment.objects.filter(pk=moved.pk).update(scope_key="project:1")
+        return keys
+
+    monkeypatch.setattr(local_list, "_ordered_keys", keys_then_moves)
+    after = [e["meta"]["name"] for e in streamed({}, caller)["entries"]]
+    assert moved.name in before
+    assert after == [name for name in before if name != moved.name]

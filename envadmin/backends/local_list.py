@@ -40,6 +40,9 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
+SCOPE_KEY = 3 + ROW_FIELDS.index("scope_key")  # in a row read by _Entries.chunk
+
+
 def _json(value) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -72,7 +75,8 @@ class LocalListOperations:
             last_used = lambda ids: documents.last_used(ids, project, workload_type)  # noqa: E731
         # The keys (ids as the database returns them, no UUID objects) are read first, in
         # order, then their rows a chunk at a time. An id is never reused, so the second read
-        # needs no filter again (SQLite spends a quarter of it checking an IN list per row).
+        # needs no filter again (SQLite spends a quarter of it checking an IN list per row);
+        # only what the caller may see is checked again, in Python (_Entries.chunk).
         key = ExpressionWrapper(F("pk"), output_field=TextField())
         keys = _ordered_keys(filterset.qs.annotate(key=key))
         columns = Environment.objects.order_by().annotate(
@@ -80,7 +84,7 @@ class LocalListOperations:
         )
         columns = columns.values_list("key", "id_text", "used_by", *ROW_FIELDS)
         entries = _Entries(tree, with_usage, status, judge, last_used, self._environment_rows)
-        entries.columns = columns
+        entries.columns, entries.visible = columns, access.visible
         batches = (keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK))
         # The first chunk is read now, so a failing query is the view's error, not a cut body.
         first = entries.chunk(next(batches, []))
@@ -121,10 +125,11 @@ class _Entries:
             self.keys = verdicts.Keys(lambda key: judge.context(key).hex(), judge.imposed)
 
     columns = None  # the query of every column a row is written from, keyed by its key
+    visible: frozenset = frozenset()  # the scope keys the caller may see
 
     def chunk(self, batch: list) -> str:
-        """The entries of `batch` (keys as _ordered_keys returns them), in its order; a row
-        deleted meanwhile is left out."""
+        """The entries of `batch` (keys as _ordered_keys returns them), in its order. A row
+        deleted meanwhile is left out, and so is one moved where the caller cannot see it."""
         if not batch:
             return ""
         # Raw rows: Django's converters and iterator would cost more than the read itself.
@@ -132,7 +137,8 @@ class _Entries:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = {row[0]: row for row in cursor.fetchall()}
-        chunk = [found[key] for key in batch if key in found]
+        visible = self.visible
+        chunk = [row for key in batch if (row := found.get(key)) and row[SCOPE_KEY] in visible]
         if self.last_used_of is not None:
             # Found by the same one parameter: 10,000 ids as Django's IN takes them would
             # each be prepared as a UUID.
