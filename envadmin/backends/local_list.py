@@ -56,8 +56,8 @@ class LocalListOperations:
         visible = Environment.objects.filter(scope_key__any=access.visible)
         filterset = self._query(params, tree, access, visible)
         cleaned = filterset.form.cleaned_data
-        # usedBy comes with each row, written by the database; last use is read per chunk,
-        # for its ids: memory stays bounded at any size.
+        # usedBy comes with each row, written by the database: memory stays bounded at any
+        # size.
         with_usage = bool(cleaned.get("usageInfo"))
         # A caller who sees every node may get the fragments the database keeps (the query
         # itself checks that nothing is hidden from them); others get theirs rebuilt.
@@ -72,12 +72,13 @@ class LocalListOperations:
             project_key = self.project_key(project, tree, access, "complyToProject")
             judge = self.compliance_for(tree, project_key, kind, cleaned.get("complyToReplicaType"))
             workload_type = WORKLOAD_TYPE_KEYS[kind]
-            last_used = lambda ids: documents.last_used(ids, project, workload_type)  # noqa: E731
-        # The keys (ids as the database returns them, no UUID objects) are read first, in
-        # order, then their rows a chunk at a time. An id is never reused, so the second read
-        # needs no filter again (SQLite spends a quarter of it checking an IN list per row);
-        # only what the caller may see is checked again, in Python (_Entries.chunk).
-        key = ExpressionWrapper(F("pk"), output_field=TextField())
+            # Every last use in the project at once: one index range, a few rows per
+            # environment its workloads use, where asking per chunk costs a lookup per row.
+            last_used = documents.last_used(None, project, workload_type)
+        # The rows' keys are read first, in order, then their rows a chunk at a time, by key
+        # alone (an id is never reused): SQLite spends a quarter of that read checking an IN
+        # list per row, so only what the caller may see is checked again, in Python.
+        key = _row_key()
         keys = _ordered_keys(filterset.qs.annotate(key=key))
         columns = Environment.objects.order_by().annotate(
             key=key, id_text=UUIDText("id"), used_by=used_by
@@ -91,6 +92,12 @@ class LocalListOperations:
         return _stream(first, entries, batches)
 
 
+def _row_key():
+    """What a row is found by, as the database returns it: no UUID objects. (SQLite's rowid
+    measured no faster than the id, and a deleted row's rowid may be given to a new row.)"""
+    return ExpressionWrapper(F("pk"), output_field=TextField())
+
+
 def _ordered_keys(queryset) -> list:
     """The row keys `queryset` lists, in its order, as the database returns them: no converter
     runs, so 100,000 of them cost a list of strings (SQLite) or of uuids (PostgreSQL)."""
@@ -101,11 +108,14 @@ def _ordered_keys(queryset) -> list:
 
 
 def _stream(first: str, entries: "_Entries", batches) -> Iterator[bytes]:
-    yield ('{"entries":[' + first).encode()
+    yield b'{"entries":['
+    yield first.encode()
     written = bool(first)
     for batch in batches:
         if chunk := entries.chunk(batch):
-            yield ("," + chunk if written else chunk).encode()
+            if written:  # a byte of its own: prefixed, the chunk's megabytes would be copied
+                yield b","
+            yield chunk.encode()
             written = True
     yield b"]}"
 
@@ -114,10 +124,9 @@ class _Entries:
     """Writes rows as entries; what many rows share (placements, usage-less answers) is
     written once per request, verdicts once per process (compliance.verdicts)."""
 
-    def __init__(self, tree, with_usage, status, judge, last_used_of, environment_rows):
+    def __init__(self, tree, with_usage, status, judge, last_used, environment_rows):
         self.tree, self.with_usage, self.status = tree, with_usage, status
-        self.judge, self.last_used_of = judge, last_used_of
-        self.last_used: dict = {}
+        self.judge, self.last_used = judge, last_used or {}
         self.environment_rows = environment_rows
         self.tenant = f',"tenantId":{_json(settings.ENVADMIN_TENANT_ID)}'
         self.placements: dict[str, str] = {}
@@ -133,16 +142,12 @@ class _Entries:
         if not batch:
             return ""
         # Raw rows: Django's converters and iterator would cost more than the read itself.
-        sql, params = self.columns.filter(pk__in=among(batch)).query.sql_with_params()
+        sql, params = self.columns.filter(key__in=among(batch)).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = {row[0]: row for row in cursor.fetchall()}
         visible = self.visible
         chunk = [row for key in batch if (row := found.get(key)) and row[SCOPE_KEY] in visible]
-        if self.last_used_of is not None:
-            # Found by the same one parameter: 10,000 ids as Django's IN takes them would
-            # each be prepared as a UUID.
-            self.last_used = self.last_used_of(among([row[0] for row in chunk]))
         entry = self.entry
         return ",".join([entry(row) for row in chunk])
 

@@ -175,12 +175,13 @@ def usage_by_environment(environment_ids, visible_keys) -> dict:
 
 
 def last_used(environment_ids, project_id, workload_type) -> dict:
-    """{environment id: time of the newest workload of that type in that project}, one query."""
+    """{environment id: time of the newest workload of that type in that project}, one query;
+    `environment_ids` None: of every environment the project's workloads of that type use."""
+    workloads = Workload.objects.filter(project_id=project_id, type=workload_type)
+    if environment_ids is not None:
+        workloads = workloads.filter(environment_id__in=environment_ids)
     rows = (
-        Workload.objects.filter(
-            environment_id__in=environment_ids, project_id=project_id, type=workload_type
-        )
-        .annotate(env_text=_as_text("environment_id"))
+        workloads.annotate(env_text=_as_text("environment_id"))
         .values("env_text")
         .annotate(last=Max("created_at"))
         .values_list("env_text", "last")
