@@ -210,3 +210,11 @@ def test_a_row_moved_out_of_sight_between_the_two_reads_is_left_out(demo, monkey
     after = [e["meta"]["name"] for e in streamed({}, caller)["entries"]]
     assert moved.name in before
     assert after == [name for name in before if name != moved.name]
+
+
+def test_a_caller_who_sees_nothing_gets_an_empty_list(demo):
+    """No visible node makes the keys' query empty before it is written (Django raises
+    EmptyResultSet for an empty IN): an empty list, not a 500."""
+    nobody = Caller("nobody", "app", ())
+    assert streamed({"usageInfo": "true"}, nobody) == {"entries": []}
+    assert streamed({}, nobody) == built({}, nobody)

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import ExpressionWrapper, F, TextField, Value
 
@@ -101,7 +102,10 @@ def _row_key():
 def _ordered_keys(queryset) -> list:
     """The row keys `queryset` lists, in its order, as the database returns them: no converter
     runs, so 100,000 of them cost a list of strings (SQLite) or of uuids (PostgreSQL)."""
-    sql, params = queryset.values_list("key").query.sql_with_params()
+    try:
+        sql, params = queryset.values_list("key").query.sql_with_params()
+    except EmptyResultSet:  # a caller who sees nothing: Django's own iteration says so too
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
