@@ -33,7 +33,9 @@ from envadmin.inventory.usage import UsedBy
 
 from .base import Params
 
-CHUNK = 10_000  # rows a read covers: last use is read per chunk, one query each
+# Rows a read covers: the serving process holds about 5 KB a row of a chunk at once (its
+# fragments, entries, text and bytes); 10,000 grew a worker by 241 to 260 MB at 100,000.
+CHUNK = 5_000
 STATUS = ',"status":{"status":"No status"}'
 ROW_FIELDS = (
     "listed_meta", "listed_spec", "scope", "scope_key", "project_id", "supports_workspace",
