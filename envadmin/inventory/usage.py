@@ -18,6 +18,16 @@ WORKLOAD_LISTS = (
 )
 
 
+# The distinct scope keys of templates, one seek each in the scope_key index (a loose index
+# scan): a few hundred nodes, where reading every template cost a list page 10 ms at 20,000
+# templates. A template without an environment counts too: stricter, never wrong.
+TEMPLATE_SCOPES = (
+    "WITH RECURSIVE t(key) AS (SELECT min(scope_key) FROM inventory_template"
+    " UNION ALL SELECT (SELECT min(scope_key) FROM inventory_template WHERE scope_key > t.key)"
+    " FROM t WHERE t.key IS NOT NULL) SELECT key FROM t WHERE key IS NOT NULL"
+)
+
+
 class UsedBy(Func):
     """The usedBy object of the row's environment as JSON text, for a caller who may see
     `visible_keys` (scope keys, projects as "project:<id>").
@@ -48,8 +58,7 @@ class UsedBy(Func):
             return sql, params
         covers = (
             f"NOT EXISTS (SELECT 1 FROM inventory_project WHERE id NOT IN ({projects}))"
-            " AND NOT EXISTS (SELECT 1 FROM inventory_template WHERE environment_id IS NOT NULL"
-            f" AND scope_key NOT IN ({scopes}))"
+            f" AND NOT EXISTS (SELECT 1 FROM ({TEMPLATE_SCOPES}) s WHERE s.key NOT IN ({scopes}))"
         )
         return _kept(covers, outer, sql), [
             *self.project_ids, *self.scope_keys, *outer_params, *params
@@ -63,8 +72,7 @@ class UsedBy(Func):
             return sql, params
         covers = (
             "NOT EXISTS (SELECT 1 FROM inventory_project WHERE NOT (id = ANY(%s)))"
-            " AND NOT EXISTS (SELECT 1 FROM inventory_template WHERE environment_id IS NOT NULL"
-            " AND NOT (scope_key = ANY(%s)))"
+            f" AND NOT EXISTS (SELECT 1 FROM ({TEMPLATE_SCOPES}) s WHERE NOT (s.key = ANY(%s)))"
         )
         return _kept(covers, outer, sql), [
             self.project_ids, self.scope_keys, *outer_params, *params
