@@ -78,6 +78,10 @@ def needs_database(view):
 
     @wraps(view)
     def checked(request, *args, **kwargs):
+        # A connection kept from an earlier request may be one the database dropped meanwhile:
+        # ensure_connection() alone takes it as it is (Django runs its health check when a
+        # cursor is made), and the form would show as if all were well.
+        connection.close_if_health_check_failed()
         connection.ensure_connection()
         return view(request, *args, **kwargs)
 
