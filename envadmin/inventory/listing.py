@@ -36,14 +36,9 @@ def _time(value) -> str | None:
 
 def supported_types(env) -> dict:
     """meta.workloadSupportedTypes of an environment row (documents.py writes it the same way)."""
-    types = {
-        "workspace": env.supports_workspace,
-        "training": env.supports_training,
-        "inference": env.supports_inference,
-        "distributed": env.supports_distributed,
-        "distFramework": env.dist_framework,
-    }
-    return {k: v for k, v in types.items() if v is not None}
+    columns = (env.supports_workspace, env.supports_training, env.supports_inference,
+               env.supports_distributed, env.dist_framework)  # fmt: skip
+    return supported_types_of_columns(columns)
 
 
 def meta_core(env) -> dict:
