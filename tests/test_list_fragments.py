@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from envadmin.accounts.access import Caller
 from envadmin.backends.local import LocalBackend
+from envadmin.inventory import listing
 from envadmin.inventory.models import Environment, Project, Workload
 
 from .contract import assert_matches_contract
@@ -218,3 +219,30 @@ def test_a_caller_who_sees_nothing_gets_an_empty_list(demo):
     nobody = Caller("nobody", "app", ())
     assert streamed({"usageInfo": "true"}, nobody) == {"entries": []}
     assert streamed({}, nobody) == built({}, nobody)
+
+
+def _digests_agree() -> None:
+    """Every row's spec digest is the digest of the fragment it holds ("" for none)."""
+    for fragment, digest in Environment.objects.values_list("listed_spec", "spec_digest"):
+        assert digest == listing.spec_digest(fragment)
+
+
+def test_the_spec_digest_follows_every_write_of_the_fragment(demo):
+    assert Environment.objects.exclude(spec_digest="").count() == Environment.objects.count()
+    _digests_agree()
+    env = Environment.objects.get(name="bare")
+    before = env.spec_digest
+    env.spec = {"image": "new:2"}
+    env.save(update_fields=["spec"])
+    env.refresh_from_db()
+    assert env.spec_digest not in ("", before)
+    env.spec = {"image": "new:3"}
+    Environment.objects.bulk_update([env], ["spec"])
+    _digests_agree()
+    # A queryset update empties the fragment, and the digest with it; a raw fragment written
+    # without its digest leaves none either (the matrix then reads the text).
+    Environment.objects.filter(name="bare").update(spec={"image": "new:4"})
+    Environment.objects.filter(scope="cluster").update(listed_spec="{}")
+    emptied = Environment.objects.filter(name="bare") | Environment.objects.filter(scope="cluster")
+    assert set(emptied.values_list("spec_digest", flat=True)) == {""}
+    assert Environment.objects.get(name="bare").listed_spec == ""

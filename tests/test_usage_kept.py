@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from envadmin.inventory import documents, usage_triggers
+from envadmin.inventory import documents, listing, usage_triggers
 from envadmin.inventory.models import (
     Environment,
     EnvironmentUsage,
@@ -227,6 +227,8 @@ def test_the_migrated_schema_has_every_trigger(db):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
     before = rebuilt()
+    # Read with today's model, which names columns added after 0009.
+    env = Environment.objects.first()
     migrate([("inventory", "0009_list_page_index")])
     with connection.cursor() as cursor:
         assert "inventory_environment_usage" not in connection.introspection.table_names(cursor)
@@ -237,7 +239,6 @@ def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
     )
     assert usage_triggers.missing(connection) == every  # the reverse dropped them all
     # Written while no trigger exists: the forward migration must still see it.
-    env = Environment.objects.first()
     Workload.objects.create(
         name="during", type="workspace", status="Running", project_id=7, environment=env,
         created_at=datetime(2026, 2, 1, tzinfo=UTC),
@@ -246,6 +247,30 @@ def test_the_migration_backfills_and_its_reverse_drops_the_triggers(org):
     assert usage_triggers.missing(connection) == []
     assert_kept_exact("after the forward migration")
     assert kept() != before and "during" in kept()[env.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_spec_digest_migration_keeps_the_triggers_both_ways(org):
+    """0011 adds a NOT NULL column: SQLite rebuilds the table, which drops its triggers; the
+    migration puts them back, forward and in reverse, and fills every row's digest."""
+    env = Environment.objects.first()
+    migrate([("inventory", "0010_environment_usage")])
+    assert usage_triggers.missing(connection) == []
+    Workload.objects.create(
+        name="at-0010", type="workspace", status="Running", project_id=7, environment_id=env.pk,
+        created_at=datetime(2026, 2, 1, tzinfo=UTC),
+    )  # fmt: skip
+    assert "at-0010" in kept()[env.pk]  # kept by a trigger of the table 0010 left
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert usage_triggers.missing(connection) == []
+    Workload.objects.create(
+        name="after-0011", type="workspace", status="Running", project_id=7, environment=env,
+        created_at=datetime(2026, 2, 2, tzinfo=UTC),
+    )  # fmt: skip
+    assert "after-0011" in kept()[env.pk]
+    assert_kept_exact("after 0011 forward")
+    rows = Environment.objects.values_list("listed_spec", "spec_digest")
+    assert rows and all(digest == listing.spec_digest(text) != "" for text, digest in rows)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,9 +7,13 @@ bulk_create, bulk_update; QuerySet.update empties them and the list rebuilds tho
 placement (cluster, department, project ids and the project's name) and the tenant id are left
 out: an org unit's rename or a tenant setting must not make thousands of fragments stale, so
 the list splices them in per node. An empty fragment means "build it from the row" (rows
-written before the columns existed, or a value orjson refuses)."""
+written before the columns existed, or a value orjson refuses).
+
+`spec_digest` is `listed_spec`'s digest, written with it (empty when it is): the compliance
+matrix knows by it whether a spec is one it judged already, without reading the spec."""
 
 from datetime import UTC, datetime
+from hashlib import blake2b
 
 import orjson
 from django.utils.dateparse import parse_datetime
@@ -75,6 +79,11 @@ def spec_fragment(spec) -> str:
         return ""
 
 
+def spec_digest(fragment: str) -> str:
+    """BLAKE2b of 16 bytes, in hex, of a spec fragment; "" for none."""
+    return blake2b(fragment.encode(), digest_size=16).hexdigest() if fragment else ""
+
+
 def fill(env, fields=None) -> set[str]:
     """Rewrite the fragments `fields` (None: all) touch; returns the columns it wrote."""
     written = set()
@@ -83,7 +92,8 @@ def fill(env, fields=None) -> set[str]:
         written.add("listed_meta")
     if fields is None or SPEC_FIELDS & set(fields):
         env.listed_spec = spec_fragment(env.spec)
-        written.add("listed_spec")
+        env.spec_digest = spec_digest(env.listed_spec)
+        written |= {"listed_spec", "spec_digest"}
     return written
 
 
