@@ -57,6 +57,9 @@ def test_the_matrix_reads_no_more_for_more_environments(policies, signed_in):  #
     queries()  # the first visit also stores the project chosen
     few = queries()
     add_environments(30)
+    # The new rows' specs are read once, in one query, to be judged; then their verdicts are
+    # kept and the matrix reads as few as before.
+    assert queries() == few + 1
     assert queries() == few
     page = client.get("/compliance?project=7").content.decode()
     assert page.count('<tr data-name="bulk-') == 30
@@ -151,3 +154,97 @@ def test_can_create_in_answers_as_the_creatable_scopes(policies, rules):  # noqa
     for key in tree.nodes:
         assert backend.can_create_in(caller, key) == (key in listed), key
         assert EnvironmentBackend.can_create_in(backend, caller, key) == (key in listed)
+
+
+def test_a_spec_written_between_the_two_reads_is_kept_under_its_own_digest(policies, monkeypatch):  # noqa: F811, E501
+    """The matrix reads digests, then the texts of the rows it must judge. A write in between
+    shows its new spec, and the verdict is kept under the new text's key: a later matrix of
+    the old text (written back) is judged again, not answered with the new text's verdict."""
+    kept = Verdicts()
+    monkeypatch.setattr(local_matrix, "VERDICTS", kept)
+    env = Environment.objects.get(name="p7-env")
+    old_spec, fixed = env.spec, {**env.spec, "workingDir": "/home/jovyan"}
+    read_texts = local_matrix._spec_texts
+
+    def written_meanwhile(raw_ids):
+        env.spec = fixed
+        env.save()
+        return read_texts(raw_ids)
+
+    monkeypatch.setattr(local_matrix, "_spec_texts", written_meanwhile)
+    rows, _ = LocalBackend().compliance_matrix(ADMIN, 7, ["Workspace"])
+    (cells,) = [row.cells for row in rows if row.name == "p7-env"]
+    assert cells[0][1] == "compliant"  # the text read second, workingDir set
+    monkeypatch.setattr(local_matrix, "_spec_texts", read_texts)
+    env.spec = old_spec
+    env.save()
+    rows, _ = LocalBackend().compliance_matrix(ADMIN, 7, ["Workspace"])
+    (cells,) = [row.cells for row in rows if row.name == "p7-env"]
+    assert cells[0][1] == "not-compliant"
+    assert "workingDir is required" in str(cells[0][0]["reason"])
+
+
+def test_a_row_deleted_between_the_two_reads_is_left_out(policies, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(local_matrix, "VERDICTS", Verdicts())
+    read_texts = local_matrix._spec_texts
+
+    def deleted_meanwhile(raw_ids):
+        Environment.objects.filter(name="p7-env").delete()
+        return read_texts(raw_ids)
+
+    monkeypatch.setattr(local_matrix, "_spec_texts", deleted_meanwhile)
+    rows, _ = LocalBackend().compliance_matrix(ADMIN, 7, WORKLOAD_TYPES)
+    assert rows and "p7-env" not in {row.name for row in rows}
+    assert all(row.cells is not None for row in rows)
+
+
+def test_rows_alike_in_name_come_in_one_order(policies, signed_in):  # noqa: F811
+    """The rows are read in no order; the page sorts by name, then by id."""
+    twin = Environment.objects.get(name="p7-env")
+    for scope_key, scope in (("tenant", "tenant"), ("department:d1", "department")):
+        copy = Environment.objects.get(pk=twin.pk)
+        copy.pk, copy.scope_key, copy.scope = None, scope_key, scope
+        copy.name = "P7-ENV" if scope == "tenant" else "p7-env"
+        copy.save()
+    rows = signed_in().get("/compliance?project=7").context["rows"]
+    alike = [(row.name, row.id) for row in rows if row.name.lower() == "p7-env"]
+    assert len(alike) == 3
+    assert alike == sorted(alike)
+
+
+def test_the_page_of_ascii_data_is_ascii(policies, signed_in):  # noqa: F811
+    """The layout writes entities, not characters: one character past ASCII makes Python keep
+    the whole page (a megabyte at 1,000 rows) two bytes a character, and encode it 20 times
+    slower (templates/base.html)."""
+    client = signed_in()
+    client.post("/environments/review-as", {"project": 7, "workload_type": "Workspace"})
+    page = client.get("/compliance?project=7").content
+    assert b"Reviewing as" in page and b"&middot;" in page
+    assert page.isascii()
+
+
+def _plans(queries) -> list[str]:
+    with connection.cursor() as cursor:
+        return [
+            str(cursor.execute(f"EXPLAIN QUERY PLAN {q['sql']}").fetchall())
+            for q in queries
+            if q["sql"].startswith("SELECT")
+        ]
+
+
+def test_only_the_matrix_reads_the_matrix_index(policies, signed_in):  # noqa: F811
+    """SQLite: the matrix's rows come from its index alone; the list page's window, which
+    that index cannot give in name order, never picks it (its condition keeps it apart)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner; PostgreSQL chooses by its statistics")
+    client = signed_in()
+    with CaptureQueriesContext(connection) as matrix:
+        client.get("/compliance?project=7")
+    assert any("COVERING INDEX environment_matrix" in plan for plan in _plans(matrix))
+    with CaptureQueriesContext(connection) as lists:
+        client.get("/environments/?per_page=10")
+        client.get("/environments/?per_page=10&isWorkspace=true", HTTP_HX_REQUEST="true")
+        client.get("/api/v1/asset/environment?projectId=7&usageInfo=true")
+    plans = _plans(lists)
+    assert any("environment_list_page" in plan for plan in plans)
+    assert not any("environment_matrix" in plan for plan in plans)

@@ -1,17 +1,21 @@
 """The compliance matrix over the local store: one read of the rows, verdicts kept across
-requests (compliance.verdicts, the API list's too).
+requests (compliance.verdicts, the API list's too), a second read of the specs of the rows
+with none kept.
 
 A row's four verdicts depend only on what the judges read: their policies and the row's
 placement as seen from the project (each judge's context), the row's spec and supported types,
 and its id when a policy imposes it. All of it is read in this request and digested into the
-key, so a policy or environment written by any process shows at once, and a verdict already
-made for the same content is not made again (nearly every environment has a spec of its own,
-so only verdicts kept across requests spare the judging)."""
+key (the spec as its stored digest: the text is read only to be judged), so a policy or
+environment written by any process shows at once, and a verdict already made for the same
+content is not made again (nearly every environment has a spec of its own, so only verdicts
+kept across requests spare the judging)."""
 
 import json
+from functools import lru_cache
 from types import SimpleNamespace
 
 from django.db import connection
+from django.db.models import Case, F, JSONField, When
 
 from envadmin.accounts.access import Caller
 from envadmin.compliance import verdicts
@@ -19,7 +23,8 @@ from envadmin.compliance.states import compliance_state
 from envadmin.compliance.verdicts import VERDICTS
 from envadmin.contract.choices import WORKLOAD_TYPE_KEYS
 from envadmin.inventory import documents, listing
-from envadmin.inventory.documents import UUIDText
+from envadmin.inventory.documents import uuid_text
+from envadmin.inventory.lookups import among
 from envadmin.inventory.models import Environment
 from envadmin.policies.models import Policy
 
@@ -29,8 +34,7 @@ TYPE_COLUMNS = (
     "supports_workspace", "supports_training", "supports_inference", "supports_distributed",
     "dist_framework",
 )  # fmt: skip
-# The order the database returns them in: model fields, then the annotation.
-COLUMNS = ("name", "scope", "scope_key", "project_id", "listed_spec", *TYPE_COLUMNS, "id_text")
+COLUMNS = ("name", "scope", "scope_key", "project_id", "spec_digest", *TYPE_COLUMNS, "id")
 
 
 class LocalMatrixOperations:
@@ -58,31 +62,64 @@ class LocalMatrixOperations:
             lambda key: "matrix" + "".join(judge.context(key).hex() for _, judge in judges),
             imposed,
         )
-        # Raw rows: Django's converters would cost more than the select itself.
-        query = Environment.objects.filter(scope_key__in=keys).annotate(id_text=UUIDText("id"))
-        query = query.values_list(*COLUMNS)
+        if not keys:  # a project the caller may review but sees nothing on the chain of
+            return [], []
+        # Raw rows: Django's converters would cost more than the select itself. A row's spec
+        # is read as its digest (inventory/listing.py), the text only for verdicts to make.
         with connection.cursor() as cursor:
-            cursor.execute(*query.query.sql_with_params())
+            cursor.execute(_select(connection.vendor, len(keys)), keys)
             fetched = cursor.fetchall()
-        specs = _rebuilt_specs([row[-1] for row in fetched if not row[4]])
         placements: dict[str, dict] = {}
-        rows = []
-        for name, scope, scope_key, project_id, spec, *types, env_id in fetched:
-            spec = spec or specs.get(env_id)
-            if spec is None:  # deleted between the two reads: gone from the matrix too
-                continue
+        rows, unjudged = [], []
+        for name, scope, scope_key, project_id, digest, *types, raw_id in fetched:
+            env_id = uuid_text(raw_id)
             meta = placements.get(scope_key)
             if meta is None:
                 node = SimpleNamespace(scope=scope, scope_key=scope_key, project_id=project_id)
                 meta = {"scope": scope, **documents.placement_of(node, tree)}
                 placements[scope_key] = meta
-            key = verdict_keys.key(scope_key, types, env_id, spec)
-            cells = VERDICTS.get(key)
+            cells = None
+            if digest:  # none: a row written without a fragment, its text is built below
+                cells = VERDICTS.get(verdict_keys.key_of_digest(scope_key, types, env_id, digest))
             if cells is None:
-                cells = _judged(judges, env_id, spec, types, scope_key)
-                VERDICTS.put(key, cells)
+                unjudged.append((len(rows), scope_key, types, raw_id))
             rows.append(MatrixRow(env_id, name, meta, cells))
+        if unjudged:
+            _judge_rows(rows, unjudged, judges, verdict_keys)
+            # Deleted between the two reads: gone from the matrix too.
+            rows = [row for row in rows if row.cells is not None]
         return rows, []
+
+
+def _judge_rows(rows: list, unjudged: list, judges, verdict_keys) -> None:
+    """Fill in the cells of `unjudged` rows ((index, scope key, types, raw id)) from their spec
+    text, read now. Each is kept under the digest of the text judged, which a write since the
+    first read may have changed: a verdict is never kept under another text's key."""
+    texts = _spec_texts([raw_id for *_, raw_id in unjudged])
+    for index, scope_key, types, _ in unjudged:
+        row = rows[index]
+        spec = texts.get(row.id)
+        if spec is None:
+            continue
+        key = verdict_keys.key_of_digest(scope_key, types, row.id, listing.spec_digest(spec))
+        cells = VERDICTS.get(key)
+        if cells is None:
+            cells = _judged(judges, row.id, spec, types, scope_key)
+            VERDICTS.put(key, cells)
+        rows[index] = row._replace(cells=cells)
+
+
+@lru_cache(maxsize=64)
+def _select(vendor: str, keys: int) -> str:
+    """The SELECT of the rows placed at `keys` scope keys (its parameters), written by the ORM
+    once per number of keys; unordered, as the page sorts by name (SQLite sorting whole rows,
+    fragments and all, costs more than the page's sort)."""
+    # Distinct placeholders: the ORM drops repeated values of an IN list.
+    query = Environment.objects.order_by().filter(scope_key__in=[str(n) for n in range(keys)])
+    # The condition of the index that holds every column named (inventory/models.py).
+    query = query.filter(spec_digest__isnull=False)
+    sql, _ = query.values_list(*COLUMNS).query.sql_with_params()
+    return sql
 
 
 def _judged(judges, env_id: str, spec: str, types, scope_key: str) -> tuple:
@@ -104,12 +141,16 @@ def _judged(judges, env_id: str, spec: str, types, scope_key: str) -> tuple:
     return shared
 
 
-def _rebuilt_specs(env_ids: list[str]) -> dict[str, str]:
-    """The spec text of rows written without a stored fragment (see inventory/listing.py)."""
-    if not env_ids:
-        return {}
-    rows = Environment.objects.filter(pk__in=env_ids).annotate(id_text=UUIDText("id"))
+def _spec_texts(raw_ids: list) -> dict[str, str]:
+    """The spec fragments of the rows `raw_ids` (as the cursor returned them) by id, in one
+    read; built from the spec for rows written without one. Rows gone since are left out."""
+    unwritten = Case(When(listed_spec="", then=F("spec")), output_field=JSONField())
+    rows = Environment.objects.order_by().filter(pk__in=among(raw_ids))
     return {
-        env_id: listing.spec_fragment(spec) or json.dumps(spec, separators=(",", ":"))
-        for env_id, spec in rows.values_list("id_text", "spec")
+        str(env_id): fragment or listing.spec_fragment(spec) or _compact(spec)
+        for env_id, fragment, spec in rows.values_list("id", "listed_spec", unwritten)
     }
+
+
+def _compact(spec) -> str:
+    return json.dumps(spec, separators=(",", ":"))

@@ -13,7 +13,8 @@ matrix's markup of them.
 from hashlib import blake2b
 
 DIGEST_SIZE = 16
-# Keys kept per process, both generations together: about 90 bytes each (45 MB at most) plus
+# Keys kept per process, both generations together: about 90 bytes each (a list's digest; a
+# matrix's 64-digit text key, `key_of_digest`, some 160: 80 MB at most) plus
 # its answer (a list's text or a matrix row's cells), which rows alike in verdict share. What
 # is read again within half this many keys is answered from it: two whole lists of 100,000
 # with their matrices. Past that a list moves its keys from the old generation to the young
@@ -50,8 +51,25 @@ class Keys:
         self.contexts, self.imposed = contexts, imposed
         self.placed: dict[str, str] = {}
         self.started: dict[tuple, blake2b] = {}
+        self.prefixes: dict[tuple, str] = {}
 
     def key(self, scope_key: str, types, env_id: str, spec: str) -> bytes:
+        digest = self._started(scope_key, types, env_id).copy()
+        digest.update(spec.encode())
+        return digest.digest()
+
+    def key_of_digest(self, scope_key: str, types, env_id: str, spec_digest: str) -> str:
+        """The key of a spec known by its digest (inventory/listing.spec_digest, 32 hex
+        digits): the digest of all the rest in hex, then it. Nothing is hashed per row, and
+        a text key never equals a `key` (bytes)."""
+        imposed_id = env_id if env_id in self.imposed else ""
+        alike = (scope_key, imposed_id, *types)
+        prefix = self.prefixes.get(alike)
+        if prefix is None:
+            prefix = self.prefixes[alike] = self._started(scope_key, types, env_id).hexdigest()
+        return prefix + spec_digest
+
+    def _started(self, scope_key: str, types, env_id: str) -> "blake2b":
         imposed_id = env_id if env_id in self.imposed else ""
         alike = (scope_key, imposed_id, *types)
         started = self.started.get(alike)
@@ -60,9 +78,7 @@ class Keys:
             if context is None:
                 context = self.placed[scope_key] = self.contexts(scope_key)
             started = self.started[alike] = hasher(context, repr(tuple(types)), imposed_id)
-        digest = started.copy()
-        digest.update(spec.encode())
-        return digest.digest()
+        return started
 
 
 class _Generation:

@@ -68,7 +68,8 @@ class ComplianceReviewView(PageView, View):
             if scope is None:
                 scope = scopes[id(row.meta)] = self.org.scope_path(row.meta)
             rows.append(MatrixLine(row.id, row.name, scope, row.cells))
-        rows.sort(key=lambda r: r.name.lower())
+        # By name as the list sorts it; the backend's order is none, so ties go by name, id.
+        rows.sort(key=lambda r: (r.name.lower(), r.name, r.id))
         # Alike rows share their cells: each distinct tuple is counted once, times its rows.
         tally = Counter(id(r.cells) for r in rows)
         distinct = {id(r.cells): r.cells for r in rows}
