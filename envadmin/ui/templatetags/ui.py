@@ -64,12 +64,20 @@ class _Links:
         # The filtered list a detail or delete page returns to, after a delete say.
         self.back = _e("?next=" + quote(back, safe="")) if back else ""
 
-    def of(self, name: str, asset_id) -> str:
+    def _pattern(self, name: str) -> tuple[str, str, str, str]:
         pattern = self._patterns.get(name)
         if pattern is None:
             url = reverse(f"environments:{name}", args=[self.PLACEHOLDER])
             pattern = url.split(self.PLACEHOLDER, 1)
             pattern = self._patterns[name] = (*pattern, _e(pattern[0]), _e(pattern[1]))
+        return pattern
+
+    def around(self, name: str) -> tuple[str, str]:
+        """The escaped markup before and after an id that needs no quoting (`_UUID`)."""
+        return self._pattern(name)[2:]
+
+    def of(self, name: str, asset_id) -> str:
+        pattern = self._pattern(name)
         if type(asset_id) is str and _UUID(asset_id):  # nothing in it to quote or escape
             return pattern[2] + asset_id + pattern[3]
         # As reverse() quotes a path argument (RFC 3986 sub-delimiters and "/~:@" kept).
@@ -124,31 +132,43 @@ def matrix_rows(rows, workload_types, copy_for=None, project_label="") -> str:
     when `copy_for` is set. Environments share most answers (one image, one violation), and
     alike rows often share their cells tuple: each is written once per page."""
     links, written, scopes, html = _Links(), {}, {}, []
-    copy_note = f"?compliant_for={_e(copy_for)}"
-    copy_text = f"Make a compliant copy for {_e(project_label)}</a>"
+    # Each row's two links are the same markup around its id: their parts, made once.
+    detail = links.around("detail")
+    copy = links.around("copy") if copy_for is not None else None
+    copy_tail = f'?compliant_for={_e(copy_for)}">Make a compliant copy for {_e(project_label)}</a>'
     kinds = tuple(workload_types)
+    marked = {}  # id(cells) -> (markup, violates), this page's
     for row in rows:
-        key = (id(row.cells), kinds)
-        found = _CELLS_MARKUP.get(key)
-        if found is None or found[0] is not row.cells:
-            cells, violates = _matrix_cells(row.cells, kinds, written)
-            found = (row.cells, cells, violates)
-            _CELLS_MARKUP.put(key, found)
-        _, cells, violates = found
-        copy = (
-            f'<br><a class="button small" href="{links.of("copy", row.id)}{copy_note}">{copy_text}'
-            if violates and copy_for is not None
-            else ""
-        )
+        found = marked.get(id(row.cells))
+        if found is None:
+            found = marked[id(row.cells)] = _cells_markup(row.cells, kinds, written)
+        cells, violates = found
+        asset = row.id
+        plain = type(asset) is str and _UUID(asset)  # nothing in it to quote or escape
+        link = detail[0] + asset + detail[1] if plain else links.of("detail", asset)
+        if violates and copy is not None:
+            href = copy[0] + asset + copy[1] if plain else links.of("copy", asset)
+            fix = f'<br><a class="button small" href="{href}{copy_tail}'
+        else:
+            fix = ""
         scope = scopes.get(row.scope)
         if scope is None:  # a page has a few placements, each on many rows
             scope = scopes[row.scope] = _e(row.scope)
         name = _e(row.name)
         html.append(
-            f'<tr data-name="{name}"><th scope="row"><a href="{links.of("detail", row.id)}">'
-            f'{name}</a><br><small class="muted">{scope}</small>{copy}</th>{cells}</tr>\n'
+            f'<tr data-name="{name}"><th scope="row"><a href="{link}">{name}</a><br>'
+            f'<small class="muted">{scope}</small>{fix}</th>{cells}</tr>\n'
         )
     return mark_safe("".join(html))
+
+
+def _cells_markup(cells: tuple, kinds: tuple, written: dict) -> tuple[str, bool]:
+    key = (id(cells), kinds)
+    found = _CELLS_MARKUP.get(key)
+    if found is None or found[0] is not cells:
+        found = (cells, *_matrix_cells(cells, kinds, written))
+        _CELLS_MARKUP.put(key, found)
+    return found[1], found[2]
 
 
 # The markup of a cells tuple, kept across requests: a backend shares one tuple between alike
