@@ -11,7 +11,6 @@ the compliance project, the policies) runs before the first byte: an error is st
 contract's error answer. The content equals LocalBackend._documents' (tests
 compare them); only the order of meta's keys differs (tenantId and the placement come last)."""
 
-import json
 from collections.abc import Iterator
 from itertools import chain
 from types import SimpleNamespace
@@ -214,9 +213,5 @@ class _Entries:
         write go through the json module, as the renderer's default would fail on them)."""
         (env,) = self.environment_rows(Environment.objects.filter(pk=env_id))
         meta = listing.meta_fragment(env)
-        spec = listing.spec_fragment(env.spec) or _json_module(env.spec)
+        spec = listing.spec_text(env.spec)
         return meta, spec
-
-
-def _json_module(value) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)

@@ -10,7 +10,6 @@ environment written by any process shows at once, and a verdict already made for
 content is not made again (nearly every environment has a spec of its own, so only verdicts
 kept across requests spare the judging)."""
 
-import json
 from functools import lru_cache
 from types import SimpleNamespace
 
@@ -47,6 +46,8 @@ class LocalMatrixOperations:
         project_key = self.project_key(project, tree, access, "complyToProject")
         # What a list with projectId asks for (inventory/filters.py): the project's chain.
         keys = sorted(set(tree.chain(project_key)) & set(access.visible))
+        if not keys:  # a project the caller may review but sees nothing on the chain of
+            return [], []
         # The policies of the four types on the project's chain, in one read.
         policies: dict[str, dict] = {WORKLOAD_TYPE_KEYS[kind]: {} for kind in workload_types}
         for policy in Policy.objects.filter(scope_key__in=tree.chain(project_key)):
@@ -62,8 +63,6 @@ class LocalMatrixOperations:
             lambda key: "matrix" + "".join(judge.context(key).hex() for _, judge in judges),
             imposed,
         )
-        if not keys:  # a project the caller may review but sees nothing on the chain of
-            return [], []
         # Raw rows: Django's converters would cost more than the select itself. A row's spec
         # is read as its digest (inventory/listing.py), the text only for verdicts to make.
         with connection.cursor() as cursor:
@@ -147,10 +146,6 @@ def _spec_texts(raw_ids: list) -> dict[str, str]:
     unwritten = Case(When(listed_spec="", then=F("spec")), output_field=JSONField())
     rows = Environment.objects.order_by().filter(pk__in=among(raw_ids))
     return {
-        str(env_id): fragment or listing.spec_fragment(spec) or _compact(spec)
+        str(env_id): fragment or listing.spec_text(spec)
         for env_id, fragment, spec in rows.values_list("id", "listed_spec", unwritten)
     }
-
-
-def _compact(spec) -> str:
-    return json.dumps(spec, separators=(",", ":"))

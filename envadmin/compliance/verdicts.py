@@ -54,7 +54,8 @@ class Keys:
         self.prefixes: dict[tuple, str] = {}
 
     def key(self, scope_key: str, types, env_id: str, spec: str) -> bytes:
-        digest = self._started(scope_key, types, env_id).copy()
+        digest = self._started((scope_key, env_id if env_id in self.imposed else "", *types))
+        digest = digest.copy()
         digest.update(spec.encode())
         return digest.digest()
 
@@ -62,18 +63,17 @@ class Keys:
         """The key of a spec known by its digest (inventory/listing.spec_digest, 32 hex
         digits): the digest of all the rest in hex, then it. Nothing is hashed per row, and
         a text key never equals a `key` (bytes)."""
-        imposed_id = env_id if env_id in self.imposed else ""
-        alike = (scope_key, imposed_id, *types)
+        alike = (scope_key, env_id if env_id in self.imposed else "", *types)
         prefix = self.prefixes.get(alike)
         if prefix is None:
-            prefix = self.prefixes[alike] = self._started(scope_key, types, env_id).hexdigest()
+            prefix = self.prefixes[alike] = self._started(alike).hexdigest()
         return prefix + spec_digest
 
-    def _started(self, scope_key: str, types, env_id: str) -> "blake2b":
-        imposed_id = env_id if env_id in self.imposed else ""
-        alike = (scope_key, imposed_id, *types)
+    def _started(self, alike: tuple) -> "blake2b":
+        """The digest fed all but the spec, for (placement key, imposed id or "", *types)."""
         started = self.started.get(alike)
         if started is None:
+            scope_key, imposed_id, *types = alike
             context = self.placed.get(scope_key)
             if context is None:
                 context = self.placed[scope_key] = self.contexts(scope_key)

@@ -12,6 +12,7 @@ written before the columns existed, or a value orjson refuses).
 `spec_digest` is `listed_spec`'s digest, written with it (empty when it is): the compliance
 matrix knows by it whether a spec is one it judged already, without reading the spec."""
 
+import json
 from datetime import UTC, datetime
 from hashlib import blake2b
 
@@ -77,6 +78,12 @@ def spec_fragment(spec) -> str:
         return orjson.dumps(spec).decode()
     except orjson.JSONEncodeError:  # integers beyond 64 bits: the list builds it the old way
         return ""
+
+
+def spec_text(spec) -> str:
+    """The spec as compact JSON whether or not orjson can write it: its fragment, else the json
+    module's text (integers past 64 bits)."""
+    return spec_fragment(spec) or json.dumps(spec, separators=(",", ":"), allow_nan=False)
 
 
 def spec_digest(fragment: str) -> str:

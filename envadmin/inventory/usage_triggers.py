@@ -13,6 +13,8 @@ cannot each write a fragment without the other's.
 Installed by migration 0010; a change of usedBy's shape needs a migration that calls
 install() again (it replaces the triggers and rewrites every fragment)."""
 
+from django.db import migrations
+
 from .usage import KEPT_TABLE, usage_sql
 
 # Columns whose change changes a fragment (the project and scope do not: it shows them all).
@@ -39,9 +41,10 @@ POSTGRESQL_TRIGGERS = [
 
 def missing(connection) -> list[str]:
     """The triggers that should be installed and are not. On SQLite, a migration that rebuilds
-    a watched table (most AlterFields do: copy, drop, rename) drops its triggers with it, and
-    the kept fragments would go stale: such a migration must call uninstall() before and
-    install() after (tests/test_usage_kept.py checks the migrated schema)."""
+    a watched table (most AlterFields do, and an AddField of a NOT NULL column: copy, drop,
+    rename) drops its triggers with it, and the kept fragments would go stale: such a
+    migration wraps its operations in rebuilding() (tests/test_usage_kept.py checks the
+    migrated schema)."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
@@ -64,6 +67,26 @@ def install(connection):
             f"INSERT INTO {KEPT_TABLE} (environment_id, used_by)"
             f" SELECT e.id, {rebuilt} FROM inventory_environment e"
         )
+
+
+def installing(apps, schema_editor):
+    """install(), as a migration's RunPython step."""
+    install(schema_editor.connection)
+
+
+def uninstalling(apps, schema_editor):
+    """uninstall(), as a migration's RunPython step."""
+    uninstall(schema_editor.connection)
+
+
+def rebuilding(*operations) -> list:
+    """A migration's `operations` that rebuild a watched table, between taking the triggers
+    off and putting them back (rewriting every fragment), forward and in reverse."""
+    return [
+        migrations.RunPython(uninstalling, installing),
+        *operations,
+        migrations.RunPython(installing, uninstalling),
+    ]
 
 
 def uninstall(connection):

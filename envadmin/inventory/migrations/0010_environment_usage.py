@@ -7,14 +7,6 @@ from django.db import migrations, models
 from envadmin.inventory import usage_triggers
 
 
-def install(apps, schema_editor):
-    usage_triggers.install(schema_editor.connection)
-
-
-def uninstall(apps, schema_editor):
-    usage_triggers.uninstall(schema_editor.connection)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("inventory", "0009_list_page_index"),
@@ -41,5 +33,5 @@ class Migration(migrations.Migration):
                 "db_table": "inventory_environment_usage",
             },
         ),
-        migrations.RunPython(install, uninstall),
+        migrations.RunPython(usage_triggers.installing, usage_triggers.uninstalling),
     ]

@@ -24,14 +24,6 @@ def fill_digests(apps, schema_editor):
             cursor.executemany(sql, batch)
 
 
-def install_triggers(apps, schema_editor):
-    usage_triggers.install(schema_editor.connection)
-
-
-def uninstall_triggers(apps, schema_editor):
-    usage_triggers.uninstall(schema_editor.connection)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("inventory", "0010_environment_usage"),
@@ -39,8 +31,7 @@ class Migration(migrations.Migration):
 
     # SQLite adds a NOT NULL column by rebuilding the table (copy, drop, rename), which drops
     # the usage triggers with it: they come off first and back at the end (usage_triggers.py).
-    operations = [
-        migrations.RunPython(uninstall_triggers, install_triggers),
+    operations = usage_triggers.rebuilding(
         migrations.AddField(
             model_name="environment",
             name="spec_digest",
@@ -57,5 +48,4 @@ class Migration(migrations.Migration):
                 condition=models.Q(spec_digest__isnull=False),
             ),  # fmt: skip
         ),
-        migrations.RunPython(install_triggers, uninstall_triggers),
-    ]
+    )
