@@ -128,10 +128,13 @@ def form_pickers(page, login):
     settle(page)
     page.get_by_text("Pick from a registry").click()
     settle(page)  # the picker's first step loads over htmx: choose once it is in place
-    page.get_by_label("Registry", exact=True).select_option(label="internal (registry.example.com)")
+    picker = page.locator("#image-picker")
+    picker.get_by_label("Registry", exact=True).select_option(
+        label="internal (registry.example.com)"
+    )
     settle(page)
-    page.get_by_role("radio", name="ml/pytorch").check()
-    expect(page.get_by_label("Search tags of ml/pytorch")).to_be_visible()
+    picker.get_by_role("radio", name="ml/pytorch").check()
+    expect(picker.get_by_label("Search tags of ml/pytorch")).to_be_visible()
     page.get_by_role("button", name="Add a variable").click()
     page.locator("#id_env-0-source").select_option("credential")
     page.locator("#id_env-0-credential").select_option(label="hf-token (generic-secret)")
