@@ -7,6 +7,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from envadmin.backends.local import LocalBackend
+from envadmin.contract.errors import BackendError
 from envadmin.inventory.models import Credential, Environment, Registry
 
 from .test_environment_form_errors import FORM, errors_of, posted
@@ -196,3 +198,61 @@ def test_run_ais_failure_to_list_credentials_is_a_note_on_the_field(proxy_page):
     assert response.status_code == 200
     assert "Credentials could not be listed" in response.content.decode()
     assert options(response.content.decode(), "env-0-credential") == {}
+
+
+# --- the detail page names the credentials -----------------------------------------------
+
+
+def env_vars_naming(*credentials: str) -> Environment:
+    environment = Environment.objects.get(name="p7-env")
+    environment.spec["environmentVariables"] = [
+        {"name": f"V{n}", "credential": {"assetId": asset_id, "key": "token"}}
+        for n, asset_id in enumerate(credentials)
+    ]
+    environment.save()
+    return environment
+
+
+def credential_cells(page: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>", "", cell)
+        for cell in re.findall(r"<td>credential (.*?) / token</td>", page)
+    ]
+
+
+UNKNOWN = "00000000-0000-4000-8000-00000000beef"
+
+
+def test_the_detail_page_names_each_credential_the_caller_can_see(org, signed_in):
+    hf_token, p8_git = credential_id("hf-token"), credential_id("p8-git")
+    environment = env_vars_naming(hf_token, p8_git, UNKNOWN)
+
+    admin = signed_in("System administrator", "tenant")
+    page = admin.get(f"/environments/{environment.id}").content.decode()
+    assert credential_cells(page) == ["hf-token (generic-secret)", "p8-git (password)", UNKNOWN]
+
+    # A researcher of project 7 sees the environment, not project 8's credential: its id only.
+    researcher = signed_in("L1 researcher", "project:7")
+    page = researcher.get(f"/environments/{environment.id}").content.decode()
+    assert credential_cells(page) == ["hf-token (generic-secret)", p8_git, UNKNOWN]
+    assert "p8-git" not in page
+
+
+def test_a_failed_credential_list_leaves_the_ids(org, editor, monkeypatch):
+    def refuse(self, caller, params):
+        raise BackendError("Credentials are down.")
+
+    monkeypatch.setattr(LocalBackend, "list_credentials", refuse)
+    hf_token = credential_id("hf-token")
+    environment = env_vars_naming(hf_token)
+    response = editor.get(f"/environments/{environment.id}")
+    assert response.status_code == 200
+    assert credential_cells(response.content.decode()) == [hf_token]
+
+
+def test_the_detail_page_lists_no_credentials_when_no_env_var_names_one(org, editor, monkeypatch):
+    calls = []
+    monkeypatch.setattr(LocalBackend, "list_credentials", lambda *a: calls.append(a) or {})
+    environment = Environment.objects.get(name="p7-env")
+    assert editor.get(f"/environments/{environment.id}").status_code == 200
+    assert calls == []

@@ -25,6 +25,7 @@ from envadmin.contract.errors import BackendError, Forbidden, NotFound, Precondi
 from envadmin.lifecycle.service import lifecycle_of
 
 from .. import browse
+from ..asset_pickers import usable_credentials
 from ..compliance_fixes import may_create_in
 from ..export import csv_response
 from ..filters import EnvironmentListFilterSet
@@ -238,6 +239,17 @@ class ReviewAsView(PageView, View):
 save_review_as = ReviewAsView.as_view()
 
 
+def credential_labels(backend, caller, document) -> dict[str, str]:
+    """{asset id: "name (kind)"} of the credentials the env vars name, as far as the caller may
+    see them; one list, read only when an env var names a credential. A credential out of
+    sight, or a list that fails, leaves the page showing the asset id."""
+    variables = (document.get("spec") or {}).get("environmentVariables") or []
+    if not any(isinstance(v, dict) and v.get("credential") for v in variables):
+        return {}
+    found = usable_credentials(backend, caller, None)
+    return {choice.id: choice.label for choice in found.choices}
+
+
 class EnvironmentDetailView(PageView, View):
     template_name = "environments/detail.html"
 
@@ -304,6 +316,9 @@ class EnvironmentDetailView(PageView, View):
                 "tab": tab,
                 # The user can see the environment: every kept version is theirs to read.
                 "history_count": revisions.count(),
+                "credential_labels": credential_labels(self.backend, self.caller, document)
+                if tab == "overview"
+                else {},
                 "history": history_rows(revisions.order_by("-revision").defer("document")[:50])
                 if tab == "history"
                 else [],
