@@ -54,8 +54,7 @@ class Keys:
         self.prefixes: dict[tuple, str] = {}
 
     def key(self, scope_key: str, types, env_id: str, spec: str) -> bytes:
-        digest = self._started((scope_key, env_id if env_id in self.imposed else "", *types))
-        digest = digest.copy()
+        digest = self._started(self._alike(scope_key, types, env_id)).copy()
         digest.update(spec.encode())
         return digest.digest()
 
@@ -63,11 +62,15 @@ class Keys:
         """The key of a spec known by its digest (inventory/listing.spec_digest, 32 hex
         digits): the digest of all the rest in hex, then it. Nothing is hashed per row, and
         a text key never equals a `key` (bytes)."""
-        alike = (scope_key, env_id if env_id in self.imposed else "", *types)
+        alike = self._alike(scope_key, types, env_id)
         prefix = self.prefixes.get(alike)
         if prefix is None:
             prefix = self.prefixes[alike] = self._started(alike).hexdigest()
         return prefix + spec_digest
+
+    def _alike(self, scope_key: str, types, env_id: str) -> tuple:
+        """What rows judged alike share: placement key, imposed id or "", supported types."""
+        return (scope_key, env_id if env_id in self.imposed else "", *types)
 
     def _started(self, alike: tuple) -> "blake2b":
         """The digest fed all but the spec, for (placement key, imposed id or "", *types)."""

@@ -15,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_picker_opens_in_place_and_leaves_the_draft_compliance_alone(login):
-    """The picker's body names its own target and sync: inherited from the form, its first
-    step was swapped into the compliance panel (then wiped by the next draft compliance) and
-    opening it cancelled the draft's compliance request."""
+    """The form's target and sync are not inherited (hx-disinherit): inherited, the picker's
+    first step was swapped into the compliance panel (then wiped by the next draft compliance)
+    and opening it cancelled the draft's compliance request."""
     page = login("admin")
     page.goto("/environments/new")
     field(page, "placement").select_option(label=TEAM_A)
